@@ -1,0 +1,207 @@
+"""`mm` command line: parse arguments, make one package call, map the outcome to an exit code.
+
+Exit codes (every subcommand):
+    0  ok (`ask`: at least one answer)
+    2  bad arguments or input, unreadable config
+    3  a Claude model was requested without --allow-claude-cli / --allow-cursor-claude
+    4  unreachable model: unknown provider, or no answer and every failure was
+       not_installed / model_not_found
+    5  every dispatch failed
+  130  interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from multi_model import __version__, render
+from multi_model.errors import ClaudeModelRefused, MultiModelError, UnknownProvider, UsageError
+
+EXIT_OK, EXIT_USAGE, EXIT_CLAUDE, EXIT_UNREACHABLE, EXIT_ALL_FAILED = 0, 2, 3, 4, 5
+EXIT_CODES: dict[type[MultiModelError], int] = {
+    ClaudeModelRefused: EXIT_CLAUDE,
+    UnknownProvider: EXIT_UNREACHABLE,
+    MultiModelError: EXIT_USAGE,
+}
+UNREACHABLE = {"not_installed", "model_not_found"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as documented
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mm", description="Ask other AI models through their own CLIs.")
+    parser.add_argument("--version", action="version", version=f"multi-model {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_ask(sub.add_parser("ask", help="send one prompt to several models in parallel"))
+    _add_detect(sub.add_parser("detect", help="which model CLIs are installed and logged in"))
+    cfg = sub.add_parser("config", help="resolved settings and where each value comes from")
+    cfg.add_argument("--json", action="store_true")
+    models = sub.add_parser("models", help="models each provider offers")
+    models.add_argument("provider", nargs="?")
+    models.add_argument("--json", action="store_true")
+    council = sub.add_parser("council", help="(not available yet)")
+    council.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _add_ask(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models", help="comma-separated specs: codex, gpt-5.4-high, gemini:gemini-3-pro, ...")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--prompt", help="the prompt text (else --prompt-file, else stdin)")
+    source.add_argument("--prompt-file", type=Path)
+    p.add_argument("--output", type=Path, help="write the JSON here instead of stdout")
+    p.add_argument("--timeout", type=float, help="seconds per model (default 300)")
+    p.add_argument("--allow-cursor-claude", action="store_true",
+                   help="let Claude models run through cursor-agent")
+    p.add_argument("--allow-claude-cli", action="store_true",
+                   help="let Claude models run through `claude -p`")
+    p.add_argument("--verbose", action="store_true", help="routing summary on stderr")
+    p.add_argument("--demo", action="store_true",
+                   help="use the bundled DEMO panel (stand-in executables, no real model)")
+
+
+def _add_detect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--check-auth", action="store_true",
+                   help="also run each CLI's cheap login check (no model call)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(COMMANDS[args.command](args))
+    except MultiModelError as exc:
+        print(f"mm: {exc}", file=sys.stderr)
+        return next(code for cls, code in EXIT_CODES.items() if isinstance(exc, cls))
+    except KeyboardInterrupt:
+        print("mm: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from multi_model import demo
+    from multi_model.fanout import dispatch
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    prompt = _read_prompt(args)
+    env, settings, models = demo.setup(args.models) if args.demo else (None, None, args.models)
+    if not models:
+        raise UsageError("--models is required (e.g. --models codex,gemini), or use --demo")
+    specs = [m.strip() for m in models.split(",") if m.strip()]
+    progress = render.Progress(specs, sys.stderr) if sys.stderr.isatty() else None
+    responses = dispatch(
+        specs, prompt, timeout=args.timeout, allow_cursor_claude=args.allow_cursor_claude,
+        allow_claude_cli=args.allow_claude_cli, settings=settings, env=env,
+        on_result=progress.update if progress else None)
+    if args.demo:
+        responses = demo.label(responses)
+    if args.verbose or args.demo:
+        sys.stderr.write(render.routing_summary(responses, demo=args.demo))
+    _write_json([r.model_dump(mode="json") for r in responses], args.output)
+    return _ask_exit(responses)
+
+
+def _ask_exit(responses: list) -> int:  # type: ignore[type-arg]
+    if any(r.status == "ok" for r in responses):
+        return EXIT_OK
+    if responses and all(r.status in UNREACHABLE for r in responses):
+        return EXIT_UNREACHABLE
+    return EXIT_ALL_FAILED
+
+
+def _read_prompt(args: argparse.Namespace) -> str:
+    if args.prompt is not None:
+        text = args.prompt
+    elif args.prompt_file is not None:
+        try:
+            text = args.prompt_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {exc}") from None
+    elif sys.stdin is not None and not sys.stdin.isatty():
+        text = sys.stdin.read()
+    else:
+        raise UsageError("no prompt: give --prompt, --prompt-file, or pipe it on stdin")
+    if not text.strip():
+        raise UsageError("the prompt is empty")
+    return text
+
+
+def _write_json(data: object, path: Path | None) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --output {path}: {exc}") from None
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from multi_model.config import load_settings
+    from multi_model.detect import detect_all
+
+    infos = detect_all(load_settings().settings, check_auth=args.check_auth)
+    if args.json:
+        _write_json([i.as_dict() for i in infos], None)
+    else:
+        sys.stdout.write(render.detect_table(infos, check_auth=args.check_auth))
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from multi_model.config import load_settings, resolved_view
+
+    rows = resolved_view(load_settings())
+    if args.json:
+        _write_json([{"key": k, "value": v, "source": s} for k, v, s in rows], None)
+    else:
+        sys.stdout.write(render.config_view(rows))
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from multi_model.catalog import list_models
+    from multi_model.config import load_settings
+
+    listings = list_models(load_settings().settings, os.environ, args.provider)
+    if args.json:
+        _write_json([listing.as_dict() for listing in listings], None)
+    else:
+        sys.stdout.write(render.models_view(listings))
+    return EXIT_OK
+
+
+def cmd_council(args: argparse.Namespace) -> int:
+    print("mm council: not available yet (the council arrives in a later release); "
+          "use `mm ask` meanwhile", file=sys.stderr)
+    return EXIT_USAGE
+
+
+COMMANDS = {"ask": cmd_ask, "detect": cmd_detect, "config": cmd_config,
+            "models": cmd_models, "council": cmd_council}
+
+
+def main_ask() -> int:
+    return main(["ask", *sys.argv[1:]])
+
+
+def main_detect() -> int:
+    return main(["detect", *sys.argv[1:]])
+
+
+def main_council() -> int:
+    return main(["council", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

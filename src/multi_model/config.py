@@ -1,0 +1,172 @@
+"""Settings: one model, one loader, and the source of every value.
+
+Precedence, lowest first: built-in defaults, the user file (`~/.config/multi-model/config.toml`,
+or `$MULTI_MODEL_HOME/config.toml`), the project file (`.claude/multi-model.toml` in the
+working directory or a parent), the environment (`OLLAMA_HOST`), then command-line flags.
+`MULTI_MODEL_HOME` relocates config and data together (tests point it at a temp dir).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from multi_model.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderSettings(_Strict):
+    binary: str | None = Field(None, description="Executable name or path to use instead.")
+    args: list[str] = Field(default_factory=list, description="Extra arguments for every call.")
+    env: list[str] = Field(default_factory=list, description="More env vars passed through.")
+    timeout: float | None = Field(None, gt=0, description="Per-call timeout for this provider.")
+    model: str | None = Field(None, description="Model used when the spec names none.")
+    models: list[str] = Field(default_factory=list, description="Bare names routed here.")
+    allow_writes: bool = Field(False, description="Start the CLI in a mode that may edit files.")
+
+
+class EndpointSettings(_Strict):
+    """An OpenAI-compatible server (LiteLLM proxy, vLLM, LocalAI, llama.cpp server)."""
+
+    base_url: str = Field(description="Base URL including /v1, e.g. http://127.0.0.1:4000/v1")
+    key_env: str | None = Field(None, description="Env var holding the API key, if any.")
+    model: str | None = None
+    models: list[str] = Field(default_factory=list, description="Bare names routed here.")
+    timeout: float | None = Field(None, gt=0)
+
+
+class RouteRule(_Strict):
+    match: str = Field(description="Regex, matched case-insensitively against a bare model id.")
+    providers: list[str] = Field(min_length=1, description="Candidates, most preferred first.")
+
+
+class Settings(_Strict):
+    timeout: float = Field(300.0, gt=0, description="Per-model timeout in seconds.")
+    probe_timeout: float = Field(10.0, gt=0, description="Timeout of version/auth probes.")
+    output_cap_mb: float = Field(10.0, gt=0, description="Per-stream output cap.")
+    ollama_host: str = "127.0.0.1:11434"
+    allow_claude_cli: bool = False
+    allow_cursor_claude: bool = False
+    routes: list[RouteRule] = Field(default_factory=list, description="Checked before defaults.")
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
+
+    def provider(self, name: str) -> ProviderSettings:
+        return self.providers.get(name) or ProviderSettings()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    settings: Settings
+    sources: dict[str, str]
+    """Dotted key -> where its value came from ('default', a file path, 'env OLLAMA_HOST', 'flag')."""
+
+
+def home_override(env: Mapping[str, str]) -> Path | None:
+    value = env.get("MULTI_MODEL_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def user_config_path(env: Mapping[str, str]) -> Path:
+    home = home_override(env)
+    if home:
+        return home / "config.toml"
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "multi-model" / "config.toml"
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    """Where state lives (caches, run directories)."""
+    home = home_override(env)
+    if home:
+        return home / "data"
+    base = env.get("XDG_DATA_HOME") or str(
+        Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+    return Path(base) / "multi-model"
+
+
+def project_config_path(cwd: Path) -> Path | None:
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / ".claude" / "multi-model.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Loaded:
+    """Merge every layer. Raises ConfigError with the file and the problem."""
+    env = os.environ if env is None else env
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for path in (user_config_path(env), project_config_path(Path(cwd or os.getcwd()))):
+        if path is not None and path.is_file():
+            layers.append((str(path), _read_toml(path)))
+    if env.get("OLLAMA_HOST"):
+        layers.append(("env OLLAMA_HOST", {"ollama_host": env["OLLAMA_HOST"]}))
+    if flags:
+        layers.append(("flag", dict(flags)))
+    for source, data in layers:
+        _merge(merged, data, source, sources, "")
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        origin = sources.get(where, next(iter(s for s, _ in layers), "settings"))
+        raise ConfigError(f"{origin}: {where}: {first['msg']}") from None
+    return Loaded(settings=settings, sources=sources)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _merge(into: dict[str, Any], data: Mapping[str, Any], source: str,
+           sources: dict[str, str], prefix: str) -> None:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            child = into.setdefault(key, {})
+            if not isinstance(child, dict):
+                child = into[key] = {}
+            _merge(child, value, source, sources, dotted + ".")
+        else:
+            into[key] = value
+            sources[dotted] = source
+
+
+def resolved_view(loaded: Loaded) -> list[tuple[str, object, str]]:
+    """Every setting as (dotted key, value, source), defaults included, for `mm config`."""
+    rows: list[tuple[str, object, str]] = []
+
+    def walk(value: object, prefix: str) -> None:
+        if isinstance(value, dict) and value:
+            for key, child in value.items():
+                walk(child, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            rows.append((prefix, value, loaded.sources.get(prefix, "default")))
+
+    walk(loaded.settings.model_dump(mode="json"), "")
+    return rows

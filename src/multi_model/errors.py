@@ -1,0 +1,42 @@
+"""Exceptions for programming and usage errors. Provider failures are values, not exceptions.
+
+The CLI maps each class to its documented exit code in one place (`cli.EXIT_CODES`).
+"""
+
+from __future__ import annotations
+
+
+class MultiModelError(Exception):
+    """Base class; `str(err)` is the one-line message shown to the user."""
+
+
+class UsageError(MultiModelError):
+    """Bad arguments or input (exit 2)."""
+
+
+class ConfigError(UsageError):
+    """A config file that cannot be read or does not validate (exit 2)."""
+
+
+class RoutingError(MultiModelError):
+    """A model spec that cannot be routed."""
+
+
+class ClaudeModelRefused(RoutingError):
+    """A Claude model was asked for without opting in (exit 3)."""
+
+    def __init__(self, spec: str) -> None:
+        super().__init__(
+            f"{spec!r} is a Claude model: run Claude seats with Claude Code's own Agent tool "
+            "(subagents), or opt in with --allow-claude-cli (claude -p) or "
+            "--allow-cursor-claude (cursor-agent)"
+        )
+        self.spec = spec
+
+
+class UnknownProvider(RoutingError):
+    """An explicit `provider:model` whose provider is neither built in nor configured (exit 4)."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown provider {name!r}; known: {', '.join(sorted(known))}")
+        self.name = name

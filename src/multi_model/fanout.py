@@ -1,0 +1,153 @@
+"""Parallel fan-out: one prompt, several models, one Response each, in the input order.
+
+Routing happens first, for every spec, so a refused or unknown spec raises before any
+process starts. Each call then runs in its own thread (the work is waiting on a child
+process or a socket); a call never raises: whatever goes wrong becomes its status.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+
+from multi_model import providers, runner
+from multi_model.config import Settings, load_settings
+from multi_model.detect import availability, cached_version, find_executable
+from multi_model.models import Parsed, Request, Response, RunOutput
+from multi_model.providers.base import CliProvider, HttpProvider, stderr_tail
+from multi_model.routing import Route, route
+
+OnResult = Callable[[int, Response], None]
+
+
+def dispatch(
+    models: Sequence[str],
+    prompt: str,
+    *,
+    timeout: float | None = None,
+    allow_cursor_claude: bool = False,
+    allow_claude_cli: bool = False,
+    cwd: str | None = None,
+    settings: Settings | None = None,
+    env: Mapping[str, str] | None = None,
+    on_result: OnResult | None = None,
+) -> list[Response]:
+    """Ask every model in parallel; returns one Response per model, in the order given.
+
+    Raises ClaudeModelRefused / UnknownProvider (nothing started) for specs that cannot be
+    routed; every other failure is a status on its Response."""
+    env = dict(os.environ if env is None else env)
+    settings = settings or load_settings(cwd, env).settings
+    available = availability(settings, env)
+    routes = [route(spec, settings, available, allow_claude_cli, allow_cursor_claude)
+              for spec in models]
+    if not routes:
+        return []
+    with ThreadPoolExecutor(max_workers=len(routes)) as pool:
+        futures = {pool.submit(call, r, prompt, settings, env, timeout, cwd): i
+                   for i, r in enumerate(routes)}
+        results: dict[int, Response] = {}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if on_result:
+                on_result(index, results[index])
+    return [results[i] for i in range(len(routes))]
+
+
+def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],
+         timeout: float | None = None, cwd: str | None = None) -> Response:
+    """One routed call. Never raises."""
+    try:
+        prov = providers.get(r.provider, settings)
+        ps = settings.provider(prov.name)
+        limit = timeout or ps.timeout or _endpoint_timeout(r.provider, settings) or settings.timeout
+        req = Request(prompt=prompt, model=r.model, cwd=cwd, timeout=limit,
+                      extra_args=tuple(ps.args), allow_writes=ps.allow_writes)
+        base = Response(model=r.spec, provider=r.provider, status="ok",
+                        metadata={"route": r.reason, "model_requested": r.model})
+        if not prov.read_only and not ps.allow_writes:
+            return base.model_copy(update={"status": "refused", "error": (
+                f"{prov.name} has no read-only headless mode; set "
+                f"[providers.{prov.name}] allow_writes = true to use it anyway")})
+        if isinstance(prov, HttpProvider):
+            return _call_http(prov, req, env, settings, base)
+        return _call_cli(prov, req, env, settings, base)
+    except Exception as exc:  # noqa: BLE001 - a bug in one adapter must not sink the others
+        return Response(model=r.spec, provider=r.provider, status="crashed",
+                        error=f"internal error: {exc!r}",
+                        metadata={"traceback": traceback.format_exc(limit=5)})
+
+
+def _endpoint_timeout(name: str, settings: Settings) -> float | None:
+    endpoint = settings.endpoints.get(name)
+    return endpoint.timeout if endpoint else None
+
+
+def _call_cli(prov: CliProvider, req: Request, env: Mapping[str, str], settings: Settings,
+              base: Response) -> Response:
+    exe = find_executable(prov, settings, env)
+    if exe is None:
+        hint = f"; install: {prov.install_hint}" if prov.install_hint else ""
+        return base.model_copy(update={"status": "not_installed",
+                                       "error": f"{prov.name} CLI not found on PATH{hint}"})
+    with ThreadPoolExecutor(max_workers=1) as side:
+        version = side.submit(cached_version, prov, exe, env, settings.probe_timeout)
+        child_env = prov.env_for(env, tuple(settings.provider(prov.name).env))
+        out = runner.run(prov.build(req, child_env, exe), req.timeout,
+                         output_cap=int(settings.output_cap_mb * runner.MiB))
+        parsed = finish(out, prov.parse(out) if not out.spawn_error else Parsed(), req.timeout)
+        return _response(base, parsed, out, cli_used=exe, cli_version=version.result())
+
+
+def _call_http(prov: HttpProvider, req: Request, env: Mapping[str, str], settings: Settings,
+               base: Response) -> Response:
+    call = prov.build_http(req, env)
+    reply = runner.fetch(call, req.timeout, output_cap=int(settings.output_cap_mb * runner.MiB))
+    parsed = prov.parse_http(reply)
+    if reply.timed_out:
+        parsed = replace(parsed, status="timeout", error=f"no answer within {req.timeout:g}s")
+    elif reply.truncated:
+        parsed = replace(parsed, status="oversize", error="reply exceeded the output cap")
+    elif parsed.status == "ok" and not parsed.text.strip():
+        parsed = replace(parsed, status="empty_output", error="the server returned no text")
+    return base.model_copy(update={
+        **_parsed_fields(parsed), "cli_used": call.url, "exit_code": reply.status or None,
+        "duration_s": reply.duration_s, "truncated": reply.truncated})
+
+
+def finish(out: RunOutput, parsed: Parsed, timeout: float) -> Parsed:
+    """Apply what the runner saw over the adapter's reading: spawn failure, timeout, cap,
+    and 'exit 0 with nothing' (exit code 0 alone never means success)."""
+    if out.spawn_error:
+        status = "not_installed" if "not found" in out.spawn_error else "crashed"
+        return Parsed(status=status, error=out.spawn_error)
+    if out.timed_out:
+        return replace(parsed, status="timeout",
+                       error=f"no answer within {timeout:g}s; process group stopped")
+    if out.truncated:
+        return replace(parsed, status="oversize", error="output exceeded the cap and was cut")
+    if parsed.status == "ok" and not parsed.text.strip():
+        return replace(parsed, status="empty_output",
+                       error=parsed.error or "exit 0 but no answer text")
+    return parsed
+
+
+def _parsed_fields(parsed: Parsed) -> dict[str, object]:
+    return {"status": parsed.status, "text": parsed.text, "error": parsed.error,
+            "usage": parsed.usage, "session_id": parsed.session_id,
+            "model_reported": parsed.model_reported, "retry_after_s": parsed.retry_after_s}
+
+
+def _response(base: Response, parsed: Parsed, out: RunOutput, *, cli_used: str,
+              cli_version: str | None) -> Response:
+    metadata = dict(base.metadata)
+    if parsed.status != "ok" and out.stderr.strip():
+        metadata["stderr_tail"] = stderr_tail(out.stderr, 10)
+    return base.model_copy(update={
+        **_parsed_fields(parsed), "cli_used": cli_used, "cli_version": cli_version,
+        "exit_code": out.exit_code, "duration_s": round(out.duration_s, 3),
+        "truncated": out.truncated, "metadata": metadata})

@@ -1,0 +1,156 @@
+"""Data at the package's boundaries: what a dispatch returns, and the pieces adapters exchange.
+
+Public results (`Response`, `Usage`) are pydantic models with `extra="forbid"`; their JSON
+Schema is generated into `schemas/` and pinned by a snapshot. The adapter-facing pieces
+(`Invocation`, `RunOutput`, `Parsed`, `HttpCall`, `HttpReply`) are plain frozen dataclasses:
+they never leave the process and are built on every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+Status = Literal[
+    "ok",
+    "not_installed",
+    "auth_required",
+    "rate_limited",
+    "model_not_found",
+    "timeout",
+    "oversize",
+    "empty_output",
+    "bad_output",
+    "network",
+    "server_error",
+    "crashed",
+    "refused",
+]
+"""Failure classes. `network` and `server_error` are transient classes beyond the issue's list,
+kept apart from `crashed` so that retry logic can tell them from a broken CLI."""
+
+STATUSES: tuple[Status, ...] = Status.__args__  # type: ignore[attr-defined]
+
+
+class Usage(BaseModel):
+    """Token counts as the CLI reported them; None where it did not say."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+class Response(BaseModel):
+    """One model's answer (or failure) for one prompt."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str = Field(description="The model spec as requested, e.g. 'codex:gpt-5.4-high'.")
+    provider: str = Field(description="Provider that handled it, e.g. 'codex'.")
+    text: str = Field(default="", description="The answer, exactly as the model wrote it.")
+    status: Status
+    error: str | None = None
+    cli_used: str | None = Field(default=None, description="Executable path, or the URL for HTTP.")
+    cli_version: str | None = None
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    usage: Usage | None = None
+    session_id: str | None = None
+    model_reported: str | None = Field(default=None, description="What the CLI says it ran.")
+    retry_after_s: float | None = Field(
+        default=None, description="Seconds until a rate limit resets, when the CLI said so."
+    )
+    truncated: bool = Field(default=False, description="Output exceeded the cap and was cut.")
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+# --- adapter-facing pieces -------------------------------------------------------------------
+
+PROMPT_FILE = "\x00mm-prompt-file\x00"
+"""Placeholder an adapter may put in argv; the runner swaps in the path of a 0600 temp file
+holding the prompt, for CLIs that read a prompt file but not stdin."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What an adapter needs to build one call. `model` None means the CLI's own default."""
+
+    prompt: str
+    model: str | None = None
+    cwd: str | None = None
+    timeout: float = 300.0
+    extra_args: tuple[str, ...] = ()
+    allow_writes: bool = False
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A process to start: argv (argv[0] resolved by the runner), full child env, stdin text."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    stdin: str | None = None
+    cwd: str | None = None
+    prompt_file: str | None = None
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What the runner observed. `spawn_error` is set when the process never started."""
+
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    timed_out: bool = False
+    truncated: bool = False
+    spawn_error: str | None = None
+    executable: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One HTTP request for an API provider (ollama, OpenAI-compatible servers)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """What came back. `status` 0 with `error` set means no HTTP answer at all."""
+
+    status: int
+    body: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    duration_s: float = 0.0
+    timed_out: bool = False
+    truncated: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An adapter's reading of one run."""
+
+    status: Status = "ok"
+    text: str = ""
+    error: str | None = None
+    usage: Usage | None = None
+    session_id: str | None = None
+    model_reported: str | None = None
+    retry_after_s: float | None = None

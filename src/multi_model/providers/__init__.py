@@ -1,0 +1,77 @@
+"""The provider registry: an explicit table of adapters, plus aliases.
+
+Adding a provider = one module in this package, one line in `_BUILTIN`, recorded samples
+under `tests/fixtures/<name>/`; the parametrized tests pick it up from `NAMES`.
+Configured OpenAI-compatible endpoints (`[endpoints.<name>]`) become providers of their own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from multi_model.config import Settings
+from multi_model.errors import UnknownProvider
+from multi_model.providers.base import CliProvider, HttpProvider, Provider
+
+_BUILTIN: dict[str, str] = {
+    "codex": "codex:Codex",
+    "gemini": "gemini:Gemini",
+    "agy": "agy:Agy",
+    "cursor-agent": "cursor_agent:CursorAgent",
+    "claude": "claude:Claude",
+    "qwen": "qwen:Qwen",
+    "opencode": "opencode:OpenCode",
+    "copilot": "copilot:Copilot",
+    "grok": "grok:Grok",
+    "vibe": "vibe:Vibe",
+    "ollama": "ollama:Ollama",
+}
+
+ALIASES: dict[str, str] = {
+    "cursor": "cursor-agent",
+    "antigravity": "agy",
+    "gemini-cli": "gemini",
+    "claude-code": "claude",
+    "github-copilot": "copilot",
+    "mistral": "vibe",
+    "mistral-vibe": "vibe",
+    "qwen-code": "qwen",
+}
+
+NAMES: tuple[str, ...] = tuple(_BUILTIN)
+CLI_NAMES: tuple[str, ...] = tuple(n for n in _BUILTIN if n != "ollama")
+
+
+def canonical(name: str) -> str:
+    """The registry name for a provider name or alias (unchanged when unknown)."""
+    name = name.lower()
+    return ALIASES.get(name, name)
+
+
+@cache
+def builtin(name: str) -> Provider:
+    """The adapter for a built-in provider; KeyError when there is none."""
+    module, cls = _BUILTIN[name].split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)()  # type: ignore[no-any-return]
+
+
+def get(name: str, settings: Settings) -> Provider:
+    """The adapter for a provider or configured endpoint; raises UnknownProvider."""
+    name = canonical(name)
+    if name in _BUILTIN:
+        return builtin(name)
+    if name in settings.endpoints:
+        from multi_model.providers.openai_compat import OpenAICompat
+
+        return OpenAICompat(name, settings.endpoints[name])
+    raise UnknownProvider(name, [*_BUILTIN, *settings.endpoints])
+
+
+def is_known(name: str, settings: Settings) -> bool:
+    name = canonical(name)
+    return name in _BUILTIN or name in settings.endpoints
+
+
+__all__ = ["ALIASES", "CLI_NAMES", "NAMES", "CliProvider", "HttpProvider", "Provider",
+           "builtin", "canonical", "get", "is_known"]

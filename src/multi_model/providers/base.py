@@ -1,0 +1,312 @@
+"""The provider interface and the pure helpers adapters share.
+
+An adapter builds an `Invocation` (or `HttpCall`) from a `Request` and reads a `RunOutput`
+(or `HttpReply`) back into `Parsed`. It never starts a process and does no I/O: the runner
+does that, and detection (`multi_model.detect`) evaluates the declarative auth hints.
+
+Classification: each adapter finds the run's *terminal* error text (where its CLI puts it) and
+passes it to `classify`, which applies the adapter's own rules first and then the common
+table below. Earlier warnings are never classified (codex's "Model metadata ... not found"
+would read as model_not_found).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from multi_model.models import (
+    HttpCall,
+    HttpReply,
+    Invocation,
+    Parsed,
+    Request,
+    RunOutput,
+    Status,
+    Usage,
+)
+
+Rule = tuple["re.Pattern[str]", Status]
+
+# Variables every CLI may see: process basics, locale, proxies and CA bundles, XDG dirs.
+BASE_ENV_ALLOW: tuple[str, ...] = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR",
+    "TERM", "NO_COLOR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy",
+    "https_proxy", "no_proxy", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "SYSTEMROOT",
+)
+
+
+def _rules(*pairs: tuple[str, Status]) -> tuple[Rule, ...]:
+    return tuple((re.compile(p, re.IGNORECASE), s) for p, s in pairs)
+
+
+COMMON_RULES: tuple[Rule, ...] = _rules(
+    (r"prompt is too long|request entity too large|context (length|limit|window)"
+     r"|tokens? exceeded|too many tokens|maximum context|input is too large", "oversize"),
+    (r"\b401\b|unauthori[sz]ed|UNAUTHENTICATED|API key not valid|API_KEY_INVALID"
+     r"|invalid api key|incorrect api key|api key required|missing (environment variable"
+     r"|api key|bearer)|missing \w*API_KEY|no auth|not logged in|not authenticated"
+     r"|(set an|invalid) auth method|authentication (failed|information|required)"
+     r"|please (re)?login|login required|\b403\b|forbidden", "auth_required"),
+    (r"\b429\b|rate.?limit|RESOURCE_EXHAUSTED|resource has been exhausted|quota"
+     r"|too many requests|exhausted your capacity", "rate_limited"),
+    (r"\b404\b[^\n]*model|model(?! metadata)[^\n]*?(not found|does not exist|not available)"
+     r"|is not found for API version|ModelNotFound|unknown model|invalid model"
+     r"|no such model", "model_not_found"),
+    (r"connection (error|failed|refused)|could not connect|unable to connect|fetch failed"
+     r"|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|name (or service not known"
+     r"|does not resolve)|failed to lookup address|stream disconnected"
+     r"|all connection attempts failed|network", "network"),
+    (r"\b50[0-4]\b|internal server error|high demand|overloaded|service unavailable"
+     r"|bad gateway", "server_error"),
+    (r"content.?filter|safety|recitation|policy violation", "refused"),
+)
+
+
+def classify(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed") -> Status:
+    """First matching class for a terminal error text; `default` when nothing matches."""
+    for pattern, status in (*rules, *COMMON_RULES):
+        if pattern.search(text):
+            return status
+    return default
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|hours?|m(?!s)|min(?:utes?)?|s|sec(?:onds?)?|ms)\b",
+                       re.IGNORECASE)
+_RESET_CONTEXT = re.compile(
+    r"(?:resets? in|retry(?:ing)? (?:after|in)|try again in|wait|retry-after:?)\s*"
+    r"((?:\d+(?:\.\d+)?\s*[a-z]*\s*)+)",
+    re.IGNORECASE,
+)
+
+
+def parse_retry_after(text: str) -> float | None:
+    """Seconds until a limit resets, from texts like 'Resets in 156h13m' or 'retry after 20s'."""
+    match = _RESET_CONTEXT.search(text)
+    if not match:
+        return None
+    chunk = match.group(1)
+    total = 0.0
+    found = False
+    for amount, unit in _DURATION.findall(chunk):
+        found = True
+        unit = unit.lower()
+        scale = 3600 if unit.startswith("h") else 60 if unit.startswith("m") and unit != "ms" \
+            else 0.001 if unit == "ms" else 1
+        total += float(amount) * scale
+    if not found:
+        bare = re.match(r"\s*(\d+(?:\.\d+)?)", chunk)
+        return float(bare.group(1)) if bare else None
+    return total
+
+
+def failure(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed") -> Parsed:
+    """A Parsed failure for a terminal error text, with the reset time for rate limits."""
+    status = classify(text, rules, default)
+    retry = parse_retry_after(text) if status == "rate_limited" else None
+    return Parsed(status=status, error=_one_paragraph(text), retry_after_s=retry)
+
+
+def _one_paragraph(text: str, limit: int = 2000) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def stderr_tail(stderr: str, lines: int = 15) -> str:
+    """The last lines of stderr, for error messages."""
+    return "\n".join(stderr.strip().splitlines()[-lines:])
+
+
+def json_lines(text: str) -> Iterator[dict[str, object]]:
+    """JSON objects from a JSONL stream; non-JSON lines (banners, warnings) are skipped."""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            yield value
+
+
+def json_document(text: str) -> object | None:
+    """The JSON value in `text` (whole, or from the first '{' / '['), else None."""
+    for start in (0, *(i for i in (text.find("{"), text.find("[")) if i > 0)):
+        try:
+            return json.loads(text[start:])
+        except ValueError:
+            continue
+    return None
+
+
+def dig(value: object, *path: str | int) -> object:
+    """value[path0][path1]... or None when any step is missing."""
+    for key in path:
+        if isinstance(key, int) and isinstance(value, list) and -len(value) <= key < len(value):
+            value = value[key]
+        elif isinstance(key, str) and isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return None
+    return value
+
+
+def as_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def usage_from(
+    data: object, *, input: str, output: str, cached: str | None = None,
+    reasoning: str | None = None, total: str | None = None, cost: str | None = None,
+) -> Usage | None:
+    """A Usage from a dict of counters, naming the keys this CLI uses."""
+    if not isinstance(data, dict):
+        return None
+
+    def num(key: str | None) -> int | None:
+        return as_int(data.get(key)) if key else None
+
+    usage = Usage(
+        input_tokens=num(input), output_tokens=num(output), cached_input_tokens=num(cached),
+        reasoning_tokens=num(reasoning), total_tokens=num(total),
+        cost_usd=float(data[cost]) if cost and isinstance(data.get(cost), (int, float)) else None,
+    )
+    return usage if any(v is not None for v in usage.model_dump().values()) else None
+
+
+def env_matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(name == p or (p.endswith("*") and name.startswith(p[:-1])) for p in patterns)
+
+
+def child_env(
+    parent: Mapping[str, str], allow: tuple[str, ...], deny: tuple[str, ...] = (),
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The child's environment: parent vars on the base or provider allowlist, minus `deny`."""
+    patterns = (*BASE_ENV_ALLOW, *allow)
+    env = {
+        k: v for k, v in parent.items()
+        if env_matches(k, patterns) and not env_matches(k, deny)
+    }
+    env.update(extra or {})
+    return env
+
+
+VERSION_RE = re.compile(r"\b(\d+\.\d+(?:\.\d+)?(?:[-+.][0-9A-Za-z.-]+)?)")
+
+AuthState = Literal["logged_in", "logged_out", "unknown"]
+
+
+@dataclass(frozen=True)
+class AuthHints:
+    """Cheap, declarative signs of a login, checked by detection without starting anything.
+
+    `env`: any of these set means credentials are configured; `files`: any of these (relative
+    to HOME) existing means a stored login; `probe`: argv tail of a bounded status command
+    that makes no model call (its output goes to `CliProvider.parse_auth`).
+    """
+
+    env: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    probe: tuple[str, ...] | None = None
+
+
+class CliProvider:
+    """Base for adapters of command-line tools. Subclasses set the class data and
+    implement `build` and `parse`; everything here is pure."""
+
+    kind: ClassVar[Literal["cli"]] = "cli"
+    name: ClassVar[str]
+    executables: ClassVar[tuple[str, ...]]
+    env_allow: ClassVar[tuple[str, ...]] = ()
+    env_deny: ClassVar[tuple[str, ...]] = ()
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    auth: ClassVar[AuthHints] = AuthHints()
+    models_probe: ClassVar[tuple[str, ...] | None] = None
+    catalog: ClassVar[tuple[str, ...]] = ()
+    rate_bucket: ClassVar[str] = ""
+    install_hint: ClassVar[str] = ""
+    login_hint: ClassVar[str] = ""
+    read_only: ClassVar[bool] = True
+    """False for CLIs with no read-only headless mode: they run only when writes are allowed."""
+
+    def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
+        raise NotImplementedError
+
+    def parse(self, out: RunOutput) -> Parsed:
+        raise NotImplementedError
+
+    def env_for(self, parent: Mapping[str, str], extra_allow: tuple[str, ...] = (),
+                extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        return child_env(parent, (*self.env_allow, *extra_allow), self.env_deny, extra)
+
+    def parse_version(self, text: str) -> str | None:
+        match = VERSION_RE.search(text)
+        return match.group(1) if match else None
+
+    def parse_auth(self, out: RunOutput) -> AuthState:
+        """Reading of the `auth.probe` command: exit 0 means logged in unless it says otherwise."""
+        if out.timed_out or out.spawn_error or out.exit_code is None:
+            return "unknown"
+        text = f"{out.stdout}\n{out.stderr}"
+        if re.search(r"not (logged|signed) in|logged out|unauthenticated|no auth", text, re.I):
+            return "logged_out"
+        return "logged_in" if out.exit_code == 0 else "logged_out"
+
+    def parse_models(self, out: RunOutput) -> list[str]:
+        """Model ids from the `models_probe` command: one id per line, first column."""
+        ids = []
+        for line in out.stdout.splitlines():
+            word = line.strip().split(" ")[0].strip("-*•")
+            if word and re.fullmatch(r"[\w.:/@-]+", word) and not word.endswith(":"):
+                ids.append(word)
+        return ids
+
+    def exit_failure(self, out: RunOutput, default: Status = "crashed") -> Parsed:
+        """Classify a run that failed without a structured error, from stderr then stdout."""
+        text = stderr_tail(out.stderr) or stderr_tail(out.stdout)
+        if not text:
+            return Parsed(status=default, error=f"exit {out.exit_code} with no output")
+        return failure(text, self.rules, default)
+
+
+class HttpProvider:
+    """Base for adapters of HTTP APIs (no process; the runner's `fetch` does the request)."""
+
+    kind: ClassVar[Literal["http"]] = "http"
+    name: ClassVar[str]
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    catalog: ClassVar[tuple[str, ...]] = ()
+    rate_bucket: ClassVar[str] = ""
+    install_hint: ClassVar[str] = ""
+    login_hint: ClassVar[str] = ""
+    read_only: ClassVar[bool] = True
+
+    def build_http(self, req: Request, env: Mapping[str, str]) -> HttpCall:
+        raise NotImplementedError
+
+    def parse_http(self, reply: HttpReply) -> Parsed:
+        raise NotImplementedError
+
+    def models_call(self, env: Mapping[str, str]) -> HttpCall:
+        raise NotImplementedError
+
+    def parse_models_reply(self, reply: HttpReply) -> list[str]:
+        raise NotImplementedError
+
+    def base_url(self, env: Mapping[str, str]) -> str:
+        raise NotImplementedError
+
+
+Provider = CliProvider | HttpProvider

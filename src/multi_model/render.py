@@ -1,0 +1,80 @@
+"""Human-readable views for the terminal. The only module that formats for people."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from multi_model.catalog import Listing
+    from multi_model.detect import CliInfo
+    from multi_model.models import Response
+
+
+class Progress:
+    """One stderr line per model as it finishes (used only when stderr is a terminal)."""
+
+    def __init__(self, specs: Sequence[str], stream: TextIO) -> None:
+        self.total, self.done, self.stream = len(specs), 0, stream
+        self._lock = threading.Lock()
+
+    def update(self, index: int, response: Response) -> None:
+        with self._lock:
+            self.done += 1
+            self.stream.write(f"[{self.done}/{self.total}] {response.model}: {response.status} "
+                              f"({response.duration_s:.1f}s)\n")
+            self.stream.flush()
+
+
+def routing_summary(responses: Sequence[Response], demo: bool = False) -> str:
+    lines = ["DEMO panel: stand-in executables speaking the real CLIs' formats; "
+             "no real model was asked."] if demo else []
+    for r in responses:
+        lines.append(f"{r.model} -> {r.provider} ({r.metadata.get('route', '')}): {r.status}"
+                     + (f" - {r.error.splitlines()[0]}" if r.error else ""))
+    return "\n".join(lines) + "\n"
+
+
+def detect_table(infos: Sequence[CliInfo], check_auth: bool) -> str:
+    rows = []
+    for i in infos:
+        if not i.installed:
+            where = "not installed" + (f" ({i.error})" if i.error else "")
+            rows.append((i.name, "-", where, f"install: {i.install_hint}" if i.install_hint else ""))
+            continue
+        login = ""
+        if check_auth and i.auth:
+            login = {"logged_in": "logged in", "logged_out": "NOT logged in",
+                     "unknown": "login unknown"}[i.auth]
+            if i.auth == "logged_out" and i.login_hint:
+                login += f" (run: {i.login_hint})"
+            elif i.auth_detail:
+                login += f" ({i.auth_detail})"
+        rows.append((i.name, i.version or "?", i.path or "", login or (i.error or "")))
+    return _table(rows)
+
+
+def config_view(rows: Sequence[tuple[str, object, str]]) -> str:
+    from multi_model.routing import DEFAULT_ROUTES
+
+    lines = [f"{key} = {value!r}    # {source}" for key, value, source in rows]
+    lines.append("# built-in routes (after any `routes` above):")
+    lines += [f"#   /{r.match}/ -> {', '.join(r.providers)}" for r in DEFAULT_ROUTES]
+    return "\n".join(lines) + "\n"
+
+
+def models_view(listings: Sequence[Listing]) -> str:
+    out = []
+    for listing in listings:
+        origin = "live" if listing.live else "built-in catalog"
+        note = f"; {listing.note}" if listing.note else ""
+        out.append(f"{listing.provider} ({origin}{note}):")
+        out += [f"  {m}" for m in listing.models] or ["  (none)"]
+    return "\n".join(out) + "\n"
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))] if rows else []
+    return "".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)

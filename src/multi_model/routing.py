@@ -1,0 +1,113 @@
+"""Model spec -> provider. Pure: what is installed is asked through the `available` callback.
+
+Rules, in order:
+1. `provider:model` is explicit (`ollama:llama3:8b` keeps the tag); `provider:` or a bare
+   provider name means that CLI's own default model (or `[providers.X] model`).
+2. A bare name listed under `[providers.X] models` or `[endpoints.X] models` goes there.
+3. Claude models are refused unless opted in (claude CLI, or cursor-agent).
+4. Otherwise the first matching family rule (config `routes` first, then `DEFAULT_ROUTES`)
+   gives the candidates; the first that is installed and not logged out wins, else the first
+   installed one, else the first (which then reports not_installed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from multi_model import providers
+from multi_model.config import RouteRule, Settings
+from multi_model.errors import ClaudeModelRefused
+from multi_model.providers.base import AuthState
+
+CLAUDE_RE = r"(anthropic/)?(claude|opus|sonnet|haiku)([-.:/@ ].*)?"
+
+DEFAULT_ROUTES: tuple[RouteRule, ...] = (
+    RouteRule(match=r"(openai/)?(gpt|o\d|codex|chatgpt)([-.].*)?", providers=["codex", "cursor-agent"]),
+    RouteRule(match=r"(google/)?gemini([-.].*)?", providers=["gemini", "agy", "cursor-agent"]),
+    RouteRule(match=r"qwen.*", providers=["qwen", "cursor-agent"]),
+    RouteRule(match=r"(mistral|devstral|codestral|magistral).*", providers=["vibe", "cursor-agent"]),
+    RouteRule(match=r".*", providers=["cursor-agent"]),
+)
+
+Availability = Callable[[str], "AuthState | None"]
+"""name -> None when not installed, else its (cheaply checked) auth state."""
+
+
+@dataclass(frozen=True)
+class Route:
+    spec: str
+    provider: str
+    model: str | None
+    reason: str
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def is_claude_model(model: str) -> bool:
+    return bool(_regex(CLAUDE_RE).fullmatch(model))
+
+
+def route(spec: str, settings: Settings, available: Availability,
+          allow_claude_cli: bool = False, allow_cursor_claude: bool = False) -> Route:
+    """Route one spec. Raises ClaudeModelRefused or UnknownProvider (before anything runs)."""
+    allow_claude_cli = allow_claude_cli or settings.allow_claude_cli
+    allow_cursor_claude = allow_cursor_claude or settings.allow_cursor_claude
+    head, sep, tail = spec.partition(":")
+    if sep and providers.is_known(head, settings) or providers.is_known(spec, settings):
+        name = providers.canonical(head)
+        model = tail or _default_model(name, settings)
+        _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
+        return Route(spec, name, model, "explicit provider")
+    claimed = _claimed_by(spec, settings)
+    if claimed:
+        return Route(spec, claimed, spec, f"listed under {claimed} in config")
+    if is_claude_model(spec):
+        if allow_claude_cli:
+            return Route(spec, "claude", spec, "Claude model, --allow-claude-cli")
+        if allow_cursor_claude:
+            return Route(spec, "cursor-agent", spec, "Claude model, --allow-cursor-claude")
+        raise ClaudeModelRefused(spec)
+    rule = next(r for r in (*settings.routes, *DEFAULT_ROUTES) if _regex(r.match).fullmatch(spec))
+    name, why = _pick(rule.providers, available)
+    return Route(spec, providers.canonical(name), spec, f"family /{rule.match}/: {why}")
+
+
+def _default_model(name: str, settings: Settings) -> str | None:
+    if name in settings.endpoints:
+        return settings.endpoints[name].model
+    return settings.provider(name).model
+
+
+def _check_claude(spec: str, name: str, model: str | None,
+                  allow_cli: bool, allow_cursor: bool) -> None:
+    if name == "claude" and not allow_cli:
+        raise ClaudeModelRefused(spec)
+    if name == "cursor-agent" and model and is_claude_model(model) and not allow_cursor:
+        raise ClaudeModelRefused(spec)
+
+
+def _claimed_by(model: str, settings: Settings) -> str | None:
+    for name, ps in settings.providers.items():
+        if model in ps.models:
+            return providers.canonical(name)
+    for name, endpoint in settings.endpoints.items():
+        if model in endpoint.models:
+            return name
+    return None
+
+
+def _pick(candidates: list[str], available: Availability) -> tuple[str, str]:
+    states = {name: available(providers.canonical(name)) for name in candidates}
+    for name, state in states.items():
+        if state is not None and state != "logged_out":
+            return name, f"{name} installed" + (" and logged in" if state == "logged_in" else "")
+    for name, state in states.items():
+        if state is not None:
+            return name, f"{name} installed but logged out (no candidate logged in)"
+    return candidates[0], "no candidate installed"

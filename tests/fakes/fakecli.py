@@ -1,0 +1,95 @@
+"""A fake AI CLI for tests: behaves as told by `scenario.json` beside its executable.
+
+Each executable in a fake bin dir is a small wrapper that calls `main` with its own name
+and bin dir. The scenario for that name (or "*") says what to print and how to misbehave:
+
+    stdout / stderr      text to print (stdout_file / stderr_file: a fixture path instead)
+    exit                 exit code (default 0)
+    sleep                seconds to wait before answering
+    mode                 normal | hang | ignore_term | child_holds_stdout | flood | bad_utf8
+    version              text printed for --version (version_sleep: delay first)
+    auth                 {"stdout": ..., "exit": ...} printed for the auth status subcommands
+
+Every call is appended to calls.jsonl in the bin dir: argv, stdin, env, cwd.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+AUTH_SUBCOMMANDS = ({"login", "status"}, {"auth", "status"}, {"status"})
+
+
+def main(name: str, bindir: str | Path, argv: list[str]) -> int:
+    bindir = Path(bindir)
+    spec = _scenario(bindir, name)
+    stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    _log(bindir, {"name": name, "argv": argv, "stdin": stdin, "env": dict(os.environ),
+                  "cwd": os.getcwd()})
+    if argv[:1] == ["--version"]:
+        time.sleep(spec.get("version_sleep", 0))
+        print(spec.get("version", f"{name} 9.9.9-fake"))
+        return 0
+    if set(argv) in AUTH_SUBCOMMANDS and "auth" in spec:
+        print(spec["auth"].get("stdout", ""))
+        return int(spec["auth"].get("exit", 0))
+    if argv[:1] == ["models"] and "models" in spec:
+        print(spec["models"])
+        return 0
+    return _behave(spec)
+
+
+def _behave(spec: dict) -> int:
+    mode = spec.get("mode", "normal")
+    if mode == "hang":
+        time.sleep(3600)
+    if mode == "ignore_term":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(3600)
+    time.sleep(spec.get("sleep", 0))
+    out = sys.stdout.buffer
+    if mode == "flood":
+        chunk = b"x" * 1024 * 1024
+        for _ in range(int(spec.get("flood_mb", 20))):
+            out.write(chunk)
+        out.flush()
+        return int(spec.get("exit", 0))
+    if mode == "bad_utf8":
+        out.write(b"caf\xe9 \xff\xfe answer\n")
+    out.write(_text(spec, "stdout").encode())
+    out.flush()
+    sys.stderr.write(_text(spec, "stderr"))
+    sys.stderr.flush()
+    if mode == "child_holds_stdout":
+        # A helper that outlives the CLI and keeps stdout/stderr open, as real CLIs do.
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    return int(spec.get("exit", 0))
+
+
+def _text(spec: dict, key: str) -> str:
+    if f"{key}_file" in spec:
+        return Path(spec[f"{key}_file"]).read_text(encoding="utf-8")
+    return spec.get(key, "")
+
+
+def _scenario(bindir: Path, name: str) -> dict:
+    try:
+        data = json.loads((bindir / "scenario.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data.get(name) or data.get("*") or {}
+
+
+def _log(bindir: Path, record: dict) -> None:
+    with open(bindir / "calls.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3:]))
