@@ -34,8 +34,8 @@ class FakeCLIs:
     def __init__(self, root: Path) -> None:
         self.bin = root / "bin"
         self.home = root / "home"
-        self.bin.mkdir()
-        self.home.mkdir()
+        self.bin.mkdir(parents=True)
+        self.home.mkdir(parents=True)
         self._scenarios: dict[str, dict] = {}
 
     def install(self, *names: str) -> FakeCLIs:

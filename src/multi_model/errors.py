@@ -37,6 +37,7 @@ class ClaudeModelRefused(RoutingError):
 class UnknownProvider(RoutingError):
     """An explicit `provider:model` whose provider is neither built in nor configured (exit 4)."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(f"unknown provider {name!r}; known: {', '.join(sorted(known))}")
+    def __init__(self, name: str, known: list[str], hint: str = "") -> None:
+        super().__init__(f"unknown provider {name!r}; known: {', '.join(sorted(known))}"
+                         + (f" ({hint})" if hint else ""))
         self.name = name

@@ -16,7 +16,7 @@ from dataclasses import replace
 from multi_model import providers, runner
 from multi_model.config import Settings, load_settings
 from multi_model.detect import availability, cached_version, find_executable
-from multi_model.models import Parsed, Request, Response, RunOutput
+from multi_model.models import Parsed, Request, Response, RunOutput, Status
 from multi_model.providers.base import CliProvider, HttpProvider, stderr_tail
 from multi_model.routing import Route, route
 
@@ -123,7 +123,9 @@ def finish(out: RunOutput, parsed: Parsed, timeout: float) -> Parsed:
     """Apply what the runner saw over the adapter's reading: spawn failure, timeout, cap,
     and 'exit 0 with nothing' (exit code 0 alone never means success)."""
     if out.spawn_error:
-        status = "not_installed" if "not found" in out.spawn_error else "crashed"
+        status: Status = ("not_installed" if "not found" in out.spawn_error
+                          else "oversize" if "Argument list too long" in out.spawn_error
+                          else "crashed")
         return Parsed(status=status, error=out.spawn_error)
     if out.timed_out:
         return replace(parsed, status="timeout",

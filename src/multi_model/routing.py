@@ -1,9 +1,10 @@
 """Model spec -> provider. Pure: what is installed is asked through the `available` callback.
 
 Rules, in order:
-1. `provider:model` is explicit (`ollama:llama3:8b` keeps the tag); `provider:` or a bare
+1. A name listed under `[providers.X] models` or `[endpoints.X] models` goes there.
+2. `provider:model` is explicit (`ollama:llama3:8b` keeps the tag); a `:` always names a
+   provider, so `llama3:8b` is an unknown provider, not a model; `provider:` or a bare
    provider name means that CLI's own default model (or `[providers.X] model`).
-2. A bare name listed under `[providers.X] models` or `[endpoints.X] models` goes there.
 3. Claude models are refused unless opted in (claude CLI, or cursor-agent).
 4. Otherwise the first matching family rule (config `routes` first, then `DEFAULT_ROUTES`)
    gives the candidates; the first that is installed and not logged out wins, else the first
@@ -19,7 +20,7 @@ from functools import cache
 
 from multi_model import providers
 from multi_model.config import RouteRule, Settings
-from multi_model.errors import ClaudeModelRefused
+from multi_model.errors import ClaudeModelRefused, UnknownProvider
 from multi_model.providers.base import AuthState
 
 CLAUDE_RE = r"(anthropic/)?(claude|opus|sonnet|haiku)([-.:/@ ].*)?"
@@ -58,15 +59,18 @@ def route(spec: str, settings: Settings, available: Availability,
     """Route one spec. Raises ClaudeModelRefused or UnknownProvider (before anything runs)."""
     allow_claude_cli = allow_claude_cli or settings.allow_claude_cli
     allow_cursor_claude = allow_cursor_claude or settings.allow_cursor_claude
-    head, sep, tail = spec.partition(":")
-    if sep and providers.is_known(head, settings) or providers.is_known(spec, settings):
-        name = providers.canonical(head)
-        model = tail or _default_model(name, settings)
-        _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
-        return Route(spec, name, model, "explicit provider")
     claimed = _claimed_by(spec, settings)
     if claimed:
         return Route(spec, claimed, spec, f"listed under {claimed} in config")
+    head, sep, tail = spec.partition(":")
+    if sep or providers.is_known(spec, settings):
+        name = providers.canonical(head)
+        if not providers.is_known(name, settings):
+            raise UnknownProvider(name, [*providers.NAMES, *settings.endpoints],
+                                  hint=f"an Ollama model is written ollama:{spec}")
+        model = tail or _default_model(name, settings)
+        _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
+        return Route(spec, name, model, "explicit provider")
     if is_claude_model(spec):
         if allow_claude_cli:
             return Route(spec, "claude", spec, "Claude model, --allow-claude-cli")
