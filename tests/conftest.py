@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fakes.httpmock"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 FAKECLI = Path(__file__).parent / "fakes" / "fakecli.py"
 

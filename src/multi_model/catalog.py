@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from multi_model import providers, runner
-from multi_model.config import Settings
+from multi_model.config import Settings, provider_env
 from multi_model.detect import find_executable
 from multi_model.models import Invocation
 from multi_model.providers.base import CliProvider, HttpProvider, Provider
@@ -27,6 +27,7 @@ class Listing:
 
 def list_models(settings: Settings, env: Mapping[str, str], only: str | None = None) -> list[Listing]:
     """One Listing per provider (or just `only`); raises UnknownProvider for a bad name."""
+    env = provider_env(settings, env)
     names = [providers.canonical(only)] if only else [*providers.NAMES, *settings.endpoints]
     adapters = [providers.get(n, settings) for n in names]
     with ThreadPoolExecutor(max_workers=len(adapters)) as pool:
@@ -38,7 +39,7 @@ def _listing(prov: Provider, settings: Settings, env: Mapping[str, str]) -> List
         reply = runner.fetch(prov.models_call(env), settings.probe_timeout)
         if reply.status == 200:
             return Listing(prov.name, prov.parse_models_reply(reply), live=True)
-        why = reply.error or f"HTTP {reply.status}" if not reply.timed_out else "no answer"
+        why = "no answer" if reply.timed_out else (reply.error or f"HTTP {reply.status}")
         return Listing(prov.name, list(prov.catalog), live=False, note=f"server: {why}")
     return _cli_listing(prov, settings, env)
 

@@ -58,7 +58,7 @@ class Settings(_Strict):
     timeout: float = Field(300.0, gt=0, description="Per-model timeout in seconds.")
     probe_timeout: float = Field(10.0, gt=0, description="Timeout of version/auth probes.")
     output_cap_mb: float = Field(10.0, gt=0, description="Per-stream output cap.")
-    ollama_host: str = "127.0.0.1:11434"
+    ollama_host: str | None = Field(None, description="Ollama server; default 127.0.0.1:11434.")
     allow_claude_cli: bool = False
     allow_cursor_claude: bool = False
     routes: list[RouteRule] = Field(default_factory=list, description="Checked before defaults.")
@@ -74,6 +74,14 @@ class Loaded:
     settings: Settings
     sources: dict[str, str]
     """Dotted key -> where its value came from ('default', a file path, 'env OLLAMA_HOST', 'flag')."""
+
+
+def provider_env(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment adapters see: `env`, with settings that adapters read from it applied."""
+    merged = dict(env)
+    if settings.ollama_host:
+        merged["OLLAMA_HOST"] = settings.ollama_host
+    return merged
 
 
 def home_override(env: Mapping[str, str]) -> Path | None:

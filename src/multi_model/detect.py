@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from multi_model import providers, runner
-from multi_model.config import Settings, data_dir
+from multi_model.config import Settings, data_dir, provider_env
 from multi_model.models import HttpCall, Invocation
 from multi_model.providers.base import AuthState, CliProvider, HttpProvider
 
@@ -107,9 +107,19 @@ def probe_auth(prov: CliProvider, path: str, env: Mapping[str, str],
     out = runner.run(Invocation(argv=(path, *prov.auth.probe), env=prov.env_for(env)), timeout)
     if out.timed_out:
         return "unknown", f"status probe gave no answer within {timeout:g}s"
-    state = prov.parse_auth(out)
-    line = (out.stdout.strip() or out.stderr.strip()).splitlines()
-    return state, (line[-1][:160] if line else f"exit {out.exit_code}")
+    return prov.parse_auth(out), _summary(out.stdout.strip() or out.stderr.strip(), out.exit_code)
+
+
+def _summary(text: str, exit_code: int | None) -> str:
+    """One line for a status probe's output: a JSON object flattened, else its first line."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        text = ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, (str, int, bool)))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:160] if lines else f"exit {exit_code}"
 
 
 def _detect_cli(prov: CliProvider, settings: Settings, env: Mapping[str, str],
@@ -143,7 +153,7 @@ def detect_all(settings: Settings, env: Mapping[str, str] | None = None,
     with ThreadPoolExecutor(max_workers=len(adapters)) as pool:
         futures = [
             pool.submit(_detect_cli, a, settings, env, check_auth) if isinstance(a, CliProvider)
-            else pool.submit(_detect_http, a, env, settings.probe_timeout)
+            else pool.submit(_detect_http, a, provider_env(settings, env), settings.probe_timeout)
             for a in adapters
         ]
         return [f.result() for f in futures]

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
 from multi_model import providers, runner
-from multi_model.config import Settings, load_settings
+from multi_model.config import Settings, load_settings, provider_env
 from multi_model.detect import availability, cached_version, find_executable
 from multi_model.models import Parsed, Request, Response, RunOutput, Status
 from multi_model.providers.base import CliProvider, HttpProvider, stderr_tail
@@ -61,25 +61,25 @@ def dispatch(
 def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],
          timeout: float | None = None, cwd: str | None = None) -> Response:
     """One routed call. Never raises."""
+    base = Response(model=r.spec, provider=r.provider, status="ok",
+                    metadata={"route": r.reason, "model_requested": r.model})
     try:
         prov = providers.get(r.provider, settings)
         ps = settings.provider(prov.name)
         limit = timeout or ps.timeout or _endpoint_timeout(r.provider, settings) or settings.timeout
         req = Request(prompt=prompt, model=r.model, cwd=cwd, timeout=limit,
                       extra_args=tuple(ps.args), allow_writes=ps.allow_writes)
-        base = Response(model=r.spec, provider=r.provider, status="ok",
-                        metadata={"route": r.reason, "model_requested": r.model})
         if not prov.read_only and not ps.allow_writes:
             return base.model_copy(update={"status": "refused", "error": (
                 f"{prov.name} has no read-only headless mode; set "
                 f"[providers.{prov.name}] allow_writes = true to use it anyway")})
         if isinstance(prov, HttpProvider):
-            return _call_http(prov, req, env, settings, base)
+            return _call_http(prov, req, provider_env(settings, env), settings, base)
         return _call_cli(prov, req, env, settings, base)
     except Exception as exc:  # noqa: BLE001 - a bug in one adapter must not sink the others
-        return Response(model=r.spec, provider=r.provider, status="crashed",
-                        error=f"internal error: {exc!r}",
-                        metadata={"traceback": traceback.format_exc(limit=5)})
+        return base.model_copy(update={
+            "status": "crashed", "error": f"internal error: {exc!r}",
+            "metadata": {**base.metadata, "traceback": traceback.format_exc(limit=5)}})
 
 
 def _endpoint_timeout(name: str, settings: Settings) -> float | None:
@@ -105,6 +105,9 @@ def _call_cli(prov: CliProvider, req: Request, env: Mapping[str, str], settings:
 
 def _call_http(prov: HttpProvider, req: Request, env: Mapping[str, str], settings: Settings,
                base: Response) -> Response:
+    early = prov.preflight(req, env)
+    if early is not None:
+        return base.model_copy(update={**_parsed_fields(early), "cli_used": prov.base_url(env)})
     call = prov.build_http(req, env)
     reply = runner.fetch(call, req.timeout, output_cap=int(settings.output_cap_mb * runner.MiB))
     parsed = prov.parse_http(reply)

@@ -38,7 +38,7 @@ STATUSES: tuple[Status, ...] = Status.__args__  # type: ignore[attr-defined]
 class Usage(BaseModel):
     """Token counts as the CLI reported them; None where it did not say."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
     input_tokens: int | None = None
     cached_input_tokens: int | None = None
@@ -51,7 +51,8 @@ class Usage(BaseModel):
 class Response(BaseModel):
     """One model's answer (or failure) for one prompt."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(),
+                              json_schema_serialization_defaults_required=True)
 
     model: str = Field(description="The model spec as requested, e.g. 'codex:gpt-5.4-high'.")
     provider: str = Field(description="Provider that handled it, e.g. 'codex'.")
@@ -141,6 +142,7 @@ class HttpReply:
     timed_out: bool = False
     truncated: bool = False
     error: str | None = None
+    url: str = ""
 
 
 @dataclass(frozen=True)

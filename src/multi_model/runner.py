@@ -3,14 +3,15 @@
 Process contract (`run`): argv list, never a shell; stdin is the prompt (from an unlinked 0600
 temp file) or /dev/null, never inherited; stdout and stderr go to temp files, because CLIs
 leave children holding pipes open; each call gets its own process group, which is sent TERM
-then KILL on timeout and cleaned up after the leader exits; output beyond the cap stops the
-process and is flagged; undecodable bytes are replaced. `run` never raises for anything the
-child does.
+then KILL on timeout and cleaned up after the leader exits (zombies awaiting init do not
+count as running); output beyond the cap on either stream stops the process and is flagged;
+undecodable bytes are replaced. `run` never raises for anything the child does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ from multi_model.models import PROMPT_FILE, HttpCall, HttpReply, Invocation, Run
 MiB = 1024 * 1024
 DEFAULT_OUTPUT_CAP = 10 * MiB
 TERM_GRACE_S = 2.0
+KILL_WAIT_S = 1.0
 _POLL_S = 0.02
 
 
@@ -70,11 +72,12 @@ def run(
                 start_new_session=True,
                 close_fds=True,
             )
-        except OSError as exc:
-            return RunOutput(spawn_error=f"{exe}: {exc.strerror or exc}", executable=exe)
-        timed_out, over_cap = _wait(proc, out, timeout, output_cap, term_grace)
+        except (OSError, ValueError) as exc:  # ValueError: NUL byte or unencodable argv/env
+            reason = getattr(exc, "strerror", None) or exc
+            return RunOutput(spawn_error=f"{exe}: {reason}", executable=exe)
+        timed_out, over_cap = _wait(proc, (out, err), timeout, output_cap)
         duration = time.monotonic() - start
-        _clean_group(proc.pid, term_grace)
+        _stop_group(proc, term_grace)
         stdout, cut_out = _read_capped(out, output_cap)
         stderr, cut_err = _read_capped(err, output_cap)
     return RunOutput(
@@ -89,45 +92,66 @@ def run(
 
 
 def _wait(
-    proc: subprocess.Popen[bytes], out: IO[bytes], timeout: float, cap: int, grace: float
+    proc: subprocess.Popen[bytes], files: tuple[IO[bytes], ...], timeout: float, cap: int
 ) -> tuple[bool, bool]:
-    """Wait for the leader; kill its group on timeout or when stdout passes the cap."""
+    """Wait for the leader to exit; (timed_out, over_cap) when it has to be stopped first.
+    Both captured streams count: a CLI flooding stderr is stopped like one flooding stdout."""
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            _kill_group(proc, grace)
             return True, False
         try:
             proc.wait(timeout=min(_POLL_S, remaining))
             return False, False
         except subprocess.TimeoutExpired:
             pass
-        if os.fstat(out.fileno()).st_size > cap:
-            _kill_group(proc, grace)
+        if any(os.fstat(f.fileno()).st_size > cap for f in files):
             return False, True
 
 
-def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """TERM the whole group, give it `grace` s, then KILL; always reaps the leader."""
-    _signal_group(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        _signal_group(proc.pid, signal.SIGKILL)
-        proc.wait()
+def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """TERM whatever is still running in the call's group (the leader on timeout or cap,
+    helpers that outlived it otherwise), KILL it after `grace` s; always reaps the leader."""
+    if _group_alive(proc):
+        _signal_group(proc.pid, signal.SIGTERM)
+        if not _wait_group(proc, grace):
+            _signal_group(proc.pid, signal.SIGKILL)
+            _wait_group(proc, KILL_WAIT_S)
+    proc.wait()
 
 
-def _clean_group(pgid: int, grace: float) -> None:
-    """Stop what the CLI left behind in its group (helpers that outlive it)."""
-    if not _signal_group(pgid, signal.SIGTERM):
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not _signal_group(pgid, 0):
-            return
+def _wait_group(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Poll until nothing in the group is running (reaping the leader); False on time-out."""
+    deadline = time.monotonic() + seconds
+    while _group_alive(proc):
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(_POLL_S)
-    _signal_group(pgid, signal.SIGKILL)
+    return True
+
+
+def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
+    """True while a process of the group still runs. Zombies do not count: they hold no
+    files and wait only for their parent (orphans for init, which may reap them late)."""
+    proc.poll()
+    if not _signal_group(proc.pid, 0):
+        return False
+    if not os.path.isdir("/proc/self"):
+        return True  # no /proc (macOS): trust killpg; launchd reaps orphans promptly
+    return any(_runs_in_group(entry.name, proc.pid)
+               for entry in os.scandir("/proc") if entry.name.isdigit())
+
+
+def _runs_in_group(pid: str, pgid: int) -> bool:
+    """Whether /proc/<pid> is a live (not zombie) member of process group `pgid`."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    fields = stat[stat.rfind(b")") + 2:].split()
+    return len(fields) > 2 and fields[0] not in (b"Z", b"X") and int(fields[2]) == pgid
 
 
 def _signal_group(pgid: int, sig: int) -> bool:
@@ -146,7 +170,7 @@ def _stdin_file(text: str | None) -> Iterator[IO[bytes] | int]:
         yield subprocess.DEVNULL
         return
     with tempfile.TemporaryFile(prefix="mm-in-") as f:
-        f.write(text.encode("utf-8"))
+        f.write(_encode(text))
         f.seek(0)
         yield f
 
@@ -157,11 +181,17 @@ def _prompt_file(text: str) -> Iterator[str]:
     fd, path = tempfile.mkstemp(prefix="mm-prompt-", suffix=".md")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
+            f.write(_encode(text))
         yield path
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+def _encode(text: str) -> bytes:
+    """UTF-8; a lone surrogate (a broken emoji from a JSON source) becomes '?' instead of
+    an exception."""
+    return text.encode("utf-8", errors="replace")
 
 
 def _read_capped(f: IO[bytes], cap: int) -> tuple[str, bool]:
@@ -175,6 +205,10 @@ def _read_capped(f: IO[bytes], cap: int) -> tuple[str, bool]:
 
 def fetch(call: HttpCall, timeout: float, *, output_cap: int = DEFAULT_OUTPUT_CAP) -> HttpReply:
     """Perform one HTTP request. Never raises; status 0 with `error` when nothing answered."""
+    return dataclasses.replace(_fetch(call, timeout, output_cap), url=call.url)
+
+
+def _fetch(call: HttpCall, timeout: float, output_cap: int) -> HttpReply:
     start = time.monotonic()
     deadline = start + timeout
     req = urllib.request.Request(call.url, data=call.body, method=call.method)
@@ -204,17 +238,23 @@ def fetch(call: HttpCall, timeout: float, *, output_cap: int = DEFAULT_OUTPUT_CA
         return HttpReply(status=0, duration_s=time.monotonic() - start, timed_out=True)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        return HttpReply(status=0, duration_s=time.monotonic() - start, error=str(reason))
+        # urllib wraps a connect/send time-out in URLError: still a time-out, not a refusal
+        late = isinstance(reason, (TimeoutError, socket.timeout))
+        return HttpReply(status=0, duration_s=time.monotonic() - start, timed_out=late,
+                         error=None if late else str(reason))
 
 
 def _read_body(resp: IO[bytes], cap: int, deadline: float) -> tuple[str, bool, bool]:
+    """(body, truncated, timed_out). `read1` returns what has arrived, so a server that
+    trickles its body is cut at the deadline (`read(n)` would wait for n bytes or EOF)."""
+    read = getattr(resp, "read1", resp.read)
     chunks: list[bytes] = []
     size = 0
     while size <= cap:
         if time.monotonic() > deadline:
             return b"".join(chunks).decode("utf-8", "replace"), False, True
         try:
-            chunk = resp.read(65536)
+            chunk = read(65536)
         except (TimeoutError, socket.timeout):
             return b"".join(chunks).decode("utf-8", "replace"), False, True
         if not chunk:

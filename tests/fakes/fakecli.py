@@ -6,11 +6,17 @@ and bin dir. The scenario for that name (or "*") says what to print and how to m
     stdout / stderr      text to print (stdout_file / stderr_file: a fixture path instead)
     exit                 exit code (default 0)
     sleep                seconds to wait before answering
+    stdout_hex           raw bytes (hex) written to stdout before `stdout` (invalid UTF-8...)
     mode                 normal | hang | ignore_term | child_holds_stdout | flood | bad_utf8
+                         | crash (dies of SIGSEGV after printing)
+    flood_mb             MiB written by mode flood (default 20)
+    hang_after           true: keep running (sleep 3600) after printing, e.g. after a flood
     version              text printed for --version (version_sleep: delay first)
     auth                 {"stdout": ..., "exit": ...} printed for the auth status subcommands
+    by_arg               {argv token: overrides}: keys merged over this scenario when that
+                         token is in argv (one fake codex, different behaviour per model)
 
-Every call is appended to calls.jsonl in the bin dir: argv, stdin, env, cwd.
+Every call is appended to calls.jsonl in the bin dir: argv, stdin, env, cwd, pid, pgid.
 """
 
 from __future__ import annotations
@@ -29,9 +35,12 @@ AUTH_SUBCOMMANDS = ({"login", "status"}, {"auth", "status"}, {"status"})
 def main(name: str, bindir: str | Path, argv: list[str]) -> int:
     bindir = Path(bindir)
     spec = _scenario(bindir, name)
+    for token, overrides in spec.get("by_arg", {}).items():
+        if token in argv:
+            spec = {**spec, **overrides}
     stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
     _log(bindir, {"name": name, "argv": argv, "stdin": stdin, "env": dict(os.environ),
-                  "cwd": os.getcwd()})
+                  "cwd": os.getcwd(), "pid": os.getpid(), "pgid": os.getpgid(0)})
     if argv[:1] == ["--version"]:
         time.sleep(spec.get("version_sleep", 0))
         print(spec.get("version", f"{name} 9.9.9-fake"))
@@ -59,9 +68,10 @@ def _behave(spec: dict) -> int:
         for _ in range(int(spec.get("flood_mb", 20))):
             out.write(chunk)
         out.flush()
-        return int(spec.get("exit", 0))
+        return _end(spec)
     if mode == "bad_utf8":
         out.write(b"caf\xe9 \xff\xfe answer\n")
+    out.write(bytes.fromhex(spec.get("stdout_hex", "")))
     out.write(_text(spec, "stdout").encode())
     out.flush()
     sys.stderr.write(_text(spec, "stderr"))
@@ -69,6 +79,15 @@ def _behave(spec: dict) -> int:
     if mode == "child_holds_stdout":
         # A helper that outlives the CLI and keeps stdout/stderr open, as real CLIs do.
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    if mode == "crash":
+        signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _end(spec)
+
+
+def _end(spec: dict) -> int:
+    if spec.get("hang_after"):
+        time.sleep(3600)
     return int(spec.get("exit", 0))
 
 

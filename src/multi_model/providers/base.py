@@ -41,11 +41,12 @@ BASE_ENV_ALLOW: tuple[str, ...] = (
 )
 
 
-def _rules(*pairs: tuple[str, Status]) -> tuple[Rule, ...]:
+def compile_rules(*pairs: tuple[str, Status]) -> tuple[Rule, ...]:
     return tuple((re.compile(p, re.IGNORECASE), s) for p, s in pairs)
 
 
-COMMON_RULES: tuple[Rule, ...] = _rules(
+
+COMMON_RULES: tuple[Rule, ...] = compile_rules(
     (r"prompt is too long|request entity too large|context (length|limit|window)"
      r"|tokens? exceeded|too many tokens|maximum context|input is too large", "oversize"),
     (r"\b401\b|unauthori[sz]ed|UNAUTHENTICATED|API key not valid|API_KEY_INVALID"
@@ -54,7 +55,7 @@ COMMON_RULES: tuple[Rule, ...] = _rules(
      r"|(set an|invalid) auth method|authentication (failed|information|required)"
      r"|please (re)?login|login required|\b403\b|forbidden", "auth_required"),
     (r"\b429\b|rate.?limit|RESOURCE_EXHAUSTED|resource has been exhausted|quota"
-     r"|too many requests|exhausted your capacity", "rate_limited"),
+     r"|too many requests|exhausted your capacity|usage limit", "rate_limited"),
     (r"\b404\b[^\n]*model|model(?! metadata)[^\n]*?(not found|does not exist|not available)"
      r"|is not found for API version|ModelNotFound|unknown model|invalid model"
      r"|no such model", "model_not_found"),
@@ -76,8 +77,9 @@ def classify(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed
     return default
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|hours?|m(?!s)|min(?:utes?)?|s|sec(?:onds?)?|ms)\b",
-                       re.IGNORECASE)
+_DURATION = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|h|minutes?|min|ms|m|seconds?|sec|s)(?![a-z])",
+    re.IGNORECASE)
 _RESET_CONTEXT = re.compile(
     r"(?:resets? in|retry(?:ing)? (?:after|in)|try again in|wait|retry-after:?)\s*"
     r"((?:\d+(?:\.\d+)?\s*[a-z]*\s*)+)",
@@ -91,18 +93,17 @@ def parse_retry_after(text: str) -> float | None:
     if not match:
         return None
     chunk = match.group(1)
-    total = 0.0
-    found = False
-    for amount, unit in _DURATION.findall(chunk):
-        found = True
-        unit = unit.lower()
-        scale = 3600 if unit.startswith("h") else 60 if unit.startswith("m") and unit != "ms" \
-            else 0.001 if unit == "ms" else 1
-        total += float(amount) * scale
-    if not found:
+    parts = _DURATION.findall(chunk)
+    if not parts:
         bare = re.match(r"\s*(\d+(?:\.\d+)?)", chunk)
         return float(bare.group(1)) if bare else None
-    return total
+    return sum(float(amount) * _unit_seconds(unit.lower()) for amount, unit in parts)
+
+
+def _unit_seconds(unit: str) -> float:
+    if unit == "ms":
+        return 0.001
+    return {"d": 86400.0, "h": 3600.0, "m": 60.0}.get(unit[0], 1.0)
 
 
 def failure(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed") -> Parsed:
@@ -117,9 +118,10 @@ def _one_paragraph(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def stderr_tail(stderr: str, lines: int = 15) -> str:
-    """The last lines of stderr, for error messages."""
-    return "\n".join(stderr.strip().splitlines()[-lines:])
+def stderr_tail(stderr: str, lines: int = 15, chars: int = 4000) -> str:
+    """The last lines of stderr (at most `chars` characters), for error messages and the
+    classifier: a 10 MiB line would otherwise cost the regexes seconds."""
+    return "\n".join(stderr[-chars * 2:].strip().splitlines()[-lines:])[-chars:]
 
 
 def json_lines(text: str) -> Iterator[dict[str, object]]:
@@ -273,6 +275,21 @@ class CliProvider:
                 ids.append(word)
         return ids
 
+    def no_answer(self, out: RunOutput, what: str, said: str | None = None,
+                  garbage: bool | None = None) -> Parsed:
+        """Exit 0 without an answer. A login nag in what the CLI `said` (default: the tail of
+        stderr, else stdout) is empty_output that says how to log in; otherwise bad_output
+        when stdout held something unparseable (`garbage`), else empty_output."""
+        if said is None:
+            said = stderr_tail(out.stderr) or stderr_tail(out.stdout)
+        said = said.strip()
+        if said and classify(said, self.rules) == "auth_required":
+            return Parsed(status="empty_output", error=f"{said} (log in: {self.login_hint})")
+        garbage = bool(out.stdout.strip()) if garbage is None else garbage
+        detail = f" ({said.splitlines()[-1][:200]})" if said else ""
+        return Parsed(status="bad_output" if garbage else "empty_output",
+                      error=f"no {what} in {self.name} output{detail}")
+
     def exit_failure(self, out: RunOutput, default: Status = "crashed") -> Parsed:
         """Classify a run that failed without a structured error, from stderr then stdout."""
         text = stderr_tail(out.stderr) or stderr_tail(out.stdout)
@@ -292,6 +309,10 @@ class HttpProvider:
     install_hint: ClassVar[str] = ""
     login_hint: ClassVar[str] = ""
     read_only: ClassVar[bool] = True
+
+    def preflight(self, req: Request, env: Mapping[str, str]) -> Parsed | None:
+        """A failure known before any request (no model named, key variable unset), else None."""
+        return None
 
     def build_http(self, req: Request, env: Mapping[str, str]) -> HttpCall:
         raise NotImplementedError

@@ -78,8 +78,7 @@ class Codex(CliProvider):
             if last_error:
                 return _with_session(failure(last_error, self.rules), session)
             return self.exit_failure(out)
-        return Parsed(status="bad_output" if out.stdout.strip() else "empty_output",
-                      error="no agent_message in codex output", session_id=session)
+        return replace(self.no_answer(out, "agent_message"), session_id=session)
 
 
 def _with_session(parsed: Parsed, session: str | None) -> Parsed:

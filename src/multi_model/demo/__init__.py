@@ -1,0 +1,97 @@
+"""The `mm ask --demo` panel: the real pipeline against bundled stand-in executables.
+
+The stand-ins (`bin/standin.py`, stdlib only) speak the output formats of codex, gemini and
+cursor-agent and answer with canned, clearly labelled text; no model is asked. `setup` copies
+them into `<data_dir>/demo-bin/` with a shebang naming the running interpreter (wheel file
+modes and `python3` on PATH do not matter) and returns an environment whose PATH finds them
+alone. Only models that route to a stand-in are accepted, so no real CLI or server is ever
+started in demo mode. The demo is opt-in: nothing here runs without `--demo`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+
+from multi_model.config import Settings, data_dir
+from multi_model.errors import UsageError
+from multi_model.models import Response
+
+STANDINS: tuple[str, ...] = ("codex", "gemini", "cursor-agent")
+DEFAULT_PANEL = "codex:gpt-5.4,gemini:gemini-3-pro,cursor-agent:grok-4"
+_PASS_THROUGH = ("HOME", "TMPDIR", "LANG", "LC_ALL", "MULTI_MODEL_HOME", "XDG_DATA_HOME")
+
+
+def setup(models: str | None) -> tuple[dict[str, str], Settings, str]:
+    """(env, settings, models) for a demo dispatch: stand-ins installed and alone on PATH,
+    default settings (user and project config ignored), `models` or the default panel.
+    Raises UsageError for a model no stand-in covers, routing errors as `mm ask` does."""
+    bindir = install(data_dir(os.environ) / "demo-bin")
+    env = demo_env(bindir, os.environ)
+    settings = Settings()
+    models = models or DEFAULT_PANEL
+    _check_covered(models, settings, env)
+    return env, settings, models
+
+
+def label(responses: Sequence[Response]) -> list[Response]:
+    """The responses marked `metadata["demo"] = True`, so no one mistakes them for answers."""
+    return [r.model_copy(update={"metadata": {**r.metadata, "demo": True}}) for r in responses]
+
+
+def install(bindir: Path) -> Path:
+    """Write the stand-ins (mode 0755) into `bindir`; unchanged files are left alone, so the
+    version cache, keyed by size and mtime, stays valid. Raises UsageError when not writable."""
+    script = shebang(sys.executable) + _standin_source().split("\n", 1)[1]
+    try:
+        bindir.mkdir(parents=True, exist_ok=True)
+        for name in STANDINS:
+            path = bindir / name
+            if not path.is_file() or path.read_text(encoding="utf-8") != script:
+                # write then rename: a demo running at the same time never sees half a file
+                tmp = bindir / f".{name}.{os.getpid()}.tmp"
+                tmp.write_text(script, encoding="utf-8")
+                os.replace(tmp, path)
+            path.chmod(0o755)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot install the demo stand-ins in {bindir}: {exc}") from None
+    return bindir
+
+
+def shebang(python: str) -> str:
+    """A first line that starts `python`: a plain shebang, or, for a path a shebang cannot hold
+    (spaces, too long), a sh/Python polyglot that re-executes the file with `python`."""
+    if python.isprintable() and " " not in python and len(python) < 120:
+        return f"#!{python}\n"
+    quoted = python.replace("'", "'\"'\"'")
+    return f"#!/bin/sh\n''''exec '{quoted}' \"$0\" \"$@\" # '''\n"
+
+
+def demo_env(bindir: Path, parent: Mapping[str, str]) -> dict[str, str]:
+    """PATH = the stand-ins' directory alone (their shebang names the interpreter, so nothing
+    else is needed, and no real CLI in /usr/bin or a venv can be found); plus HOME, TMPDIR,
+    locale and the data-dir variables (so the version cache lands in the usual place)."""
+    env = {k: parent[k] for k in _PASS_THROUGH if parent.get(k)}
+    env.setdefault("LANG", "C.UTF-8")
+    return {"PATH": str(bindir), **env}
+
+
+def _standin_source() -> str:
+    return (resources.files(__name__) / "bin" / "standin.py").read_text(encoding="utf-8")
+
+
+def _check_covered(models: str, settings: Settings, env: dict[str, str]) -> None:
+    """Every spec must route to a stand-in: a demo must never report `not_installed` for a
+    CLI it does not bundle, nor reach a real server (ollama) or the claude CLI."""
+    from multi_model.detect import availability
+    from multi_model.routing import route
+
+    available = availability(settings, env)
+    for spec in (m.strip() for m in models.split(",") if m.strip()):
+        provider = route(spec, settings, available).provider
+        if provider not in STANDINS:
+            raise UsageError(f"--demo has stand-ins only for {', '.join(STANDINS)}; "
+                             f"{spec!r} routes to {provider}")

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""DEMO stand-in for the codex, gemini and cursor-agent CLIs (`mm ask --demo`).
+
+Not a model: it prints a canned, deterministic "perspective" on the prompt in the real CLI's
+output format, so the demo exercises the real pipeline (routing, runner, adapters' parse).
+`multi_model.demo.setup` copies this file under each CLI's name, with a shebang naming the
+running interpreter; the name it was started as picks the format. Stdlib only.
+
+    codex         `exec --json ... -`        JSONL events, prompt on stdin
+    gemini        `-p "" -o json ...`        one JSON object, prompt on stdin (+ the -p text)
+    cursor-agent  `--print --output-format json ...`  one `result` line, prompt on stdin
+
+Every CLI answers `--version`; unknown flags are ignored. Sleeps a fixed, per-CLI time so
+that the demo shows the calls running in parallel.
+"""
+
+import hashlib
+import json
+import os
+import sys
+import time
+
+VERSIONS = {"codex": "codex-cli 0.0.0-demo", "gemini": "0.0.0-demo",
+            "cursor-agent": "2026.01.01-demo"}
+DELAYS_S = {"codex": 0.5, "gemini": 0.8, "cursor-agent": 0.3}
+PERSPECTIVES = {
+    "codex": ("implementation first",
+              "I would start with the smallest change that works, then pin it with a test."),
+    "gemini": ("big picture",
+               "I would first ask which constraints matter most, then compare two designs."),
+    "cursor-agent": ("devil's advocate",
+                     "I would look for what could go wrong: edge cases, failure modes, costs."),
+}
+VALUE_FLAGS = {"-m", "--model", "-o", "--output-format", "-p", "--mode", "-c", "--sandbox",
+               "-s", "--approval-mode", "--resume", "--workspace", "-C"}
+
+
+def flag_values(argv):
+    """{flag: value} for the flags that take one (the others are ignored)."""
+    values = {}
+    for i, arg in enumerate(argv[:-1]):
+        if arg in VALUE_FLAGS:
+            values[arg] = argv[i + 1]
+    return values
+
+
+def answer(cli, prompt):
+    """The canned answer: a label, the prompt's first line, and this CLI's point of view."""
+    lines = prompt.strip().splitlines() or [""]
+    first = lines[0].strip()
+    if len(first) > 100:
+        first = first[:99] + "..."
+    angle, view = PERSPECTIVES[cli]
+    return (f"[DEMO stand-in for {cli}] You asked: \"{first}\"\n\n"
+            f"Perspective ({angle}): {view}\n\n"
+            "(Canned text from a bundled stand-in executable; no model was asked.)")
+
+
+def session_id(cli, prompt):
+    digest = hashlib.sha256(f"{cli}\n{prompt}".encode("utf-8")).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+def codex(prompt, flags):
+    text = answer("codex", prompt)
+    events = [
+        {"type": "thread.started", "thread_id": session_id("codex", prompt)},
+        {"type": "turn.started"},
+        {"type": "item.completed", "item": {"id": "item_0", "type": "agent_message", "text": text}},
+        {"type": "turn.completed", "usage": {
+            "input_tokens": len(prompt.split()), "cached_input_tokens": 0,
+            "output_tokens": len(text.split()), "reasoning_output_tokens": 0}},
+    ]
+    return "".join(json.dumps(e) + "\n" for e in events)
+
+
+def gemini(prompt, flags):
+    text = answer("gemini", prompt)
+    tokens = {"input": len(prompt.split()), "prompt": len(prompt.split()),
+              "candidates": len(text.split()), "cached": 0, "thoughts": 0, "tool": 0}
+    tokens["total"] = tokens["input"] + tokens["candidates"]
+    model = flags.get("-m") or flags.get("--model") or "gemini-demo"
+    doc = {"session_id": session_id("gemini", prompt), "response": text,
+           "stats": {"models": {model: {
+               "api": {"totalRequests": 1, "totalErrors": 0,
+                       "totalLatencyMs": int(DELAYS_S["gemini"] * 1000)},
+               "tokens": tokens}}}}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def cursor_agent(prompt, flags):
+    ms = int(DELAYS_S["cursor-agent"] * 1000)
+    doc = {"type": "result", "subtype": "success", "is_error": False, "duration_ms": ms,
+           "duration_api_ms": ms, "result": answer("cursor-agent", prompt),
+           "session_id": session_id("cursor-agent", prompt)}
+    return json.dumps(doc) + "\n"
+
+
+FORMATS = {"codex": codex, "gemini": gemini, "cursor-agent": cursor_agent}
+
+
+def read_prompt(cli, flags):
+    piped = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    extra = flags.get("-p", "") if cli == "gemini" else ""
+    return piped + ("\n\n" + extra if piped and extra else extra)
+
+
+def status_command(cli, argv):
+    """Login checks (`codex login status`, `cursor-agent status`): always logged in."""
+    return (cli == "codex" and argv[:2] == ["login", "status"]) or (
+        cli == "cursor-agent" and argv[:1] == ["status"])
+
+
+def main(argv):
+    cli = os.path.basename(sys.argv[0])
+    if cli not in FORMATS:
+        sys.stderr.write(f"demo stand-in: unknown CLI name {cli!r}\n")
+        return 2
+    if argv[:1] in (["--version"], ["-v"], ["-V"]):
+        print(VERSIONS[cli])
+        return 0
+    if status_command(cli, argv):
+        print("Logged in (DEMO stand-in; no account involved)")
+        return 0
+    flags = flag_values(argv)
+    prompt = read_prompt(cli, flags)
+    if not prompt.strip():
+        sys.stderr.write(f"[DEMO stand-in for {cli}] no prompt on stdin\n")
+        return 1
+    time.sleep(DELAYS_S[cli])
+    sys.stdout.write(FORMATS[cli](prompt, flags))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

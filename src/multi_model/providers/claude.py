@@ -1,0 +1,156 @@
+"""Claude Code: `claude -p --output-format json`, prompt on stdin, read-only tools only.
+
+Read-only means `--tools Read,Glob,Grep` (the model is offered no other built-in tool) with
+`--permission-mode default`; writes add Edit,Write and `acceptEdits`. The run prints one
+`{"type":"result",...}` object: `result` is the answer, `is_error` / `api_error_status` the
+failure, `modelUsage` keys the models that ran. A nested claude that inherits the parent
+session's variables hangs, so those are denied and also dropped again in `build`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+from multi_model.models import Invocation, Parsed, Request, RunOutput, Status, Usage
+from multi_model.providers.base import (
+    AuthHints,
+    AuthState,
+    CliProvider,
+    as_int,
+    as_str,
+    dig,
+    env_matches,
+    failure,
+    json_document,
+    json_lines,
+    parse_retry_after,
+    usage_from,
+)
+
+SESSION_VARS = (
+    "CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SESSION_ID", "CLAUDE_CODE_CHILD_SESSION",
+    "CLAUDE_CODE_EXECPATH", "CLAUDE_PLUGIN_ROOT", "CLAUDE_PLUGIN_DATA", "CLAUDE_PROJECT_DIR",
+)
+READ_TOOLS = "Read,Glob,Grep"
+WRITE_TOOLS = "Read,Glob,Grep,Edit,Write"
+
+HTTP_CLASSES: dict[int, Status] = {401: "auth_required", 403: "auth_required",
+                                   404: "model_not_found", 413: "oversize", 429: "rate_limited"}
+# Claude's own nags read "<problem> · Please run /login"; an answer that merely mentions /login
+# must not match, hence the anchor and the middle dot.
+_LOGIN_NAG = re.compile(r"\s*(not logged in\b|[^\n]{0,80}\u00b7 please run /login\b)",
+                        re.IGNORECASE)
+
+
+def http_class(code: int | None) -> Status | None:
+    """The failure class an HTTP status implies, or None when it says nothing specific."""
+    if code is None:
+        return None
+    return HTTP_CLASSES.get(code) or ("server_error" if code >= 500 else None)
+
+
+def claude_model_id(model: str) -> str:
+    """'claude-opus-4.8' -> 'claude-opus-4-8'; drops an 'anthropic/' prefix; aliases unchanged."""
+    model = model.removeprefix("anthropic/")
+    return re.sub(r"(?<=\d)\.(?=\d)", "-", model) if model.startswith("claude-") else model
+
+
+def result_event(stdout: str) -> dict[str, object] | None:
+    """The last `{"type":"result"}` object (one line, or one pretty-printed document)."""
+    found = None
+    for event in json_lines(stdout):
+        if event.get("type") == "result":
+            found = event
+    if found is None:
+        doc = json_document(stdout)
+        found = doc if isinstance(doc, dict) and doc.get("type") == "result" else None
+    return found
+
+
+class Claude(CliProvider):
+    name = "claude"
+    executables = ("claude",)
+    env_allow = ("ANTHROPIC_*", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_OAUTH_TOKEN",
+                 "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_MAX_RETRIES",
+                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "DISABLE_TELEMETRY", "AWS_REGION",
+                 "AWS_PROFILE", "CLOUD_ML_REGION")
+    env_deny = SESSION_VARS
+    rules = (
+        (re.compile(r"please run /login|oauth token (has )?expired", re.I), "auth_required"),
+        (re.compile(r"issue with the selected model", re.I), "model_not_found"),
+        (re.compile(r"request too large", re.I), "oversize"),
+        (re.compile(r"credit balance is too low|usage limit|hit your limit", re.I), "rate_limited"),
+    )
+    auth = AuthHints(env=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN",
+                          "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
+                     files=(".claude/.credentials.json",), probe=("auth", "status", "--json"))
+    catalog = ("claude-opus-4-8", "claude-fable-5", "claude-sonnet-5", "claude-sonnet-4-6",
+               "claude-haiku-4-5", "opus", "sonnet", "haiku")
+    rate_bucket = "Anthropic (Claude plan or API key)"
+    install_hint = "npm install -g @anthropic-ai/claude-code"
+    login_hint = "claude auth login (or set ANTHROPIC_API_KEY)"
+
+    def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
+        argv = [executable, "-p", "--output-format", "json"]
+        if req.model:
+            argv += ["--model", claude_model_id(req.model)]
+        argv += ["--tools", WRITE_TOOLS if req.allow_writes else READ_TOOLS,
+                 "--permission-mode", "acceptEdits" if req.allow_writes else "default",
+                 *req.extra_args]
+        child = {k: v for k, v in env.items() if not env_matches(k, SESSION_VARS)}
+        return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
+
+    def parse(self, out: RunOutput) -> Parsed:
+        event = result_event(out.stdout)
+        if event is None:
+            return self.exit_failure(out) if out.exit_code != 0 else self.no_answer(out, "result object")
+        session = as_str(event.get("session_id"))
+        text = as_str(event.get("result"))
+        if text is not None and out.exit_code == 0 and _LOGIN_NAG.match(text) and len(text) < 200:
+            return Parsed(status="empty_output", session_id=session,
+                          error=f"{text.strip()} (log in: {self.login_hint})")
+        if event.get("is_error") is True or str(event.get("subtype", "")).startswith("error"):
+            return replace(self._error(event, text), session_id=session)
+        if text is None:
+            return Parsed(status="bad_output", error="claude result has no text",
+                          session_id=session)
+        return Parsed(text=text, usage=_usage(event), session_id=session,
+                      model_reported=_main_model(event.get("modelUsage")))
+
+    def parse_auth(self, out: RunOutput) -> AuthState:
+        """`claude auth status --json` -> {"loggedIn": bool, ...} (exit 1 when logged out)."""
+        if out.timed_out or out.spawn_error or out.exit_code is None:
+            return "unknown"
+        logged_in = dig(json_document(out.stdout), "loggedIn")
+        if isinstance(logged_in, bool):
+            return "logged_in" if logged_in else "logged_out"
+        return super().parse_auth(out)
+
+    def _error(self, event: dict[str, object], text: str | None) -> Parsed:
+        errors = event.get("errors")
+        details = [e for e in errors if isinstance(e, str)] if isinstance(errors, list) else []
+        message = (text or "; ".join(details)
+                   or f"claude run ended with {event.get('subtype') or 'an error'}")
+        parsed = failure(message, self.rules)
+        status = http_class(as_int(event.get("api_error_status")))
+        if status is None or status == parsed.status:
+            return parsed
+        retry = parse_retry_after(message) if status == "rate_limited" else None
+        return replace(parsed, status=status, retry_after_s=retry)
+
+def _usage(event: dict[str, object]) -> Usage | None:
+    usage = usage_from(event.get("usage"), input="input_tokens", output="output_tokens",
+                       cached="cache_read_input_tokens")
+    cost = event.get("total_cost_usd")
+    if usage is not None and isinstance(cost, (int, float)) and not isinstance(cost, bool):
+        usage = usage.model_copy(update={"cost_usd": float(cost)})
+    return usage
+
+
+def _main_model(model_usage: object) -> str | None:
+    """The model that did the work: the only key, or the one with the most output tokens."""
+    if not isinstance(model_usage, dict) or not model_usage:
+        return None
+    return max(model_usage, key=lambda m: as_int(dig(model_usage[m], "outputTokens")) or 0)

@@ -1,0 +1,114 @@
+"""GitHub Copilot CLI: `copilot --output-format json`, prompt on stdin (no `-p`).
+
+Verified on 1.0.102: with `-p` omitted and a prompt piped in, copilot runs headless (its own
+error says "provide a prompt with -p or via standard in"), so prompts have no argv size limit.
+Read-only: `--deny-tool=write --deny-tool=shell` (denial rules beat any allow rule); writes use
+`--allow-all-tools` instead. Output is JSONL: the answer is the last `assistant.message` with
+content, the terminal error `session.error` (its errorType / statusCode are mapped before the
+text rules), the session id the final `result` event's `sessionId`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from multi_model.models import Invocation, Parsed, Request, RunOutput, Status
+from multi_model.providers.base import (
+    AuthHints,
+    CliProvider,
+    as_int,
+    as_str,
+    dig,
+    failure,
+    json_lines,
+    parse_retry_after,
+    stderr_tail,
+)
+
+ERROR_TYPES: dict[str, Status] = {"authentication": "auth_required", "rate_limit": "rate_limited"}
+HTTP_CLASSES: dict[int, Status] = {401: "auth_required", 403: "auth_required",
+                                   404: "model_not_found", 413: "oversize", 429: "rate_limited"}
+
+
+@dataclass
+class _Seen:
+    """What a copilot JSONL stream said."""
+
+    text: str | None = None
+    model: str | None = None
+    session: str | None = None
+    error: dict[str, object] | None = None
+
+
+def _scan(stdout: str) -> _Seen:
+    """Walk the events once; later events win."""
+    seen = _Seen()
+    for event in json_lines(stdout):
+        kind, data = event.get("type"), event.get("data")
+        if kind == "assistant.message" and as_str(dig(data, "content")):
+            seen.text = as_str(dig(data, "content"))
+            seen.model = as_str(dig(data, "model")) or seen.model
+        elif kind == "model.call_final_result":
+            seen.model = seen.model or as_str(dig(data, "model"))
+        elif kind == "session.error" and isinstance(data, dict):
+            seen.error = data
+        elif kind == "result":
+            seen.session = as_str(event.get("sessionId"))
+    return seen
+
+
+class Copilot(CliProvider):
+    name = "copilot"
+    executables = ("copilot",)
+    env_allow = ("COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN", "GH_HOST")
+    rules = (
+        (re.compile(r"network fetch failed", re.I), "network"),
+        (re.compile(r"token found but could not be validated|classic personal access tokens",
+                    re.I), "auth_required"),
+    )
+    # No login file to check: ~/.copilot/config.json is written on first run even when logged
+    # out, and the OAuth token normally lives in the system keychain. COPILOT_PROVIDER_BASE_URL
+    # (BYOK) needs no GitHub login at all.
+    auth = AuthHints(env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
+                          "COPILOT_PROVIDER_BASE_URL"))
+    catalog = ("auto", "gpt-5.5", "gpt-5.4", "gpt-5.3-codex", "gemini-3.8-flash", "grok-4.7")
+    rate_bucket = "GitHub Copilot (premium requests)"
+    install_hint = "npm install -g @github/copilot"
+    login_hint = "copilot login (or set COPILOT_GITHUB_TOKEN)"
+
+    def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
+        argv = [executable, "--output-format", "json", "--no-auto-update", "--no-ask-user"]
+        if req.model:
+            argv += ["--model", req.model]
+        argv += (["--allow-all-tools"] if req.allow_writes
+                 else ["--deny-tool=write", "--deny-tool=shell"])
+        argv += list(req.extra_args)
+        return Invocation(argv=tuple(argv), env=env, stdin=req.prompt, cwd=req.cwd)
+
+    def parse(self, out: RunOutput) -> Parsed:
+        seen = _scan(out.stdout)
+        if seen.error is not None:
+            return replace(self._session_error(seen.error), session_id=seen.session,
+                           model_reported=seen.model)
+        if seen.text is not None:
+            return Parsed(text=seen.text, session_id=seen.session, model_reported=seen.model)
+        if out.exit_code != 0:
+            return replace(self.exit_failure(out), session_id=seen.session)
+        return replace(self.no_answer(out, "assistant.message", said=stderr_tail(out.stderr)), session_id=seen.session)
+
+    def _session_error(self, data: dict[str, object]) -> Parsed:
+        kind = as_str(data.get("errorType"))
+        message = as_str(data.get("message")) or f"copilot session error ({kind or 'unknown'})"
+        parsed = failure(message, self.rules)
+        status = ERROR_TYPES.get(kind or "") or _http_class(as_int(data.get("statusCode")))
+        if status is None or status == parsed.status:
+            return parsed
+        retry = parse_retry_after(message) if status == "rate_limited" else None
+        return replace(parsed, status=status, retry_after_s=retry)
+
+def _http_class(code: int | None) -> Status | None:
+    if code is None:
+        return None
+    return HTTP_CLASSES.get(code) or ("server_error" if code >= 500 else None)
