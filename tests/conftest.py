@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fakes.httpmock"]
+pytest_plugins = ["tests.fakes.httpmock", "tests.fakes.scripted"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FAKECLI = Path(__file__).parent / "fakes" / "fakecli.py"

@@ -340,3 +340,24 @@ def test_python_dash_m_multi_model(proc_env) -> None:
     done = subprocess.run([sys.executable, "-m", "multi_model", "--version"],
                           capture_output=True, text=True, env=proc_env, timeout=60, check=False)
     assert (done.returncode, done.stdout) == (0, "multi-model 0.1.0\n")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_per_model_when_stderr_is_a_terminal(
+        scripted, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    code = cli.main(["ask", "--models", "scripted:a,scripted:b", "--prompt", "q"])
+    lines = tty.getvalue().splitlines()
+    assert code == 0
+    assert sorted(lines) == sorted([line for line in lines if line.startswith(("[1/2]", "[2/2]"))])
+    assert {line.split()[1] for line in lines} == {"scripted:a:", "scripted:b:"}
+
+
+def test_no_progress_lines_when_stderr_is_not_a_terminal(scripted, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(["ask", "--models", "scripted:a", "--prompt", "q"]) == 0
+    assert "[1/1]" not in capsys.readouterr().err

@@ -11,7 +11,7 @@ from multi_model import providers, runner
 from multi_model.config import Settings, provider_env
 from multi_model.detect import find_executable
 from multi_model.models import Invocation
-from multi_model.providers.base import CliProvider, HttpProvider, Provider
+from multi_model.providers.base import CliProvider, HttpProvider, InProcessProvider, Provider
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ def list_models(settings: Settings, env: Mapping[str, str], only: str | None = N
 
 
 def _listing(prov: Provider, settings: Settings, env: Mapping[str, str]) -> Listing:
+    if isinstance(prov, InProcessProvider):
+        return Listing(prov.name, list(prov.catalog), live=False)
     if isinstance(prov, HttpProvider):
         reply = runner.fetch(prov.models_call(env), settings.probe_timeout)
         if reply.status == 200:

@@ -19,7 +19,7 @@ from pathlib import Path
 from multi_model import providers, runner
 from multi_model.config import Settings, data_dir, provider_env
 from multi_model.models import HttpCall, Invocation
-from multi_model.providers.base import AuthState, CliProvider, HttpProvider
+from multi_model.providers.base import AuthState, CliProvider, HttpProvider, InProcessProvider
 
 CALVER_RE = re.compile(r"^\s*20\d\d\.\d")
 
@@ -167,6 +167,8 @@ def availability(settings: Settings, env: Mapping[str, str]):  # type: ignore[no
         if not providers.is_known(name, settings):
             return None
         prov = providers.get(name, settings)
+        if isinstance(prov, InProcessProvider):
+            return "logged_in"
         if isinstance(prov, HttpProvider):
             return "unknown"
         if find_executable(prov, settings, env) is None:

@@ -8,6 +8,7 @@ process or a socket); a call never raises: whatever goes wrong becomes its statu
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,7 +18,7 @@ from multi_model import providers, runner
 from multi_model.config import Settings, load_settings, provider_env
 from multi_model.detect import availability, cached_version, find_executable
 from multi_model.models import Parsed, Request, Response, RunOutput, Status
-from multi_model.providers.base import CliProvider, HttpProvider, stderr_tail
+from multi_model.providers.base import CliProvider, HttpProvider, InProcessProvider, stderr_tail
 from multi_model.routing import Route, route
 
 OnResult = Callable[[int, Response], None]
@@ -73,6 +74,8 @@ def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],
             return base.model_copy(update={"status": "refused", "error": (
                 f"{prov.name} has no read-only headless mode; set "
                 f"[providers.{prov.name}] allow_writes = true to use it anyway")})
+        if isinstance(prov, InProcessProvider):
+            return _call_inproc(prov, req, base)
         if isinstance(prov, HttpProvider):
             return _call_http(prov, req, provider_env(settings, env), settings, base)
         return _call_cli(prov, req, env, settings, base)
@@ -120,6 +123,15 @@ def _call_http(prov: HttpProvider, req: Request, env: Mapping[str, str], setting
     return base.model_copy(update={
         **_parsed_fields(parsed), "cli_used": call.url, "exit_code": reply.status or None,
         "duration_s": reply.duration_s, "truncated": reply.truncated})
+
+
+def _call_inproc(prov: InProcessProvider, req: Request, base: Response) -> Response:
+    start = time.monotonic()
+    parsed = prov.answer(req)
+    if parsed.status == "ok" and not parsed.text.strip():
+        parsed = replace(parsed, status="empty_output", error="no answer text")
+    return base.model_copy(update={**_parsed_fields(parsed), "cli_used": "in-process",
+                                   "duration_s": round(time.monotonic() - start, 3)})
 
 
 def finish(out: RunOutput, parsed: Parsed, timeout: float) -> Parsed:

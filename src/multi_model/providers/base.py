@@ -330,4 +330,21 @@ class HttpProvider:
         raise NotImplementedError
 
 
-Provider = CliProvider | HttpProvider
+class InProcessProvider:
+    """Base for providers answered inside this process: scripted test doubles and plugins
+    registered with `providers.register`. `answer` may raise; the fan-out records it."""
+
+    kind: ClassVar[Literal["inproc"]] = "inproc"
+    name: str
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    catalog: ClassVar[tuple[str, ...]] = ()
+    rate_bucket: ClassVar[str] = ""
+    install_hint: ClassVar[str] = ""
+    login_hint: ClassVar[str] = ""
+    read_only: ClassVar[bool] = True
+
+    def answer(self, req: Request) -> Parsed:
+        raise NotImplementedError
+
+
+Provider = CliProvider | HttpProvider | InProcessProvider
