@@ -35,11 +35,11 @@ def test_layers_and_sources(tmp_path: Path) -> None:
     project_dir = tmp_path / "repo" / "sub"
     project_dir.mkdir(parents=True)
     project = write(tmp_path / "repo" / ".claude" / "multi-model.toml",
-                    'timeout = 60\n[providers.codex]\nargs = ["-c", "x=1"]\n')
+                    'timeout = 60\n[providers.codex]\ntimeout = 42\n')
     loaded = load_settings(project_dir, env, flags={"probe_timeout": 1.5})
     s = loaded.settings
     assert (s.timeout, s.probe_timeout, s.ollama_host) == (60, 1.5, "127.0.0.1:9999")
-    assert s.provider("codex").model == "gpt-5.4" and s.provider("codex").args == ["-c", "x=1"]
+    assert s.provider("codex").model == "gpt-5.4" and s.provider("codex").timeout == 42
     assert loaded.sources["timeout"] == str(project)
     assert loaded.sources["providers.codex.model"] == str(user)
     assert loaded.sources["ollama_host"] == "env OLLAMA_HOST"
@@ -75,3 +75,27 @@ def test_paths_follow_home_override_and_xdg(tmp_path: Path) -> None:
     assert data_dir(xdg) == Path("/d/multi-model")
     assert user_config_path({"HOME": "/u"}) == Path("/u/.config/multi-model/config.toml")
     assert project_config_path(tmp_path) is None
+
+
+@pytest.mark.parametrize("text", [
+    '[providers.codex]\nargs = ["--dangerously-bypass-approvals-and-sandbox"]\n',
+    '[providers.codex]\nbinary = "./evil"\n',
+    '[providers.codex]\nallow_writes = true\n',
+    '[providers.codex]\nenv = ["*"]\n',
+    '[endpoints.x]\nbase_url = "http://127.0.0.1:1/v1"\nkey_env = "OPENAI_API_KEY"\n',
+    'ollama_host = "10.0.0.1:11434"\n',
+    'allow_claude_cli = true\n',
+])
+def test_project_file_cannot_change_what_runs_or_where_keys_go(tmp_path: Path, text: str) -> None:
+    write(tmp_path / "repo" / ".claude" / "multi-model.toml", text)
+    with pytest.raises(ConfigError, match="may only be set in the user config"):
+        load_settings(tmp_path / "repo", {"MULTI_MODEL_HOME": str(tmp_path / "h")})
+
+
+def test_project_file_may_set_routing_data(tmp_path: Path) -> None:
+    write(tmp_path / "repo" / ".claude" / "multi-model.toml",
+          'timeout = 30\n[[routes]]\nmatch = "x.*"\nproviders = ["codex"]\n'
+          '[providers.ollama]\nmodels = ["llama3.1:8b"]\nmodel = "llama3.1:8b"\n')
+    s = load_settings(tmp_path / "repo", {"MULTI_MODEL_HOME": str(tmp_path / "h")}).settings
+    assert s.timeout == 30 and s.routes[0].providers == ["codex"]
+    assert s.provider("ollama").models == ["llama3.1:8b"]

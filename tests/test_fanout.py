@@ -299,3 +299,14 @@ def test_responses_round_trip_through_json(fake_clis: FakeCLIs) -> None:
         jsonschema.validate(data, schema)
         assert Response.model_validate_json(result.model_dump_json()) == result
         assert Response.model_validate(data) == result
+
+
+def test_partial_answer_then_crash_is_not_ok(fake_clis: FakeCLIs) -> None:
+    partial = "\n".join(answer("half an answer").splitlines()[:3]) + "\n"  # no turn.completed
+    fake_codex(fake_clis, **{"m-crash": {"stdout": partial, "exit": 101,
+                                         "stderr": "thread 'main' panicked at core.rs:12\n"}})
+    [result] = run(fake_clis, ["codex:m-crash"])
+    assert result.status == "crashed" and result.exit_code == 101
+    assert result.text == "half an answer"  # kept, but not passed off as a full answer
+    assert "exited 101 after a partial answer" in (result.error or "")
+    assert "panicked" in (result.error or "")

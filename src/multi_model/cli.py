@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -73,8 +75,22 @@ def _add_detect(p: argparse.ArgumentParser) -> None:
                    help="also run each CLI's cheap login check (no model call)")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # same clean stop as Ctrl-C
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["council"]:  # whatever its options, the stub only says it is not here yet
         return cmd_council(argparse.Namespace())
     args = build_parser().parse_args(argv)

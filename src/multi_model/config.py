@@ -3,12 +3,16 @@
 Precedence, lowest first: built-in defaults, the user file (`~/.config/multi-model/config.toml`,
 or `$MULTI_MODEL_HOME/config.toml`), the project file (`.claude/multi-model.toml` in the
 working directory or a parent), the environment (`OLLAMA_HOST`), then command-line flags.
+A project file comes with whatever repository is checked out, so it may set only timeouts,
+routes and models (`PROJECT_KEYS`); anything that decides what runs, what it may write, or
+where prompts and keys go belongs to the user.
 `MULTI_MODEL_HOME` relocates config and data together (tests point it at a temp dir).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -125,9 +129,14 @@ def load_settings(
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
     layers: list[tuple[str, dict[str, Any]]] = []
-    for path in (user_config_path(env), project_config_path(Path(cwd or os.getcwd()))):
-        if path is not None and path.is_file():
-            layers.append((str(path), _read_toml(path)))
+    user = user_config_path(env)
+    if user.is_file():
+        layers.append((str(user), _read_toml(user)))
+    project = project_config_path(Path(cwd or os.getcwd()))
+    if project is not None:
+        data = _read_toml(project)
+        _check_project_keys(data, project, user)
+        layers.append((str(project), data))
     if env.get("OLLAMA_HOST"):
         layers.append(("env OLLAMA_HOST", {"ollama_host": env["OLLAMA_HOST"]}))
     if flags:
@@ -142,6 +151,31 @@ def load_settings(
         origin = sources.get(where, next(iter(s for s, _ in layers), "settings"))
         raise ConfigError(f"{origin}: {where}: {first['msg']}") from None
     return Loaded(settings=settings, sources=sources)
+
+
+PROJECT_KEYS = re.compile(
+    r"(timeout|probe_timeout|output_cap_mb|routes|providers\.[^.]+\.(model|models|timeout))")
+"""What a project file may set. It arrives with a cloned repository, so it cannot name
+binaries, arguments, environment variables, write access, endpoints, hosts or opt-ins."""
+
+
+def _check_project_keys(data: Mapping[str, Any], path: Path, user: Path) -> None:
+    for key in _dotted_keys(data):
+        if not PROJECT_KEYS.fullmatch(key):
+            raise ConfigError(
+                f"{path}: {key} may only be set in the user config ({user}): a project file "
+                "cannot change binaries, arguments, environment, write access, endpoints, "
+                "hosts or opt-ins")
+
+
+def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            keys += _dotted_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(f"{prefix}{key}")
+    return keys
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

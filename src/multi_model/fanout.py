@@ -8,6 +8,7 @@ process or a socket); a call never raises: whatever goes wrong becomes its statu
 from __future__ import annotations
 
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -47,20 +48,26 @@ def dispatch(
               for spec in models]
     if not routes:
         return []
+    cancel = threading.Event()
+    results: dict[int, Response] = {}
     with ThreadPoolExecutor(max_workers=len(routes)) as pool:
-        futures = {pool.submit(call, r, prompt, settings, env, timeout, cwd): i
+        futures = {pool.submit(call, r, prompt, settings, env, timeout, cwd, cancel): i
                    for i, r in enumerate(routes)}
-        results: dict[int, Response] = {}
-        for future in as_completed(futures):
-            index = futures[future]
-            results[index] = future.result()
-            if on_result:
-                on_result(index, results[index])
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                if on_result:
+                    on_result(index, results[index])
+        except BaseException:  # Ctrl-C, SIGTERM, a failing callback: stop every child now
+            cancel.set()
+            raise
     return [results[i] for i in range(len(routes))]
 
 
 def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],
-         timeout: float | None = None, cwd: str | None = None) -> Response:
+         timeout: float | None = None, cwd: str | None = None,
+         cancel: threading.Event | None = None) -> Response:
     """One routed call. Never raises."""
     base = Response(model=r.spec, provider=r.provider, status="ok",
                     metadata={"route": r.reason, "model_requested": r.model})
@@ -78,7 +85,7 @@ def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],
             return _call_inproc(prov, req, base)
         if isinstance(prov, HttpProvider):
             return _call_http(prov, req, provider_env(settings, env), settings, base)
-        return _call_cli(prov, req, env, settings, base)
+        return _call_cli(prov, req, env, settings, base, cancel)
     except Exception as exc:  # noqa: BLE001 - a bug in one adapter must not sink the others
         return base.model_copy(update={
             "status": "crashed", "error": f"internal error: {exc!r}",
@@ -91,7 +98,7 @@ def _endpoint_timeout(name: str, settings: Settings) -> float | None:
 
 
 def _call_cli(prov: CliProvider, req: Request, env: Mapping[str, str], settings: Settings,
-              base: Response) -> Response:
+              base: Response, cancel: threading.Event | None = None) -> Response:
     exe = find_executable(prov, settings, env)
     if exe is None:
         hint = f"; install: {prov.install_hint}" if prov.install_hint else ""
@@ -101,8 +108,9 @@ def _call_cli(prov: CliProvider, req: Request, env: Mapping[str, str], settings:
         version = side.submit(cached_version, prov, exe, env, settings.probe_timeout)
         child_env = prov.env_for(env, tuple(settings.provider(prov.name).env))
         out = runner.run(prov.build(req, child_env, exe), req.timeout,
-                         output_cap=int(settings.output_cap_mb * runner.MiB))
-        parsed = finish(out, prov.parse(out) if not out.spawn_error else Parsed(), req.timeout)
+                         output_cap=int(settings.output_cap_mb * runner.MiB), cancel=cancel)
+        parsed = finish(out, prov.parse(out) if not out.spawn_error else Parsed(), req.timeout,
+                        prov)
         return _response(base, parsed, out, cli_used=exe, cli_version=version.result())
 
 
@@ -134,19 +142,27 @@ def _call_inproc(prov: InProcessProvider, req: Request, base: Response) -> Respo
                                    "duration_s": round(time.monotonic() - start, 3)})
 
 
-def finish(out: RunOutput, parsed: Parsed, timeout: float) -> Parsed:
+def finish(out: RunOutput, parsed: Parsed, timeout: float,
+           prov: CliProvider | None = None) -> Parsed:
     """Apply what the runner saw over the adapter's reading: spawn failure, timeout, cap,
-    and 'exit 0 with nothing' (exit code 0 alone never means success)."""
+    a crash after a partial answer, and 'exit 0 with nothing' (exit code 0 alone never
+    means success, and an answer followed by a non-zero exit is not one either)."""
     if out.spawn_error:
         status: Status = ("not_installed" if "not found" in out.spawn_error
                           else "oversize" if "Argument list too long" in out.spawn_error
                           else "crashed")
         return Parsed(status=status, error=out.spawn_error)
+    if out.cancelled:
+        return replace(parsed, status="crashed", error="cancelled: the dispatch was interrupted")
     if out.timed_out:
         return replace(parsed, status="timeout",
                        error=f"no answer within {timeout:g}s; process group stopped")
     if out.truncated:
         return replace(parsed, status="oversize", error="output exceeded the cap and was cut")
+    if parsed.status == "ok" and out.exit_code not in (0, None):
+        cause = (prov or CliProvider()).exit_failure(out)
+        return replace(parsed, status=cause.status, retry_after_s=cause.retry_after_s,
+                       error=f"exited {out.exit_code} after a partial answer: {cause.error}")
     if parsed.status == "ok" and not parsed.text.strip():
         return replace(parsed, status="empty_output",
                        error=parsed.error or "exit 0 but no answer text")

@@ -117,6 +117,7 @@ class RunOutput:
     duration_s: float = 0.0
     timed_out: bool = False
     truncated: bool = False
+    cancelled: bool = False
     spawn_error: str | None = None
     executable: str | None = None
 

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -47,8 +48,10 @@ def run(
     *,
     output_cap: int = DEFAULT_OUTPUT_CAP,
     term_grace: float = TERM_GRACE_S,
+    cancel: threading.Event | None = None,
 ) -> RunOutput:
-    """Run one invocation. Never raises; returns timed_out=True after `timeout` s."""
+    """Run one invocation. Never raises; timed_out=True after `timeout` s, cancelled=True
+    when `cancel` is set first (the group is stopped either way)."""
     exe = resolve_executable(inv.argv[0], inv.env.get("PATH"))
     if exe is None:
         return RunOutput(spawn_error=f"{inv.argv[0]}: not found on PATH")
@@ -61,53 +64,48 @@ def run(
             path = stack.enter_context(_prompt_file(inv.prompt_file))
             argv = [a.replace(PROMPT_FILE, path) for a in argv]
         start = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=stdin,
-                stdout=out,
-                stderr=err,
-                env=dict(inv.env),
-                cwd=inv.cwd,
-                start_new_session=True,
-                close_fds=True,
-            )
-        except (OSError, ValueError) as exc:  # ValueError: NUL byte or unencodable argv/env
-            reason = getattr(exc, "strerror", None) or exc
-            return RunOutput(spawn_error=f"{exe}: {reason}", executable=exe)
-        timed_out, over_cap = _wait(proc, (out, err), timeout, output_cap)
+        proc = _spawn(argv, inv, stdin, out, err)
+        if isinstance(proc, str):
+            return RunOutput(spawn_error=f"{exe}: {proc}", executable=exe)
+        ended = _wait(proc, (out, err), timeout, output_cap, cancel or threading.Event())
         duration = time.monotonic() - start
         _stop_group(proc, term_grace)
         stdout, cut_out = _read_capped(out, output_cap)
         stderr, cut_err = _read_capped(err, output_cap)
     return RunOutput(
-        stdout=stdout,
-        stderr=stderr,
-        exit_code=proc.returncode,
-        duration_s=duration,
-        timed_out=timed_out,
-        truncated=over_cap or cut_out or cut_err,
-        executable=exe,
-    )
+        stdout=stdout, stderr=stderr, exit_code=proc.returncode, duration_s=duration,
+        timed_out=ended == "timeout", cancelled=ended == "cancel",
+        truncated=ended == "cap" or cut_out or cut_err, executable=exe)
 
 
-def _wait(
-    proc: subprocess.Popen[bytes], files: tuple[IO[bytes], ...], timeout: float, cap: int
-) -> tuple[bool, bool]:
-    """Wait for the leader to exit; (timed_out, over_cap) when it has to be stopped first.
-    Both captured streams count: a CLI flooding stderr is stopped like one flooding stdout."""
+def _spawn(argv: list[str], inv: Invocation, stdin: IO[bytes] | int, out: IO[bytes],
+           err: IO[bytes]) -> subprocess.Popen[bytes] | str:
+    """Start the leader of a new process group; the reason as a string when it cannot start."""
+    try:
+        return subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=dict(inv.env),
+                                cwd=inv.cwd, start_new_session=True, close_fds=True)
+    except (OSError, ValueError) as exc:  # ValueError: NUL byte or unencodable argv/env
+        return str(getattr(exc, "strerror", None) or exc)
+
+
+def _wait(proc: subprocess.Popen[bytes], files: tuple[IO[bytes], ...], timeout: float,
+          cap: int, cancel: threading.Event) -> str:
+    """Wait for the leader to exit: "exit", or why it has to be stopped first ("timeout",
+    "cap", "cancel"). Both streams count: a CLI flooding stderr is stopped like stdout."""
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return True, False
+            return "timeout"
         try:
             proc.wait(timeout=min(_POLL_S, remaining))
-            return False, False
+            return "exit"
         except subprocess.TimeoutExpired:
             pass
+        if cancel.is_set():
+            return "cancel"
         if any(os.fstat(f.fileno()).st_size > cap for f in files):
-            return False, True
+            return "cap"
 
 
 def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
