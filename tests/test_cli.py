@@ -134,8 +134,8 @@ def test_verbose_prints_the_routing_summary_on_stderr(fakes, capsys) -> None:
     (["ask", "--models", "codex", "--prompt", "  \n\t"], "the prompt is empty"),
     (["ask", "--models", "codex", "--prompt", "a", "--prompt-file", "b"], "not allowed with"),
     (["ask", "--models", "codex", "--prompt-file", "/nonexistent/p.md"], "cannot read --prompt-file"),
-    (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "0"], "--timeout must be positive"),
-    (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "-3"], "--timeout must be positive"),
+    (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "0"], "--timeout must be a positive"),
+    (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "-3"], "--timeout must be a positive"),
     (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "soon"], "invalid float value"),
     (["ask", "--models", "codex", "--prompt", "hi", "--output", "/nonexistent/dir/o.json"],
      "cannot write --output"),
@@ -314,7 +314,7 @@ def test_mm_script_usage_error_is_one_line(proc_env) -> None:
     done = script("mm", "ask", "--models", "codex", "--prompt", "hi", "--timeout", "0",
                   env=proc_env)
     assert done.returncode == 2
-    assert_one_line_error(done.stderr, "--timeout must be positive")
+    assert_one_line_error(done.stderr, "--timeout must be a positive")
 
 
 def test_mm_detect_script(fake_clis, proc_env) -> None:
@@ -361,3 +361,32 @@ def test_progress_line_per_model_when_stderr_is_a_terminal(
 def test_no_progress_lines_when_stderr_is_not_a_terminal(scripted, capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli.main(["ask", "--models", "scripted:a", "--prompt", "q"]) == 0
     assert "[1/1]" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-3", "0"])
+def test_timeout_must_be_a_finite_positive_number(fakes, capsys, value: str) -> None:
+    code, _, err = mm(capsys, "ask", "--models", "codex", "--prompt", "x", "--timeout", value)
+    assert code == 2 and "--timeout" in err and "Traceback" not in err
+
+
+def test_non_utf8_prompt_on_stdin_exits_2(fakes, capsys, monkeypatch) -> None:
+    class Stdin(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr(sys, "stdin", Stdin(io.BytesIO(b"hi \xff there")))
+    code, _, err = mm(capsys, "ask", "--models", "codex")
+    assert code == 2 and "not UTF-8" in err
+
+
+def test_invalid_route_regex_is_a_config_error(fakes, capsys) -> None:
+    user_config('[[routes]]\nmatch = "("\nproviders = ["codex"]\n')
+    code, _, err = mm(capsys, "ask", "--models", "gpt-5", "--prompt", "x")
+    assert code == 2 and "regular expression" in err and "Traceback" not in err
+
+
+def test_unwritable_output_folder_fails_before_any_call(fakes, capsys) -> None:
+    code, _, err = mm(capsys, "ask", "--models", "codex", "--prompt", "x",
+                      "--output", "/nonexistent-dir/out.json")
+    assert code == 2 and "--output" in err
+    assert not [c for c in fakes.calls("codex") if c["argv"][:1] == ["exec"]]

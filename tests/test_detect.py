@@ -94,3 +94,17 @@ def test_availability_reports_install_and_cheap_auth(fake_clis: FakeCLIs) -> Non
     assert check("codex") == "logged_in"
     assert check("gemini") is None
     assert check("nosuch") is None
+
+
+def test_parallel_first_probes_all_land_in_the_version_cache(fake_clis: FakeCLIs) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["codex", "gemini", "qwen", "opencode"]
+    for name in names:
+        fake_clis.set(name, version=f"{name} 1.2.3")
+    env = fake_clis.env()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda n: cached_version(builtin(n), str(fake_clis.bin / n), env, 5), names))
+    for name in names:  # second round: every answer comes from the cache
+        assert cached_version(builtin(name), str(fake_clis.bin / name), env, 5) == "1.2.3"
+        assert len([c for c in fake_clis.calls(name) if c["argv"] == ["--version"]]) == 1

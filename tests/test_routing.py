@@ -112,3 +112,23 @@ def test_claude_detection_is_not_fooled_by_substrings() -> None:
 def test_colon_always_names_a_provider(spec: str) -> None:
     with pytest.raises(UnknownProvider, match=spec.split(":")[0]):
         route(spec, S, NOTHING)
+
+
+@pytest.mark.parametrize("spec", ["copilot:claude-sonnet-4.5", "agy:claude-sonnet-4-6",
+                                  "opencode:anthropic/claude-opus-4.8", "team-claude"])
+def test_claude_through_any_other_provider_needs_the_opt_in(spec: str) -> None:
+    settings = Settings(endpoints={"lite": EndpointSettings(
+        base_url="http://127.0.0.1:4000/v1", models=["team-claude", "claude-opus-4-8"])})
+    spec = "claude-opus-4-8" if spec == "team-claude" else spec
+    with pytest.raises(ClaudeModelRefused):
+        route(spec, settings, NOTHING)
+    assert route(spec, settings, NOTHING, allow_cursor_claude=True).model
+
+
+@pytest.mark.parametrize("settings, hint", [
+    (Settings(providers={"codx": ProviderSettings(models=["foo"])}), "claims"),
+    (Settings(routes=[RouteRule(match="foo", providers=["nope"])]), "route"),
+])
+def test_unknown_provider_names_in_config_are_routing_errors(settings: Settings, hint: str) -> None:
+    with pytest.raises(UnknownProvider, match=hint):
+        route("foo", settings, NOTHING)

@@ -409,3 +409,22 @@ def test_prompt_with_lone_surrogate_is_sent_not_raised() -> None:
                                       "import sys; sys.stdout.write(sys.stdin.read())"),
                                 env={"PATH": os.defpath}, stdin="broken \ud83d emoji"), 10)
     assert out.exit_code == 0 and out.stdout == "broken ? emoji"
+
+
+def test_fetch_from_something_that_is_not_http_never_raises() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def banner() -> None:
+        conn, _ = server.accept()
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+        conn.close()
+
+    threading.Thread(target=banner, daemon=True).start()
+    try:
+        reply = runner.fetch(HttpCall("GET", f"http://127.0.0.1:{port}/api/tags"), 5)
+    finally:
+        server.close()
+    assert reply.status == 0 and "not a valid HTTP reply" in (reply.error or "")

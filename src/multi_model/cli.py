@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -108,8 +109,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from multi_model import demo
     from multi_model.fanout import dispatch
 
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError("--timeout must be a positive number of seconds")
+    if args.output is not None and not os.access(args.output.parent.resolve(), os.W_OK):
+        raise UsageError(f"cannot write --output {args.output}: its folder is not writable")
     prompt = _read_prompt(args)
     env, settings, models = demo.setup(args.models) if args.demo else (None, None, args.models)
     if not models:
@@ -145,12 +148,23 @@ def _read_prompt(args: argparse.Namespace) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {exc}") from None
     elif sys.stdin is not None and not sys.stdin.isatty():
-        text = sys.stdin.read()
+        text = _read_stdin()
     else:
         raise UsageError("no prompt: give --prompt, --prompt-file, or pipe it on stdin")
     if not text.strip():
         raise UsageError("the prompt is empty")
     return text
+
+
+def _read_stdin() -> str:
+    """The piped prompt, decoded as UTF-8 whatever the locale says."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # a text stream with no bytes underneath (embedding, tests)
+        return sys.stdin.read()
+    try:
+        return raw.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the prompt on stdin is not UTF-8: {exc}") from None
 
 
 def _write_json(data: object, path: Path | None) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from multi_model.errors import ConfigError
 
@@ -30,7 +30,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ProviderSettings(_Strict):
@@ -56,6 +56,15 @@ class EndpointSettings(_Strict):
 class RouteRule(_Strict):
     match: str = Field(description="Regex, matched case-insensitively against a bare model id.")
     providers: list[str] = Field(min_length=1, description="Candidates, most preferred first.")
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
 
 
 class Settings(_Strict):

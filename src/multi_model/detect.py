@@ -7,9 +7,12 @@ CLI version without paying for a `--version` run on every call.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import tempfile
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -22,6 +25,7 @@ from multi_model.models import HttpCall, Invocation
 from multi_model.providers.base import AuthState, CliProvider, HttpProvider, InProcessProvider
 
 CALVER_RE = re.compile(r"^\s*20\d\d\.\d")
+_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,10 @@ def cached_version(prov: CliProvider, path: str, env: Mapping[str, str], timeout
         return cache[key]
     version = probe_version(prov, path, env, timeout)
     if version:
-        cache[key] = version
-        _write_json(cache_file, cache)
+        with _CACHE_LOCK:  # re-read: other threads may have added their CLIs meanwhile
+            cache = _read_json(cache_file)
+            cache[key] = version
+            _write_json(cache_file, cache)
     return version
 
 
@@ -128,9 +134,12 @@ def _detect_cli(prov: CliProvider, settings: Settings, env: Mapping[str, str],
     path = find_executable(prov, settings, env)
     if path is None:
         return CliInfo(prov.name, installed=False, **hints)
-    version = probe_version(prov, path, env, settings.probe_timeout)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # a hanging CLI costs one probe timeout
+        version_probe = pool.submit(probe_version, prov, path, env, settings.probe_timeout)
+        auth, detail = (probe_auth(prov, path, env, settings.probe_timeout) if check_auth
+                        else (None, None))
+        version = version_probe.result()
     error = None if version else f"--version gave no answer within {settings.probe_timeout:g}s"
-    auth, detail = probe_auth(prov, path, env, settings.probe_timeout) if check_auth else (None, None)
     return CliInfo(prov.name, True, path, version, auth, detail, error, **hints)
 
 
@@ -187,10 +196,13 @@ def _read_json(path: Path) -> dict[str, str]:
 
 
 def _write_json(path: Path, data: dict[str, str]) -> None:
+    """Atomic replace through a unique temp file; a failure only costs a probe next time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=0, sort_keys=True), encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=0, sort_keys=True)
         os.replace(tmp, path)
     except OSError:
-        pass  # a cache that cannot be written only costs a probe next time
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)

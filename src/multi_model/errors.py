@@ -29,7 +29,7 @@ class ClaudeModelRefused(RoutingError):
         super().__init__(
             f"{spec!r} is a Claude model: run Claude seats with Claude Code's own Agent tool "
             "(subagents), or opt in with --allow-claude-cli (claude -p) or "
-            "--allow-cursor-claude (cursor-agent)"
+            "--allow-cursor-claude (cursor-agent or another CLI that serves Claude)"
         )
         self.spec = spec
 

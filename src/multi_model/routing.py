@@ -61,13 +61,13 @@ def route(spec: str, settings: Settings, available: Availability,
     allow_cursor_claude = allow_cursor_claude or settings.allow_cursor_claude
     claimed = _claimed_by(spec, settings)
     if claimed:
+        _known(claimed, settings, f"it claims {spec!r} in the config")
+        _check_claude(spec, claimed, spec, allow_claude_cli, allow_cursor_claude)
         return Route(spec, claimed, spec, f"listed under {claimed} in config")
     head, sep, tail = spec.partition(":")
     if sep or providers.is_known(spec, settings):
         name = providers.canonical(head)
-        if not providers.is_known(name, settings):
-            raise UnknownProvider(name, [*providers.NAMES, *settings.endpoints],
-                                  hint=f"an Ollama model is written ollama:{spec}")
+        _known(name, settings, f"an Ollama model is written ollama:{spec}")
         model = tail or _default_model(name, settings)
         _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
         return Route(spec, name, model, "explicit provider")
@@ -78,6 +78,8 @@ def route(spec: str, settings: Settings, available: Availability,
             return Route(spec, "cursor-agent", spec, "Claude model, --allow-cursor-claude")
         raise ClaudeModelRefused(spec)
     rule = next(r for r in (*settings.routes, *DEFAULT_ROUTES) if _regex(r.match).fullmatch(spec))
+    for candidate in rule.providers:
+        _known(providers.canonical(candidate), settings, f"named by the route /{rule.match}/")
     name, why = _pick(rule.providers, available)
     return Route(spec, providers.canonical(name), spec, f"family /{rule.match}/: {why}")
 
@@ -88,11 +90,18 @@ def _default_model(name: str, settings: Settings) -> str | None:
     return settings.provider(name).model
 
 
+def _known(name: str, settings: Settings, hint: str) -> None:
+    if not providers.is_known(name, settings):
+        raise UnknownProvider(name, [*providers.NAMES, *settings.endpoints], hint=hint)
+
+
 def _check_claude(spec: str, name: str, model: str | None,
                   allow_cli: bool, allow_cursor: bool) -> None:
+    """The claude CLI needs --allow-claude-cli; a Claude model through any other provider
+    (cursor-agent, copilot, opencode, agy, an endpoint) needs --allow-cursor-claude."""
     if name == "claude" and not allow_cli:
         raise ClaudeModelRefused(spec)
-    if name == "cursor-agent" and model and is_claude_model(model) and not allow_cursor:
+    if name != "claude" and model and is_claude_model(model) and not allow_cursor:
         raise ClaudeModelRefused(spec)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.client
 import os
 import shutil
 import signal
@@ -234,6 +235,9 @@ def _fetch(call: HttpCall, timeout: float, output_cap: int) -> HttpReply:
         )
     except (TimeoutError, socket.timeout):
         return HttpReply(status=0, duration_s=time.monotonic() - start, timed_out=True)
+    except http.client.HTTPException as exc:  # not HTTP at all (BadStatusLine), cut replies
+        return HttpReply(status=0, duration_s=time.monotonic() - start,
+                         error=f"not a valid HTTP reply: {exc!r}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         # urllib wraps a connect/send time-out in URLError: still a time-out, not a refusal
@@ -255,6 +259,8 @@ def _read_body(resp: IO[bytes], cap: int, deadline: float) -> tuple[str, bool, b
             chunk = read(65536)
         except (TimeoutError, socket.timeout):
             return b"".join(chunks).decode("utf-8", "replace"), False, True
+        except (http.client.HTTPException, OSError):  # connection cut mid-body: keep what came
+            break
         if not chunk:
             break
         chunks.append(chunk)

@@ -10,7 +10,7 @@ import multi_model
 from multi_model.config import ProviderSettings, Settings
 from multi_model.models import Request, RunOutput
 from multi_model.providers import builtin
-from multi_model.providers.claude import SESSION_VARS, claude_model_id
+from multi_model.providers.claude import claude_model_id
 from tests.conftest import fixture_text
 
 claude = builtin("claude")
@@ -65,12 +65,22 @@ def test_env_keeps_anthropic_vars_and_drops_other_vendors() -> None:
         "CLAUDE_CODE_MAX_RETRIES")}
 
 
+# Written out, not taken from the adapter's constant, so a marker it forgets fails here.
+CLAUDE_CODE_SESSION_MARKERS = (
+    "CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SESSION_ID", "CLAUDE_CODE_CHILD_SESSION",
+    "CLAUDE_CODE_EXECPATH", "CLAUDE_CODE_SSE_PORT", "CLAUDE_AGENT_SDK_VERSION",
+    "CLAUDE_PLUGIN_ROOT", "CLAUDE_PLUGIN_DATA", "CLAUDE_PROJECT_DIR", "CLAUDE_ENV_FILE",
+    "CLAUDE_CODE_SOME_FUTURE_MARKER")
+
+
 def test_session_vars_never_reach_the_child_even_when_passed_through() -> None:
-    parent = {"PATH": "/x", "CLAUDE_CODE_EFFORT_LEVEL": "high", **dict.fromkeys(SESSION_VARS, "1")}
+    parent = {"PATH": "/x", "CLAUDE_CODE_EFFORT_LEVEL": "high",
+              **dict.fromkeys(CLAUDE_CODE_SESSION_MARKERS, "1")}
     env = claude.env_for(parent, extra_allow=("CLAUDE*",))
     assert env == {"PATH": "/x", "CLAUDE_CODE_EFFORT_LEVEL": "high"}
-    leaked = claude.build(Request(prompt="p"), parent, "claude").env
-    assert not set(SESSION_VARS) & set(leaked)
+    exact = claude.env_for(parent, extra_allow=CLAUDE_CODE_SESSION_MARKERS)
+    leaked = claude.build(Request(prompt="p"), exact, "claude").env
+    assert not set(CLAUDE_CODE_SESSION_MARKERS) & set(leaked)
 
 
 def test_parse_ok_keeps_text_usage_session_and_model() -> None:

@@ -66,6 +66,8 @@ class Agy(CliProvider):
     install_hint = "install the Antigravity CLI from https://antigravity.google"
     login_hint = "run `agy` once in a terminal and sign in with Google"
 
+    structured = False  # print mode is plain text (a JSON mode exists in newer, unverified builds)
+
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         # A little past our own deadline: agy's default (5 min) must not cut a longer run short,
         # and our process-group timeout, not agy's, decides, so the status is always `timeout`.

@@ -195,11 +195,13 @@ def child_env(
     parent: Mapping[str, str], allow: tuple[str, ...], deny: tuple[str, ...] = (),
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The child's environment: parent vars on the base or provider allowlist, minus `deny`."""
+    """The child's environment: parent vars on the base or provider allowlist, minus `deny`
+    (an exact name in `allow` beats a deny pattern: deny `X_*`, keep `X_TOKEN`)."""
     patterns = (*BASE_ENV_ALLOW, *allow)
+    exact = {p for p in allow if not p.endswith("*")}
     env = {
         k: v for k, v in parent.items()
-        if env_matches(k, patterns) and not env_matches(k, deny)
+        if env_matches(k, patterns) and (k in exact or not env_matches(k, deny))
     }
     env.update(extra or {})
     return env
@@ -242,6 +244,8 @@ class CliProvider:
     login_hint: ClassVar[str] = ""
     read_only: ClassVar[bool] = True
     """False for CLIs with no read-only headless mode: they run only when writes are allowed."""
+    structured: ClassVar[bool] = True
+    """False for CLIs that print only plain text: any stdout then counts as the answer."""
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         raise NotImplementedError

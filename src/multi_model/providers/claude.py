@@ -30,9 +30,14 @@ from multi_model.providers.base import (
 )
 
 SESSION_VARS = (
-    "CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SESSION_ID", "CLAUDE_CODE_CHILD_SESSION",
-    "CLAUDE_CODE_EXECPATH", "CLAUDE_PLUGIN_ROOT", "CLAUDE_PLUGIN_DATA", "CLAUDE_PROJECT_DIR",
+    "CLAUDECODE", "CLAUDE_CODE_*", "CLAUDE_PLUGIN_*", "CLAUDE_PROJECT_DIR", "CLAUDE_ENV_FILE",
+    "CLAUDE_AGENT_SDK_*",
 )
+"""Claude Code session markers: a nested `claude` that inherits them hangs. Denied as
+patterns, so markers added by future versions stay out too; only `KEEP` passes."""
+KEEP = frozenset({"CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX",
+                  "CLAUDE_CODE_MAX_RETRIES", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+                  "CLAUDE_CODE_EFFORT_LEVEL"})
 READ_TOOLS = "Read,Glob,Grep"
 WRITE_TOOLS = "Read,Glob,Grep,Edit,Write"
 
@@ -72,10 +77,8 @@ def result_event(stdout: str) -> dict[str, object] | None:
 class Claude(CliProvider):
     name = "claude"
     executables = ("claude",)
-    env_allow = ("ANTHROPIC_*", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_OAUTH_TOKEN",
-                 "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_MAX_RETRIES",
-                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "DISABLE_TELEMETRY", "AWS_REGION",
-                 "AWS_PROFILE", "CLOUD_ML_REGION")
+    env_allow = ("ANTHROPIC_*", "CLAUDE_CONFIG_DIR", *sorted(KEEP), "DISABLE_TELEMETRY",
+                 "AWS_REGION", "AWS_PROFILE", "CLOUD_ML_REGION")
     env_deny = SESSION_VARS
     rules = (
         (re.compile(r"please run /login|oauth token (has )?expired", re.I), "auth_required"),
@@ -99,7 +102,7 @@ class Claude(CliProvider):
         argv += ["--tools", WRITE_TOOLS if req.allow_writes else READ_TOOLS,
                  "--permission-mode", "acceptEdits" if req.allow_writes else "default",
                  *req.extra_args]
-        child = {k: v for k, v in env.items() if not env_matches(k, SESSION_VARS)}
+        child = {k: v for k, v in env.items() if k in KEEP or not env_matches(k, SESSION_VARS)}
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
