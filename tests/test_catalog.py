@@ -15,7 +15,6 @@ from multi_model.errors import UnknownProvider
 from multi_model.providers.ollama import Ollama
 from tests.fakes.httpmock import HttpMock, closed_port_url
 
-
 TAGS = {"models": [
     {"name": "llama3.2:latest", "model": "llama3.2:latest", "size": 2019393189,
      "details": {"family": "llama", "parameter_size": "3.2B"}},

@@ -17,7 +17,6 @@ from multi_model.providers import builtin
 from multi_model.providers.ollama import ollama_url
 from tests.fakes.httpmock import HttpMock, closed_port_url
 
-
 ollama = builtin("ollama")
 ANSWER = "MOCK_OK: hello from the mock model"
 CHAT_OK = {

@@ -13,9 +13,9 @@ import multi_model
 from multi_model import providers
 from multi_model.config import EndpointSettings, Settings
 from multi_model.models import HttpReply, Request
-from multi_model.providers.openai_compat import OpenAICompat, error_message, retry_after
+from multi_model.providers.http import error_message, retry_after
+from multi_model.providers.openai_compat import OpenAICompat
 from tests.fakes.httpmock import HttpMock, closed_port_url
-
 
 ANSWER = "MOCK_OK: hello from the mock model"
 COMPLETION = {

@@ -85,7 +85,9 @@ def test_errors_classified_from_stderr(name: str, exit_code: int, status: str) -
 
 
 def test_keyring_notice_is_not_part_of_the_error() -> None:
-    assert "keyring" not in (vibe.parse(out("no-key.stderr.txt", 1)).error or "")
+    parsed = vibe.parse(out("no-key.stderr.txt", 1))
+    assert parsed.status == "auth_required" and parsed.error
+    assert "keyring" not in parsed.error
 
 
 def test_status_in_http_error_wins_over_message_text() -> None:

@@ -77,6 +77,19 @@ def classify(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed
     return default
 
 
+HTTP_CLASSES: dict[int, Status] = {401: "auth_required", 403: "auth_required",
+                                   404: "model_not_found", 408: "timeout", 413: "oversize",
+                                   429: "rate_limited"}
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def http_class(code: int | None) -> Status | None:
+    """The failure class an HTTP status implies, or None when it says nothing specific."""
+    if code is None:
+        return None
+    return HTTP_CLASSES.get(code) or ("server_error" if code >= 500 else None)
+
+
 _DURATION = re.compile(
     r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|h|minutes?|min|ms|m|seconds?|sec|s)(?![a-z])",
     re.IGNORECASE)
@@ -106,9 +119,11 @@ def _unit_seconds(unit: str) -> float:
     return {"d": 86400.0, "h": 3600.0, "m": 60.0}.get(unit[0], 1.0)
 
 
-def failure(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed") -> Parsed:
-    """A Parsed failure for a terminal error text, with the reset time for rate limits."""
-    status = classify(text, rules, default)
+def failure(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed",
+            status: Status | None = None) -> Parsed:
+    """A Parsed failure for a terminal error text, with the reset time for rate limits;
+    `status` when the CLI already said which class it is (an HTTP code, an error type)."""
+    status = status or classify(text, rules, default)
     retry = parse_retry_after(text) if status == "rate_limited" else None
     return Parsed(status=status, error=_one_paragraph(text), retry_after_s=retry)
 
@@ -146,6 +161,19 @@ def json_document(text: str) -> object | None:
         except ValueError:
             continue
     return None
+
+
+def result_event(stdout: str) -> dict[str, object] | None:
+    """The last Claude-Code-shaped `{"type":"result"}` object (claude, cursor-agent), as one
+    JSONL line or one pretty-printed document."""
+    found = None
+    for event in json_lines(stdout):
+        if event.get("type") == "result":
+            found = event
+    if found is None:
+        doc = json_document(stdout)
+        found = doc if isinstance(doc, dict) and doc.get("type") == "result" else None
+    return found
 
 
 def dig(value: object, *path: str | int) -> object:

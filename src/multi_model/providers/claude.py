@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from multi_model.models import Invocation, Parsed, Request, RunOutput, Status, Usage
+from multi_model.models import Invocation, Parsed, Request, RunOutput, Usage
 from multi_model.providers.base import (
     AuthHints,
     AuthState,
@@ -23,9 +23,9 @@ from multi_model.providers.base import (
     dig,
     env_matches,
     failure,
+    http_class,
     json_document,
-    json_lines,
-    parse_retry_after,
+    result_event,
     usage_from,
 )
 
@@ -41,37 +41,16 @@ KEEP = frozenset({"CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_
 READ_TOOLS = "Read,Glob,Grep"
 WRITE_TOOLS = "Read,Glob,Grep,Edit,Write"
 
-HTTP_CLASSES: dict[int, Status] = {401: "auth_required", 403: "auth_required",
-                                   404: "model_not_found", 413: "oversize", 429: "rate_limited"}
 # Claude's own nags read "<problem> · Please run /login"; an answer that merely mentions /login
 # must not match, hence the anchor and the middle dot.
 _LOGIN_NAG = re.compile(r"\s*(not logged in\b|[^\n]{0,80}\u00b7 please run /login\b)",
                         re.IGNORECASE)
 
 
-def http_class(code: int | None) -> Status | None:
-    """The failure class an HTTP status implies, or None when it says nothing specific."""
-    if code is None:
-        return None
-    return HTTP_CLASSES.get(code) or ("server_error" if code >= 500 else None)
-
-
 def claude_model_id(model: str) -> str:
     """'claude-opus-4.8' -> 'claude-opus-4-8'; drops an 'anthropic/' prefix; aliases unchanged."""
     model = model.removeprefix("anthropic/")
     return re.sub(r"(?<=\d)\.(?=\d)", "-", model) if model.startswith("claude-") else model
-
-
-def result_event(stdout: str) -> dict[str, object] | None:
-    """The last `{"type":"result"}` object (one line, or one pretty-printed document)."""
-    found = None
-    for event in json_lines(stdout):
-        if event.get("type") == "result":
-            found = event
-    if found is None:
-        doc = json_document(stdout)
-        found = doc if isinstance(doc, dict) and doc.get("type") == "result" else None
-    return found
 
 
 class Claude(CliProvider):
@@ -136,12 +115,8 @@ class Claude(CliProvider):
         details = [e for e in errors if isinstance(e, str)] if isinstance(errors, list) else []
         message = (text or "; ".join(details)
                    or f"claude run ended with {event.get('subtype') or 'an error'}")
-        parsed = failure(message, self.rules)
-        status = http_class(as_int(event.get("api_error_status")))
-        if status is None or status == parsed.status:
-            return parsed
-        retry = parse_retry_after(message) if status == "rate_limited" else None
-        return replace(parsed, status=status, retry_after_s=retry)
+        return failure(message, self.rules,
+                       status=http_class(as_int(event.get("api_error_status"))))
 
 def _usage(event: dict[str, object]) -> Usage | None:
     usage = usage_from(event.get("usage"), input="input_tokens", output="output_tokens",

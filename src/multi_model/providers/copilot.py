@@ -22,14 +22,12 @@ from multi_model.providers.base import (
     as_str,
     dig,
     failure,
+    http_class,
     json_lines,
-    parse_retry_after,
     stderr_tail,
 )
 
 ERROR_TYPES: dict[str, Status] = {"authentication": "auth_required", "rate_limit": "rate_limited"}
-HTTP_CLASSES: dict[int, Status] = {401: "auth_required", 403: "auth_required",
-                                   404: "model_not_found", 413: "oversize", 429: "rate_limited"}
 
 
 @dataclass
@@ -101,14 +99,5 @@ class Copilot(CliProvider):
     def _session_error(self, data: dict[str, object]) -> Parsed:
         kind = as_str(data.get("errorType"))
         message = as_str(data.get("message")) or f"copilot session error ({kind or 'unknown'})"
-        parsed = failure(message, self.rules)
-        status = ERROR_TYPES.get(kind or "") or _http_class(as_int(data.get("statusCode")))
-        if status is None or status == parsed.status:
-            return parsed
-        retry = parse_retry_after(message) if status == "rate_limited" else None
-        return replace(parsed, status=status, retry_after_s=retry)
-
-def _http_class(code: int | None) -> Status | None:
-    if code is None:
-        return None
-    return HTTP_CLASSES.get(code) or ("server_error" if code >= 500 else None)
+        status = ERROR_TYPES.get(kind or "") or http_class(as_int(data.get("statusCode")))
+        return failure(message, self.rules, status=status)

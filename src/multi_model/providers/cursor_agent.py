@@ -15,15 +15,15 @@ from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput
 from multi_model.providers.base import (
+    ANSI_RE,
     AuthHints,
     AuthState,
     CliProvider,
     as_str,
     failure,
+    result_event,
 )
-from multi_model.providers.claude import result_event
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _MODEL_ID = re.compile(r"[a-z0-9][\w.:/@\[\]=,-]*(?<!:)")
 _LOGGED_OUT = re.compile(r"not logged in|not authenticated|unauthenticated"
                          r"|authentication required", re.IGNORECASE)
@@ -77,7 +77,7 @@ class CursorAgent(CliProvider):
         """`cursor-agent status`: 'Not logged in' / 'Logged in as <email>'."""
         if out.timed_out or out.spawn_error or out.exit_code is None:
             return "unknown"
-        text = _ANSI.sub("", f"{out.stdout}\n{out.stderr}")
+        text = ANSI_RE.sub("", f"{out.stdout}\n{out.stderr}")
         if _LOGGED_OUT.search(text):
             return "logged_out"
         if _LOGGED_IN.search(text):
@@ -89,7 +89,7 @@ class CursorAgent(CliProvider):
         if out.exit_code not in (0, None):
             return []
         ids: list[str] = []
-        for line in _ANSI.sub("", out.stdout).splitlines():
+        for line in ANSI_RE.sub("", out.stdout).splitlines():
             words = line.strip().lstrip("*•>").split()
             if words and _MODEL_ID.fullmatch(words[0]) and words[0] not in ids:
                 ids.append(words[0])

@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput, Status, Usage
 from multi_model.providers.base import (
+    ANSI_RE,
     AuthHints,
     CliProvider,
     as_int,
@@ -34,8 +35,14 @@ from multi_model.providers.base import (
 
 EXIT_AUTH = 41
 EXIT_UNTRUSTED = 55
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TRUNCATED = "stdin input truncated"
+
+
+def prompt_cut(out: RunOutput, name: str) -> Parsed | None:
+    """gemini (and its fork qwen) cut stdin at 8 MiB and only warn on stderr."""
+    if _TRUNCATED in out.stderr:
+        return Parsed(status="oversize", error=f"{name} cut the prompt at its 8 MiB stdin limit")
+    return None
 
 
 class Gemini(CliProvider):
@@ -70,8 +77,9 @@ class Gemini(CliProvider):
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
-        if _TRUNCATED in out.stderr:
-            return Parsed(status="oversize", error="gemini cut the prompt at its 8 MiB stdin limit")
+        cut = prompt_cut(out, "gemini")
+        if cut:
+            return cut
         doc = json_document(out.stdout)
         session = as_str(dig(doc, "session_id"))
         response = dig(doc, "response")
@@ -92,7 +100,7 @@ class Gemini(CliProvider):
 
     def _exit_failure(self, out: RunOutput) -> Parsed:
         parsed = self.exit_failure(out, _default_for(None, out.exit_code))
-        return replace(parsed, error=_ANSI.sub("", parsed.error or "") or None)
+        return replace(parsed, error=ANSI_RE.sub("", parsed.error or "") or None)
 
 
 def _default_for(code: int | None, exit_code: int | None) -> Status:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from multi_model.models import HttpCall, HttpReply, Parsed, Request
 from multi_model.providers.base import HttpProvider, as_str, dig, usage_from
-from multi_model.providers.openai_compat import http_failure, json_body, no_answer
+from multi_model.providers.http import http_failure, json_body, no_reply
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11434
@@ -105,7 +105,7 @@ class Ollama(HttpProvider):
 
 def _unreachable(reply: HttpReply) -> Parsed:
     """No HTTP answer: a refused connection means no server is running there."""
-    parsed = no_answer(reply)
+    parsed = no_reply(reply)
     if "refused" not in (reply.error or "").lower():
         return parsed
     # HttpReply has no URL field yet (Response.cli_used shows it); name it once it does.

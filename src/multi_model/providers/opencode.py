@@ -25,8 +25,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from multi_model.models import Invocation, Parsed, Request, RunOutput, Status, Usage
+from multi_model.models import Invocation, Parsed, Request, RunOutput, Usage
 from multi_model.providers.base import (
+    ANSI_RE,
     AuthHints,
     AuthState,
     CliProvider,
@@ -35,15 +36,13 @@ from multi_model.providers.base import (
     compile_rules,
     dig,
     failure,
+    http_class,
     json_lines,
 )
 
 READ_ONLY_PERMISSION = json.dumps({"edit": "deny", "bash": "deny"}, separators=(",", ":"))
 
-_STATUS_BY_CODE: dict[int, Status] = {401: "auth_required", 403: "auth_required",
-                                      404: "model_not_found", 429: "rate_limited"}
 _FAILED_LINE = re.compile(r'message=failed ref=(\S+) error="((?:[^"\\]|\\.)*)"')
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _COUNT = re.compile(r"(\d+) (credentials?|environment variables?)\b")
 
 
@@ -96,7 +95,7 @@ class OpenCode(CliProvider):
         if out.exit_code not in (0, None):
             return replace(self.exit_failure(out), session_id=run.session)
         # the reason (e.g. an auto-rejected permission) is in the log lines, not the events
-        notes = [line for line in _ANSI.sub("", f"{out.stdout}\n{out.stderr}").splitlines()
+        notes = [line for line in ANSI_RE.sub("", f"{out.stdout}\n{out.stderr}").splitlines()
                  if line.strip() and not line.lstrip().startswith(("{", "timestamp="))]
         quiet = self.no_answer(out, "text in the last step", said="\n".join(notes[-3:]),
                                garbage=not run.events and bool(out.stdout.strip()))
@@ -113,7 +112,7 @@ class OpenCode(CliProvider):
         code = as_int(dig(error, "data", "statusCode"))
         if code is None:
             return parsed
-        status = _STATUS_BY_CODE.get(code) or ("server_error" if code >= 500 else parsed.status)
+        status = http_class(code) or parsed.status
         retry = (_retry_after(error) or parsed.retry_after_s) if status == "rate_limited" else None
         return replace(parsed, status=status, error=f"HTTP {code}: {parsed.error}",
                        retry_after_s=retry)
@@ -124,7 +123,7 @@ class OpenCode(CliProvider):
         opencode.json need no login."""
         if out.timed_out or out.exit_code != 0:
             return "unknown"
-        counts = [int(n) for n, _ in _COUNT.findall(_ANSI.sub("", out.stdout))]
+        counts = [int(n) for n, _ in _COUNT.findall(ANSI_RE.sub("", out.stdout))]
         return "logged_in" if any(counts) else "unknown"
 
 

@@ -42,9 +42,9 @@ from multi_model.providers.base import (
     json_document,
     usage_from,
 )
+from multi_model.providers.gemini import prompt_cut
 
 _API_ERROR = "[API Error:"
-_TRUNCATED = "stdin input truncated"
 
 
 class Qwen(CliProvider):
@@ -75,8 +75,9 @@ class Qwen(CliProvider):
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
-        if _TRUNCATED in out.stderr:
-            return Parsed(status="oversize", error="qwen cut the prompt at its 8 MiB stdin limit")
+        cut = prompt_cut(out, "qwen")
+        if cut:
+            return cut
         events = json_document(out.stdout)
         events = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
         result = next((e for e in reversed(events) if e.get("type") == "result"), None)
