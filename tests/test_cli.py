@@ -248,7 +248,7 @@ def test_detect_check_auth_reports_logged_out(fakes, capsys) -> None:
     assert ["login", "status"] in [c["argv"] for c in fakes.calls("codex")]
     code, out, _ = mm(capsys, "detect", "--check-auth")
     codex_line = next(line for line in out.splitlines() if line.startswith("codex"))
-    assert "NOT logged in (run: codex login)" in codex_line
+    assert "NOT logged in (to log in: codex login)" in codex_line
 
 
 # --- mm config ---------------------------------------------------------------------------------

@@ -108,3 +108,13 @@ def test_parallel_first_probes_all_land_in_the_version_cache(fake_clis: FakeCLIs
     for name in names:  # second round: every answer comes from the cache
         assert cached_version(builtin(name), str(fake_clis.bin / name), env, 5) == "1.2.3"
         assert len([c for c in fake_clis.calls(name) if c["argv"] == ["--version"]]) == 1
+
+
+def test_probe_detail_is_one_clean_line(fake_clis: FakeCLIs) -> None:
+    from multi_model.detect import _summary
+
+    assert _summary('{"loggedIn": false, "authMethod": "none"}', 1) == \
+        "loggedIn=False, authMethod=none"
+    assert _summary("\x1b[90m┌  Credentials \x1b[90m~/.local/auth.json\x1b[0m\n│\n", 0) == \
+        "Credentials ~/.local/auth.json"
+    assert _summary("", 3) == "exit 3"

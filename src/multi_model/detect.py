@@ -22,7 +22,13 @@ from pathlib import Path
 from multi_model import providers, runner
 from multi_model.config import Settings, data_dir, provider_env
 from multi_model.models import HttpCall, Invocation
-from multi_model.providers.base import AuthState, CliProvider, HttpProvider, InProcessProvider
+from multi_model.providers.base import (
+    ANSI_RE,
+    AuthState,
+    CliProvider,
+    HttpProvider,
+    InProcessProvider,
+)
 
 CALVER_RE = re.compile(r"^\s*20\d\d\.\d")
 _CACHE_LOCK = threading.Lock()
@@ -124,7 +130,8 @@ def _summary(text: str, exit_code: int | None) -> str:
         data = None
     if isinstance(data, dict):
         text = ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, (str, int, bool)))
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip(" \t│┌└─") for line in ANSI_RE.sub("", text).splitlines()]
+    lines = [line for line in lines if line]
     return lines[0][:160] if lines else f"exit {exit_code}"
 
 

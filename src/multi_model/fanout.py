@@ -101,7 +101,7 @@ def _call_cli(prov: CliProvider, req: Request, env: Mapping[str, str], settings:
               base: Response, cancel: threading.Event | None = None) -> Response:
     exe = find_executable(prov, settings, env)
     if exe is None:
-        hint = f"; install: {prov.install_hint}" if prov.install_hint else ""
+        hint = f"; to install: {prov.install_hint}" if prov.install_hint else ""
         return base.model_copy(update={"status": "not_installed",
                                        "error": f"{prov.name} CLI not found on PATH{hint}"})
     with ThreadPoolExecutor(max_workers=1) as side:

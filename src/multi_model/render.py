@@ -41,14 +41,15 @@ def detect_table(infos: Sequence[CliInfo], check_auth: bool) -> str:
     for i in infos:
         if not i.installed:
             where = "not installed" + (f" ({i.error})" if i.error else "")
-            rows.append((i.name, "-", where, f"install: {i.install_hint}" if i.install_hint else ""))
+            rows.append((i.name, "-", where,
+                         f"to install: {i.install_hint}" if i.install_hint else ""))
             continue
         login = ""
         if check_auth and i.auth:
             login = {"logged_in": "logged in", "logged_out": "NOT logged in",
                      "unknown": "login unknown"}[i.auth]
             if i.auth == "logged_out" and i.login_hint:
-                login += f" (run: {i.login_hint})"
+                login += f" (to log in: {i.login_hint})"
             elif i.auth_detail:
                 login += f" ({i.auth_detail})"
         rows.append((i.name, i.version or "?", i.path or "", login or (i.error or "")))

@@ -65,3 +65,12 @@ def test_no_answer_turns_a_login_nag_into_empty_output_with_hint() -> None:
     garbage = codex.no_answer(RunOutput(stdout="\x1b[2J<html>", exit_code=0), "agent_message")
     assert garbage.status == "bad_output"
     assert codex.no_answer(RunOutput(exit_code=0), "agent_message").status == "empty_output"
+
+
+def test_exit_failure_starts_at_the_last_error_line() -> None:
+    out = RunOutput(stderr="Package extraction took 6345ms\nError: No authentication "
+                           "information found.\n  Copilot can be authenticated with: ...\n",
+                    exit_code=1)
+    parsed = builtin("copilot").exit_failure(out)
+    assert parsed.status == "auth_required"
+    assert (parsed.error or "").startswith("Error: No authentication information found.")

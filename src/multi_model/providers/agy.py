@@ -63,7 +63,7 @@ class Agy(CliProvider):
     catalog = ("gemini-3.7-flash-high", "gemini-3.7-flash-medium", "gemini-3.1-pro-high",
                "claude-sonnet-4-6")
     rate_bucket = "Google Antigravity (Google account quota)"
-    install_hint = "install the Antigravity CLI from https://antigravity.google"
+    install_hint = "the Antigravity CLI installer from https://antigravity.google"
     login_hint = "run `agy` once in a terminal and sign in with Google"
 
     structured = False  # print mode is plain text (a JSON mode exists in newer, unverified builds)

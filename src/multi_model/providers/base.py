@@ -77,6 +77,7 @@ def classify(text: str, rules: tuple[Rule, ...] = (), default: Status = "crashed
     return default
 
 
+_ERROR_LINE = re.compile(r"^\W{0,3}error\b", re.IGNORECASE | re.MULTILINE)
 HTTP_CLASSES: dict[int, Status] = {401: "auth_required", 403: "auth_required",
                                    404: "model_not_found", 408: "timeout", 413: "oversize",
                                    429: "rate_limited"}
@@ -323,11 +324,13 @@ class CliProvider:
                       error=f"no {what} in {self.name} output{detail}")
 
     def exit_failure(self, out: RunOutput, default: Status = "crashed") -> Parsed:
-        """Classify a run that failed without a structured error, from stderr then stdout."""
+        """Classify a run that failed without a structured error, from stderr then stdout;
+        from the last `Error:` line on when there is one (progress notes come before it)."""
         text = stderr_tail(out.stderr) or stderr_tail(out.stdout)
         if not text:
             return Parsed(status=default, error=f"exit {out.exit_code} with no output")
-        return failure(text, self.rules, default)
+        starts = [m.start() for m in _ERROR_LINE.finditer(text)]
+        return failure(text[starts[-1]:] if starts else text, self.rules, default)
 
 
 class HttpProvider:

@@ -62,7 +62,7 @@ class Ollama(HttpProvider):
     catalog = ("llama3.2", "llama3.1:8b", "qwen3", "qwen2.5-coder", "gemma3", "deepseek-r1",
                "gpt-oss:20b", "mistral")
     rate_bucket = "local Ollama server"
-    install_hint = "install from https://ollama.com/download, then run `ollama serve`"
+    install_hint = "https://ollama.com/download, then `ollama serve`"
     login_hint = ""
 
     def base_url(self, env: Mapping[str, str]) -> str:
