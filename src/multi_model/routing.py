@@ -67,7 +67,8 @@ def route(spec: str, settings: Settings, available: Availability,
     head, sep, tail = spec.partition(":")
     if sep or providers.is_known(spec, settings):
         name = providers.canonical(head)
-        _known(name, settings, f"an Ollama model is written ollama:{spec}")
+        looks_like_tag = tail == "latest" or tail[:1].isdigit()  # llama3:8b, qwen2.5:latest
+        _known(name, settings, f"an Ollama model is written ollama:{spec}" if looks_like_tag else "")
         model = tail or _default_model(name, settings)
         _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
         return Route(spec, name, model, "explicit provider")
