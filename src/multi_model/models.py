@@ -36,7 +36,11 @@ STATUSES: tuple[Status, ...] = Status.__args__  # type: ignore[attr-defined]
 
 
 class Usage(BaseModel):
-    """Token counts as the CLI reported them; None where it did not say."""
+    """Token counts as the CLI reported them; None where it did not say.
+
+    `input_tokens` counts every input token, cached ones included; `cached_input_tokens` is
+    the part of it served from a cache (OpenAI's convention). Adapters of CLIs that report
+    fresh and cached input apart (Anthropic, opencode) add them up."""
 
     model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 

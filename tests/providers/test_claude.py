@@ -91,7 +91,7 @@ def test_parse_ok_keeps_text_usage_session_and_model() -> None:
     assert parsed.model_reported == "claude-sonnet-4-5"
     assert parsed.usage is not None
     assert (parsed.usage.input_tokens, parsed.usage.cached_input_tokens,
-            parsed.usage.output_tokens, parsed.usage.cost_usd) == (11, 4, 7, 0.0001392)
+            parsed.usage.output_tokens, parsed.usage.cost_usd) == (15, 4, 7, 0.0001392)  # 11 fresh + 4 cached
 
 
 @pytest.mark.parametrize("name, status", [

@@ -121,6 +121,12 @@ class Claude(CliProvider):
 def _usage(event: dict[str, object]) -> Usage | None:
     usage = usage_from(event.get("usage"), input="input_tokens", output="output_tokens",
                        cached="cache_read_input_tokens")
+    raw = event.get("usage")
+    if usage is not None and usage.input_tokens is not None and isinstance(raw, dict):
+        # Anthropic counts cache reads and writes apart from input_tokens; ours include them
+        extra = sum(as_int(raw.get(k)) or 0 for k in ("cache_read_input_tokens",
+                                                       "cache_creation_input_tokens"))
+        usage = usage.model_copy(update={"input_tokens": usage.input_tokens + extra})
     cost = event.get("total_cost_usd")
     if usage is not None and isinstance(cost, (int, float)) and not isinstance(cost, bool):
         usage = usage.model_copy(update={"cost_usd": float(cost)})

@@ -165,7 +165,9 @@ def _usage(total: dict[str, float]) -> Usage | None:
     def count(key: str) -> int | None:
         return int(total[key]) if key in total else None
 
-    return Usage(input_tokens=count("input"), output_tokens=count("output"),
+    fresh, cached = count("input"), count("cached")
+    whole = fresh + (cached or 0) if fresh is not None else None  # opencode reports them apart
+    return Usage(input_tokens=whole, output_tokens=count("output"),
                  reasoning_tokens=count("reasoning"), cached_input_tokens=count("cached"),
                  total_tokens=count("total"), cost_usd=total.get("cost"))
 
