@@ -118,3 +118,4 @@ def test_probe_detail_is_one_clean_line(fake_clis: FakeCLIs) -> None:
     assert _summary("\x1b[90m┌  Credentials \x1b[90m~/.local/auth.json\x1b[0m\n│\n", 0) == \
         "Credentials ~/.local/auth.json"
     assert _summary("", 3) == "exit 3"
+    assert _summary("WARNING: could not create PATH aliases\nNot logged in\n", 1) == "Not logged in"

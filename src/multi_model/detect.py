@@ -123,7 +123,8 @@ def probe_auth(prov: CliProvider, path: str, env: Mapping[str, str],
 
 
 def _summary(text: str, exit_code: int | None) -> str:
-    """One line for a status probe's output: a JSON object flattened, else its first line."""
+    """One line for a status probe's output: a JSON object flattened, else its last line
+    (the verdict; warnings and banners come first)."""
     try:
         data = json.loads(text)
     except ValueError:
@@ -132,7 +133,7 @@ def _summary(text: str, exit_code: int | None) -> str:
         text = ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, (str, int, bool)))
     lines = [line.strip(" \t│┌└─") for line in ANSI_RE.sub("", text).splitlines()]
     lines = [line for line in lines if line]
-    return lines[0][:160] if lines else f"exit {exit_code}"
+    return lines[-1][:160] if lines else f"exit {exit_code}"
 
 
 def _detect_cli(prov: CliProvider, settings: Settings, env: Mapping[str, str],
