@@ -84,6 +84,10 @@ def gemini(home: Path, url: str, shared: Path) -> Setup:
 
 
 def qwen(home: Path, url: str, shared: Path) -> Setup:
+    # maxRetries only reaches the OpenAI SDK client (default 3: a 500 costs 28 requests, with
+    # 0 it costs 7) and the rate-limit stream loop. qwen 0.24.4's own retryWithBackoff around
+    # each request (7 attempts, 1.5 s doubling to 30 s, +-30% jitter: ~77 s) has no setting,
+    # env var or flag, and a dropped connection replays it twice more (21 requests, ~4 min).
     _write(home / ".qwen" / "settings.json", json.dumps({
         "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False},
         "general": {"disableAutoUpdate": True, "disableUpdateNag": True},

@@ -29,8 +29,17 @@ REPORTS_MODEL = {"gemini", "qwen", "copilot", "claude"}
 ERROR_CLASSES = {"401": "auth_required", "403": "auth_required", "404": "model_not_found",
                  "429": "rate_limited", "quota": "rate_limited", "500": "server_error",
                  "drop": "network"}
-# Where a CLI itself loses the distinction, with the reason (checked on the pinned version).
-ERROR_OVERRIDES: dict[tuple[str, str], str] = {}
+# CLIs whose own retry loop is hard-coded, with no setting, env var or flag to bound it
+# (read in their bundles and measured on the pinned versions). There our process-group
+# timeout is the cap: the test shows the CLI retrying and being cut. The class of the message
+# each prints when it finally gives up is proven on its real recorded output:
+# tests/fixtures/qwen/{500,drop}.json and tests/fixtures/opencode/{500,drop}.format-json.jsonl.
+CUT_BY_OUR_TIMEOUT: dict[tuple[str, str], str] = {
+    ("qwen", "500"): "7 attempts, 1.5-30 s backoff: ~90 s",
+    ("qwen", "drop"): "7 attempts, replayed twice after a dropped stream: ~264 s",
+    ("opencode", "500"): "5 retries from 2 s, doubling: 62-78 s",
+    ("opencode", "drop"): "5 retries from 2 s, doubling, 30 s cap: 60-68 s",
+}
 
 
 def ask(name: str, tmp_path: Path, mock: Mock, shared: Path, scenario: str, *,
@@ -70,13 +79,14 @@ def test_answer_usage_session_and_request(name: str, tmp_path: Path, mock: Mock,
 @pytest.mark.parametrize("name", CLIS)
 def test_error_scenarios_map_to_their_class(name: str, scenario: str, tmp_path: Path,
                                             mock: Mock, shared_cache: Path) -> None:
+    if (name, scenario) in CUT_BY_OUR_TIMEOUT:
+        r, requests, _ = ask(name, tmp_path, mock, shared_cache, scenario, timeout=20)
+        assert r.status == "timeout" and len(requests) >= 2, f"{r.status}: {r.error}"
+        return
     r, requests, _ = ask(name, tmp_path, mock, shared_cache, scenario, timeout=60)
-    expected = ERROR_OVERRIDES.get((name, scenario), ERROR_CLASSES[scenario])
     assert requests, "the CLI never reached the mock"
-    assert r.status == expected, f"{r.status}: {r.error}"
+    assert r.status == ERROR_CLASSES[scenario], f"{r.status}: {r.error}"
     assert r.duration_s < 60
-    if scenario == "429" and name in ("codex", "claude", "copilot"):
-        assert r.retry_after_s is None or r.retry_after_s >= 0
 
 
 @pytest.mark.parametrize("name", CLIS)

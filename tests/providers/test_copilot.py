@@ -90,6 +90,7 @@ def test_answer_is_the_message_after_the_tool_step(name: str, text: str) -> None
     ("404.output-format-json.jsonl", "model_not_found"),
     ("429.output-format-json.jsonl", "rate_limited"),
     ("conn-refused.output-format-json.jsonl", "network"),
+    ("drop.output-format-json.jsonl", "network"),
 ])
 def test_errors_classified_from_session_error(name: str, status: str) -> None:
     parsed = copilot.parse(out(name, exit_code=1))

@@ -97,6 +97,7 @@ def test_text_parts_of_one_step_are_joined_without_separators() -> None:
     ("429.format-json.jsonl", "rate_limited"),
     ("500.format-json.jsonl", "server_error"),
     ("conn-refused.format-json.jsonl", "network"),
+    ("drop.format-json.jsonl", "network"),  # the server closed the socket without a reply
     ("no-config-no-network.format-json.jsonl", "network"),
 ])
 def test_errors_classified_from_error_event(name: str, status: str) -> None:

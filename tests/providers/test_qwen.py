@@ -69,7 +69,10 @@ def test_answer_whitespace_is_kept_exactly() -> None:
     ("401.json", 1, "auth_required"),
     ("404.json", 1, "model_not_found"),
     ("429.json", 1, "rate_limited"),
+    ("500.json", 1, "server_error"),
     ("dns-fail.json", 1, "network"),
+    # the mock closed the socket without a reply, 21 times (3 replays x 7 attempts)
+    ("drop.json", 1, "network"),
     ("no-key.json", 1, "auth_required"),
     ("no-auth.json", 1, "auth_required"),
     ("oauth-discontinued.json", 1, "auth_required"),

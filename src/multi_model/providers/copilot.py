@@ -62,9 +62,13 @@ class Copilot(CliProvider):
     executables = ("copilot",)
     env_allow = ("COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN", "GH_HOST")
     rules = (
-        (re.compile(r"network fetch failed", re.I), "network"),
+        # A dropped connection ends in the native client's transport error (checked on 1.0.102):
+        # "... Last error: Failed native model HTTP request: error sending request for url (...):
+        # client error (SendRequest): connection closed before message completed", no statusCode.
+        (re.compile(r"network fetch failed|error sending request for url"
+                    r"|connection closed before message completed", re.IGNORECASE), "network"),
         (re.compile(r"token found but could not be validated|classic personal access tokens",
-                    re.I), "auth_required"),
+                    re.IGNORECASE), "auth_required"),
     )
     # No login file to check: ~/.copilot/config.json is written on first run even when logged
     # out, and the OAuth token normally lives in the system keychain. COPILOT_PROVIDER_BASE_URL

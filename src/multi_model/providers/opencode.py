@@ -13,6 +13,11 @@ Output is JSONL (`step_start`, `text`, `tool_use`, `step_finish`, `error`). The 
 error") is classified from the cause that `--print-logs` writes to stderr, e.g.
 `ProviderModelNotFoundError: Model not found: ...`.
 
+Retryable failures (5xx, 429, dropped or refused connections) are retried inside the session
+with no setting to bound it (1.18.33: 5 retries, 2 s doubling, +25 % jitter, a 30 s cap only
+when the reply had no headers, Retry-After honoured): a dead endpoint or a 500 takes 60-78 s
+before the `error` event, plus start-up. Only our process-group timeout cuts that shorter.
+
 Env: only `OPENCODE_*` reaches it. Credentials from `opencode auth login` live in
 `~/.local/share/opencode/auth.json`; vendor keys that opencode reads from the environment
 (OPENAI_API_KEY, ...) must be passed explicitly with `[providers.opencode] env = [...]`.
@@ -65,6 +70,8 @@ class OpenCode(CliProvider):
         (r"ProviderModelNotFoundError|ProviderNotFoundError|Model not found", "model_not_found"),
         (r"ProviderAuthError", "auth_required"),
         (r"ContextOverflow", "oversize"),
+        # the AI SDK's wrapper for refused, reset and closed sockets ("...closed unexpectedly")
+        (r"Cannot connect to API", "network"),
     )
     auth = AuthHints(files=(".local/share/opencode/auth.json",), probe=("auth", "list"))
     models_probe = ("models",)
