@@ -324,16 +324,38 @@ def test_mm_detect_script(fake_clis, proc_env) -> None:
     assert by_name(json.loads(done.stdout))["codex"]["version"] == "1.2.3"
 
 
-def test_mm_council_script_is_not_available_yet(proc_env) -> None:
-    done = script("mm-council", env=proc_env)
-    assert (done.returncode, done.stdout) == (2, "")
-    assert_one_line_error(done.stderr, "not available yet")
+def test_mm_council_script_runs_the_demo_council(proc_env) -> None:
+    done = script("mm-council", "--demo", "--prompt", "Tabs or spaces?", "--seed", "1",
+                  env=proc_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("**DEMO**") and "## Synthesis (chairman:" in done.stdout
+    assert "stage 2/3: blind peer review" in done.stderr
 
 
-def test_mm_council_with_options_is_not_available_yet(capsys) -> None:
-    code, _, err = mm(capsys, "council", "--prompt", "x", "--models", "codex")
+def test_council_quorum_not_met_exits_6_naming_every_seat(fakes, capsys) -> None:
+    fakes.set("codex", fixture=OK)
+    fakes.set("gemini", fixture="gemini/no-auth.json-mode.real.stderr.txt", exit=41)
+    code, out, err = mm(capsys, "council", "--panel", "codex,gemini", "--prompt", "q")
+    assert (code, out) == (6, "")
+    assert_one_line_error(err, "quorum not met", "codex: ok", "gemini: auth_required")
+
+
+def test_council_claude_seat_is_refused_before_anything_runs(fakes, capsys) -> None:
+    fakes.set("codex", fixture=OK)
+    code, _, err = mm(capsys, "council", "--panel", "codex,opus", "--prompt", "q")
+    assert code == 3 and "Agent tool" in err
+    assert not [c for c in fakes.calls("codex") if c["argv"][:1] == ["exec"]]
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--panel", "codex,gemini", "--min-answers", "1"], "--min-answers"),
+    (["--panel", "codex,gemini", "--min-answers", "3"], "--min-answers"),
+    ([], "no default panel"),
+])
+def test_council_usage_errors_exit_2(fakes, capsys, argv: list[str], needle: str) -> None:
+    code, _, err = mm(capsys, "council", *argv, "--prompt", "q")
     assert code == 2
-    assert_one_line_error(err, "not available yet")
+    assert_one_line_error(err, needle)
 
 
 def test_python_dash_m_multi_model(proc_env) -> None:

@@ -68,3 +68,27 @@ def test_schema_rejects_what_mm_ask_never_prints(committed: dict, change: dict) 
     item = {"model": "codex", "provider": "codex", "status": "ok", "text": "hi", **change}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate([item], committed, cls=jsonschema.Draft202012Validator)
+
+
+COUNCIL = COMMITTED.with_name("council-result.schema.json")
+
+
+def test_committed_council_schema_is_regenerated() -> None:
+    assert COUNCIL.read_text(encoding="utf-8") == schemas.render(schemas.council_result_schema()), (
+        "the council models changed: run `python -m multi_model.schemas` and commit the result")
+
+
+def test_council_schema_snapshot(snapshot) -> None:
+    assert schemas.council_result_schema() == snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_mm_council_demo_json_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["council", "--demo", "--prompt", "Tabs or spaces?", "--seed", "3",
+                     "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    schema = json.loads(COUNCIL.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(result, schema)
+    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+    assert result["metadata"]["demo"] is True
+    assert all(r["metadata"]["demo"] is True for r in result["stage1_responses"])

@@ -6,7 +6,8 @@ Exit codes (every subcommand):
     3  a Claude model was requested without --allow-claude-cli / --allow-cursor-claude
     4  unreachable model: unknown provider, or no answer and every failure was
        not_installed / model_not_found
-    5  every dispatch failed
+    5  every dispatch failed (`council`: no chairman could write the synthesis)
+    6  `council`: quorum not met (too few seats answered for a peer review)
   130  interrupted
 """
 
@@ -23,10 +24,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from multi_model import __version__, render
-from multi_model.errors import ClaudeModelRefused, MultiModelError, UnknownProvider, UsageError
+from multi_model.errors import (
+    ClaudeModelRefused,
+    MultiModelError,
+    QuorumNotMet,
+    UnknownProvider,
+    UsageError,
+)
 
 EXIT_OK, EXIT_USAGE, EXIT_CLAUDE, EXIT_UNREACHABLE, EXIT_ALL_FAILED = 0, 2, 3, 4, 5
+EXIT_QUORUM = 6
 EXIT_CODES: dict[type[MultiModelError], int] = {
+    QuorumNotMet: EXIT_QUORUM,
     ClaudeModelRefused: EXIT_CLAUDE,
     UnknownProvider: EXIT_UNREACHABLE,
     MultiModelError: EXIT_USAGE,
@@ -50,22 +59,37 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="models each provider offers")
     models.add_argument("provider", nargs="?")
     models.add_argument("--json", action="store_true")
-    sub.add_parser("council", help="(not available yet)")
+    _add_council(sub.add_parser("council", help="blind peer-ranked council: answers, "
+                                                "anonymous ranking, chairman synthesis"))
     return parser
 
 
 def _add_ask(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", help="comma-separated specs: codex, gpt-5.4-high, gemini:gemini-3-pro, ...")
+    _add_common(p)
+
+
+def _add_council(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--panel", help="comma-separated specs (default: one seat per logged-in "
+                                   "CLI's rate bucket, on its default model)")
+    p.add_argument("--chairman", help="model spec of the chairman (default: best-ranked seat)")
+    p.add_argument("--seed", type=int, help="seed of the label shuffles (default: random)")
+    p.add_argument("--min-answers", type=int, default=2, help="quorum for the review (2)")
+    p.add_argument("--format", choices=("md", "json"), default="md", help="stdout format")
+    _add_common(p)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--prompt", help="the prompt text (else --prompt-file, else stdin)")
     source.add_argument("--prompt-file", type=Path)
-    p.add_argument("--output", type=Path, help="write the JSON here instead of stdout")
+    p.add_argument("--output", type=Path, help="write the full JSON here")
     p.add_argument("--timeout", type=float, help="seconds per model (default 300)")
     p.add_argument("--allow-cursor-claude", action="store_true",
                    help="let Claude models run through cursor-agent")
     p.add_argument("--allow-claude-cli", action="store_true",
                    help="let Claude models run through `claude -p`")
-    p.add_argument("--verbose", action="store_true", help="routing summary on stderr")
+    p.add_argument("--verbose", action="store_true", help="routing and progress on stderr")
     p.add_argument("--demo", action="store_true",
                    help="use the bundled DEMO panel (stand-in executables, no real model)")
 
@@ -92,8 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    if argv[:1] == ["council"]:  # whatever its options, the stub only says it is not here yet
-        return cmd_council(argparse.Namespace())
     args = build_parser().parse_args(argv)
     try:
         return int(COMMANDS[args.command](args))
@@ -109,10 +131,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from multi_model import demo
     from multi_model.fanout import dispatch
 
-    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise UsageError("--timeout must be a positive number of seconds")
-    if args.output is not None and not os.access(args.output.parent.resolve(), os.W_OK):
-        raise UsageError(f"cannot write --output {args.output}: its folder is not writable")
+    _check_run_args(args)
     prompt = _read_prompt(args)
     env, settings, models = demo.setup(args.models) if args.demo else (None, None, args.models)
     if not models:
@@ -129,6 +148,47 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sys.stderr.write(render.routing_summary(responses, demo=args.demo))
     _write_json([r.model_dump(mode="json") for r in responses], args.output)
     return _ask_exit(responses)
+
+
+def cmd_council(args: argparse.Namespace) -> int:
+    from multi_model import demo
+    from multi_model.config import load_settings
+    from multi_model.council import command
+
+    _check_run_args(args)
+    question = _read_prompt(args)
+    if args.demo:
+        env, settings, panel = demo.setup(args.panel)
+    else:
+        env, settings = dict(os.environ), load_settings().settings
+        panel = args.panel or ",".join(command.default_panel(settings, env))
+    options = command.CouncilOptions(
+        panel=command.split(panel), chairman=args.chairman, timeout=args.timeout,
+        seed=args.seed, min_answers=args.min_answers,
+        allow_cursor_claude=args.allow_cursor_claude, allow_claude_cli=args.allow_claude_cli)
+    result = command.run(question, options, settings, env,
+                         command.progress_stream(args.verbose or args.demo))
+    if args.demo:
+        result = result.model_copy(update={
+            "stage1_responses": demo.label(result.stage1_responses),
+            "metadata": {**result.metadata, "demo": True}})
+    if args.output:
+        _write_json(result.to_dict(), args.output)
+    if args.format == "json":
+        _write_json(result.to_dict(), None)
+    else:
+        from multi_model.council.report import render_report
+
+        sys.stdout.write(("**DEMO** stand-in executables, no real model.\n\n" if args.demo
+                          else "") + render_report(result))
+    return command.exit_code(result)
+
+
+def _check_run_args(args: argparse.Namespace) -> None:
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError("--timeout must be a positive number of seconds")
+    if args.output is not None and not os.access(args.output.parent.resolve(), os.W_OK):
+        raise UsageError(f"cannot write --output {args.output}: its folder is not writable")
 
 
 def _ask_exit(responses: list) -> int:  # type: ignore[type-arg]
@@ -211,12 +271,6 @@ def cmd_models(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render.models_view(listings))
     return EXIT_OK
-
-
-def cmd_council(args: argparse.Namespace) -> int:
-    print("mm council: not available yet (the council arrives in a later release); "
-          "use `mm ask` meanwhile", file=sys.stderr)
-    return EXIT_USAGE
 
 
 COMMANDS = {"ask": cmd_ask, "detect": cmd_detect, "config": cmd_config,

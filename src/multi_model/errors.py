@@ -41,3 +41,16 @@ class UnknownProvider(RoutingError):
         super().__init__(f"unknown provider {name!r}; known: {', '.join(sorted(known))}"
                          + (f" ({hint})" if hint else ""))
         self.name = name
+
+
+class QuorumNotMet(MultiModelError):
+    """Too few panelists answered for a peer review (its own exit code, 6)."""
+
+    def __init__(self, needed: int, seats: list[tuple[str, str, str | None]]) -> None:
+        lines = "; ".join(f"{seat}: {status}" + (f" ({error.splitlines()[0][:120]})"
+                                                  if error else "")
+                          for seat, status, error in seats)
+        answered = sum(status == "ok" for _, status, _ in seats)
+        super().__init__(f"quorum not met: {answered} of {len(seats)} seats answered, "
+                         f"{needed} needed — {lines}")
+        self.seats = seats

@@ -43,9 +43,8 @@ def dispatch(
     routed; every other failure is a status on its Response."""
     env = dict(os.environ if env is None else env)
     settings = settings or load_settings(cwd, env).settings
-    available = availability(settings, env)
-    routes = [route(spec, settings, available, allow_claude_cli, allow_cursor_claude)
-              for spec in models]
+    routes = route_all(models, settings, env, allow_cursor_claude=allow_cursor_claude,
+                       allow_claude_cli=allow_claude_cli)
     if not routes:
         return []
     cancel = threading.Event()
@@ -63,6 +62,14 @@ def dispatch(
             cancel.set()
             raise
     return [results[i] for i in range(len(routes))]
+
+
+def route_all(models: Sequence[str], settings: Settings, env: Mapping[str, str], *,
+              allow_cursor_claude: bool = False, allow_claude_cli: bool = False) -> list[Route]:
+    """Route every spec; raises ClaudeModelRefused / UnknownProvider on the first bad one."""
+    available = availability(settings, env)
+    return [route(spec, settings, available, allow_claude_cli, allow_cursor_claude)
+            for spec in models]
 
 
 def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],

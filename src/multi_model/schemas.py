@@ -29,7 +29,17 @@ def response_schema() -> dict[str, object]:
             **generated}
 
 
-SCHEMAS = {"response.schema.json": response_schema}
+def council_result_schema() -> dict[str, object]:
+    """The schema of `mm council --format json` / `--output` and of a run's result.json."""
+    from multi_model.council.models import CouncilResult
+
+    generated = TypeAdapter(CouncilResult).json_schema(mode="serialization")
+    return {"$schema": DRAFT, "$id": "urn:multi-model:schema:council-result",
+            "title": "multi-model council result", **generated}
+
+
+SCHEMAS = {"response.schema.json": response_schema,
+           "council-result.schema.json": council_result_schema}
 
 
 def render(schema: dict[str, object]) -> str:

@@ -17,6 +17,7 @@ that the demo shows the calls running in parallel.
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 
@@ -44,7 +45,36 @@ def flag_values(argv):
     return values
 
 
+BLOCK = re.compile(r"<<<BEGIN \S+ (Response [A-Z]+)>>>\n(.*?)\n<<<END ", re.S)
+
+
 def answer(cli, prompt):
+    """The canned answer, or, for a council's review and synthesis prompts, a ballot or a
+    synthesis: enough for the real pipeline to run every stage."""
+    blocks = dict(BLOCK.findall(prompt))
+    if blocks and '"ranking"' in prompt:
+        return ballot(cli, blocks)
+    if blocks:
+        return synthesis(cli, blocks)
+    return perspective(cli, prompt)
+
+
+def ballot(cli, blocks):
+    """A valid JSON ballot: this stand-in's deterministic taste, not a judgement."""
+    order = sorted(blocks, key=lambda label: hashlib.sha256(
+        f"{cli}|{blocks[label]}".encode("utf-8")).hexdigest())
+    critiques = {label: f"[DEMO] canned critique from the {cli} stand-in." for label in order}
+    return ("[DEMO ballot]\n```json\n" + json.dumps({"ranking": order, "critiques": critiques},
+                                                      indent=2) + "\n```")
+
+
+def synthesis(cli, blocks):
+    return (f"[DEMO synthesis by the {cli} stand-in] The council saw {len(blocks)} answers. "
+            "A real chairman would merge their strongest points here and note where they "
+            "disagree.\n\n(Canned text from a bundled stand-in executable; no model was asked.)")
+
+
+def perspective(cli, prompt):
     """The canned answer: a label, the prompt's first line, and this CLI's point of view."""
     lines = prompt.strip().splitlines() or [""]
     first = lines[0].strip()

@@ -1,0 +1,81 @@
+"""`run_council`: the whole council in one call, reading like its three-stage spec."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Sequence
+
+from multi_model.config import data_dir
+from multi_model.council import stages, tally
+from multi_model.council.models import CouncilResult
+from multi_model.council.report import render_report
+from multi_model.council.store import RunStore, new_run_id
+from multi_model.errors import QuorumNotMet
+
+TIE_RULE = ("lower mean rank, then more Borda points, then more first places, then panel order;"
+            " a reviewer's vote for its own answer is left out")
+
+
+def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
+                dispatch_fn: stages.DispatchFn | None = None, timeout: float = 300.0,
+                seed: int | None = None, *, min_answers: int = 2, exclude_self: bool = True,
+                store: RunStore | None = None,
+                on_stage: Callable[[str], None] | None = None) -> CouncilResult:
+    """Answers, blind peer review, synthesis. Raises QuorumNotMet (after stage 1) when fewer
+    than `min_answers` seats answered; every other failure is recorded in the result.
+    The chairman defaults to the best-ranked panelist; if it fails, the next one chairs."""
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    dispatch_fn = dispatch_fn or _default_dispatch(timeout)
+    seats = stages.seat_ids(panel)
+    store = store or RunStore(data_dir(os.environ) / "runs" / new_run_id(seed))
+    store.write_json("run.json", {"question": prompt, "seats": seats, "chairman": chairman,
+                                  "seed": seed, "min_answers": min_answers,
+                                  "exclude_self": exclude_self, "timeout": timeout})
+    timings: dict[str, float] = {}
+    with _timed(timings, "stage1", on_stage):
+        answers = stages.run_stage1(prompt, seats, dispatch_fn, store)
+    if sum(a.ok for a in answers) < min_answers:
+        raise QuorumNotMet(min_answers, [(a.model, a.status, a.error) for a in answers])
+    with _timed(timings, "stage2", on_stage):
+        ballots = stages.run_stage2(prompt, answers, dispatch_fn, seed, store)
+    rows = tally.aggregate(ballots, seats, exclude_self=exclude_self)
+    chairmen = [*([chairman] if chairman else []), *(r.seat for r in rows if r.seat != chairman)]
+    with _timed(timings, "stage3", on_stage):
+        synthesis, failures = stages.run_stage3(
+            stages.synthesis_prompt(prompt, answers, ballots, rows, seed), chairmen,
+            dispatch_fn, store)
+    result = CouncilResult(
+        question=prompt, stage1_responses=answers, stage2_rankings=ballots,
+        aggregate_ranks=rows, stage3_synthesis=synthesis,
+        chairman_model=synthesis.chairman if synthesis else None,
+        metadata={"seed": seed, "run_dir": str(store.root), "chairman_requested": chairman,
+                  "chairman_failures": failures, "kendall_w": tally.kendall_w(ballots),
+                  "self_preference": [p.model_dump(mode="json")
+                                      for p in tally.self_preference(ballots, seats)],
+                  "exclude_self": exclude_self, "min_answers": min_answers,
+                  "tie_rule": TIE_RULE, "timings_s": timings})
+    store.write_json("result.json", result)
+    store.write_text("report.md", render_report(result))
+    return result
+
+
+class _timed:
+    def __init__(self, sink: dict[str, float], name: str,
+                 on_stage: Callable[[str], None] | None) -> None:
+        self.sink, self.name, self.on_stage = sink, name, on_stage
+
+    def __enter__(self) -> None:
+        if self.on_stage:
+            self.on_stage(self.name)
+        self.start = time.monotonic()
+
+    def __exit__(self, *exc: object) -> None:
+        self.sink[self.name] = round(time.monotonic() - self.start, 3)
+
+
+def _default_dispatch(timeout: float) -> stages.DispatchFn:
+    from multi_model.fanout import dispatch
+
+    return lambda prompt, models: dispatch(models, prompt, timeout=timeout)

@@ -1,0 +1,196 @@
+"""The three council stages. Each calls `dispatch_fn(prompt, models) -> list[Response]`, so a
+caller can mix its own workers (e.g. Agent-tool results) with the CLIs; by default that is
+`multi_model.dispatch`. Seats never see model names; only the report de-anonymizes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from multi_model.council import anonymize
+from multi_model.council.ballot import parse_ballot
+from multi_model.council.models import AggregateRow, BallotRecord, Synthesis
+from multi_model.council.store import RunStore, slug
+from multi_model.models import Response
+from multi_model.prompts import render
+
+DispatchFn = Callable[[str, list[str]], list[Response]]
+CHAIRMAN = "chairman"  # the name its label shuffle is seeded with
+
+
+def seat_ids(panel: Sequence[str]) -> list[str]:
+    """Seat ids for a panel: the specs, with '#2', '#3' for repeats."""
+    counts: dict[str, int] = {}
+    seats = []
+    for spec in panel:
+        counts[spec] = counts.get(spec, 0) + 1
+        seats.append(spec if counts[spec] == 1 else f"{spec}#{counts[spec]}")
+    return seats
+
+
+def model_of(seat: str) -> str:
+    return seat.split("#", 1)[0]
+
+
+def fresh_nonce(seed: int, texts: Sequence[str]) -> str:
+    """A block nonce that none of `texts` contains, so no framed text can close its block.
+    Derived from `seed`; stepped on in the (deliberate or astronomically unlikely) case of
+    a collision."""
+    for step in itertools.count():
+        candidate = anonymize.nonce(seed + step)
+        if not any(candidate in text for text in texts):
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def ask_one(dispatch_fn: DispatchFn, prompt: str, seat: str) -> Response:
+    [response] = dispatch_fn(prompt, [model_of(seat)])
+    return response.model_copy(update={"model": seat})
+
+
+# --- stage 1 ---------------------------------------------------------------------------------
+
+def run_stage1(question: str, seats: Sequence[str], dispatch_fn: DispatchFn,
+               store: RunStore | None = None) -> list[Response]:
+    """Every seat answers the question as asked, in parallel; one Response per seat, in order."""
+    responses = dispatch_fn(question, [model_of(s) for s in seats])
+    answers = [r.model_copy(update={"model": seat}) for seat, r in zip(seats, responses)]
+    for answer in answers:
+        if store:
+            store.write_json(f"stage1/{slug(answer.model)}.json", answer)
+    return answers
+
+
+# --- stage 2 ---------------------------------------------------------------------------------
+
+def run_stage2(question: str, answers: Sequence[Response], dispatch_fn: DispatchFn, seed: int,
+               store: RunStore | None = None,
+               reviewers: Sequence[str] | None = None) -> list[BallotRecord]:
+    """Every reviewer (default: every seat that answered) ranks the answers blind, in
+    parallel, each with its own shuffle; one repair retry; invalid stays invalid."""
+    answered = {r.model: r.text for r in answers if r.ok}
+    reviewers = list(reviewers if reviewers is not None else answered)
+    nonce = fresh_nonce(seed, [question, *answered.values()])
+
+    def review(reviewer: str) -> BallotRecord:
+        return run_review(question, answered, reviewer, dispatch_fn, seed, nonce, store)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(reviewers))) as pool:
+        return list(pool.map(review, reviewers))
+
+
+def rank_prompt(question: str, answered: dict[str, str], lmap: dict[str, str],
+                nonce: str) -> str:
+    labels = list(lmap)
+    return render("rank", question=question, nonce=nonce, labels=", ".join(labels),
+                  answers=anonymize.answer_blocks({lb: answered[s] for lb, s in lmap.items()},
+                                                  nonce),
+                  example=example_ballot(labels))
+
+
+def example_ballot(labels: list[str]) -> str:
+    return json.dumps({"ranking": labels,
+                       "critiques": {lb: "One or two sentences." for lb in labels}}, indent=2)
+
+
+def run_review(question: str, answered: dict[str, str], reviewer: str,
+               dispatch_fn: DispatchFn, seed: int, nonce: str,
+               store: RunStore | None = None) -> BallotRecord:
+    """One reviewer's ballot, through the strict pipeline and at most one repair retry."""
+    rseed = anonymize.reviewer_seed(seed, reviewer)
+    lmap = anonymize.label_map(list(answered), rseed)
+    labels = list(lmap)
+    prompt = rank_prompt(question, answered, lmap, nonce)
+    base = BallotRecord(reviewer=reviewer, seed=rseed, label_map=lmap, status="failed")
+    name = f"stage2/{slug(reviewer)}"
+    if store:
+        store.write_text(f"{name}.prompt.md", prompt)
+    errors: list[str] = []
+    for attempt in (1, 2):
+        asked = prompt if attempt == 1 else prompt + "\n\n" + render(
+            "repair", errors="\n".join(f"- {e}" for e in errors), labels=", ".join(labels),
+            example=example_ballot(labels))
+        reply = ask_one(dispatch_fn, asked, reviewer)
+        if store:
+            store.write_text(f"{name}.raw-{attempt}.txt", reply.text)
+        if not reply.ok:
+            status = "missing" if reply.status == "timeout" else "failed"
+            record = base.model_copy(update={"status": status, "attempts": attempt,
+                                             "error": f"{reply.status}: {reply.error}"})
+            break
+        parsed = parse_ballot(reply.text, labels)
+        if parsed.value is not None:
+            record = base.model_copy(update={"status": "valid", "ballot": parsed.value,
+                                             "attempts": attempt})
+            break
+        errors = parsed.errors
+        record = base.model_copy(update={"status": "invalid", "errors": errors,
+                                         "attempts": attempt})
+    if store:
+        store.write_json(f"{name}.json", record)
+    return record
+
+
+# --- stage 3 ---------------------------------------------------------------------------------
+
+def synthesis_prompt(question: str, answers: Sequence[Response], ballots: Sequence[BallotRecord],
+                     rows: Sequence[AggregateRow], seed: int) -> str:
+    """The chairman's prompt: answers, aggregate and critiques under the chairman's own
+    labels (critiques relabelled from each reviewer's), never a model name. Its nonce is
+    new: reviewers saw the stage-2 one and could have written it into a critique."""
+    answered = {r.model: r.text for r in answers if r.ok}
+    chair_seed = anonymize.reviewer_seed(seed, CHAIRMAN)
+    cmap = anonymize.label_map(list(answered), chair_seed)
+    label_of = {seat: lb for lb, seat in cmap.items()}
+    critiques = critiques_text(ballots, label_of)
+    nonce = fresh_nonce(chair_seed, [question, critiques, *answered.values()])
+    return render("synthesize", question=question, nonce=nonce,
+                  answers=anonymize.answer_blocks({lb: answered[s] for lb, s in cmap.items()},
+                                                  nonce),
+                  aggregate=aggregate_table(rows, label_of), critiques=critiques)
+
+
+def aggregate_table(rows: Sequence[AggregateRow], label_of: dict[str, str]) -> str:
+    lines = ["| answer | place | mean rank | Borda | votes |", "|---|---|---|---|---|"]
+    for row in rows:
+        mean = "-" if row.mean_rank is None else f"{row.mean_rank:.2f}"
+        lines.append(f"| {label_of[row.seat]} | {row.place} | {mean} | {row.borda:g} | "
+                     f"{row.votes} |")
+    return "\n".join(lines)
+
+
+def critiques_text(ballots: Sequence[BallotRecord], label_of: dict[str, str]) -> str:
+    parts = []
+    valid = [b for b in ballots if b.status == "valid" and b.ballot]
+    for number, record in enumerate(valid, 1):
+        assert record.ballot is not None
+        to_chair = {lb: label_of[seat] for lb, seat in record.label_map.items()}
+        order = " > ".join(to_chair[lb] for lb in record.ballot.ranking)
+        notes = [f"- {to_chair[lb]}: {anonymize.relabel(text, to_chair)}"
+                 for lb, text in sorted(record.ballot.critiques.items(),
+                                        key=lambda item: to_chair[item[0]])]
+        parts.append(f"Reviewer {number} ranked {order}\n" + "\n".join(notes))
+    return "\n\n".join(parts) or "(no valid ballots)"
+
+
+def run_stage3(prompt: str, chairmen: Sequence[str], dispatch_fn: DispatchFn,
+               store: RunStore | None = None) -> tuple[Synthesis | None, list[str]]:
+    """Ask each chairman in turn until one writes a synthesis; (synthesis, failures)."""
+    if store:
+        store.write_text("stage3/prompt.md", prompt)
+    failures: list[str] = []
+    for attempt, chair in enumerate(chairmen, 1):
+        reply = ask_one(dispatch_fn, prompt, chair)
+        if store:
+            store.write_text(f"stage3/raw-{attempt}.txt", reply.text)
+        if reply.ok:
+            synthesis = Synthesis(chairman=chair, text=reply.text,
+                                  fallback_from=[f.split(": ", 1)[0] for f in failures])
+            if store:
+                store.write_json("stage3/synthesis.json", synthesis)
+            return synthesis, failures
+        failures.append(f"{chair}: {reply.status}: {reply.error}")
+    return None, failures
