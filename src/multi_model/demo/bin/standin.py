@@ -157,7 +157,7 @@ def main(argv):
     if not prompt.strip():
         sys.stderr.write(f"[DEMO stand-in for {cli}] no prompt on stdin\n")
         return 1
-    time.sleep(DELAYS_S[cli])
+    time.sleep(float(os.environ.get("MM_DEMO_DELAY_S", DELAYS_S[cli])))
     sys.stdout.write(FORMATS[cli](prompt, flags))
     return 0
 
