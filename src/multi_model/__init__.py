@@ -1,7 +1,9 @@
 """multi-model: ask other AI models through the coding CLIs and local servers you already have.
 
 Public API (imported lazily, so `import multi_model` does no work):
-    dispatch(models, prompt, ...) -> list[Response]   in the order of `models`
+    dispatch(models, prompt, ...) -> list[Response]     in the order of `models`
+    run_council(prompt, panel, chairman=None, dispatch_fn=None, timeout=300, seed=None)
+        -> CouncilResult
 """
 
 from __future__ import annotations
@@ -9,20 +11,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Response", "dispatch", "__version__"]
+__all__ = ["CouncilResult", "Response", "__version__", "dispatch", "run_council"]
 
 if TYPE_CHECKING:
+    from multi_model.council.models import CouncilResult
+    from multi_model.council.run import run_council
     from multi_model.fanout import dispatch
     from multi_model.models import Response
 
+_LAZY = {"dispatch": ("multi_model.fanout", "dispatch"),
+         "Response": ("multi_model.models", "Response"),
+         "run_council": ("multi_model.council.run", "run_council"),
+         "CouncilResult": ("multi_model.council.models", "CouncilResult")}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "dispatch":
-        from multi_model.fanout import dispatch
+    if name not in _LAZY:
+        raise AttributeError(f"module 'multi_model' has no attribute {name!r}")
+    import importlib
 
-        return dispatch
-    if name == "Response":
-        from multi_model.models import Response
-
-        return Response
-    raise AttributeError(f"module 'multi_model' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    return getattr(importlib.import_module(module), attr)

@@ -1,2 +1,32 @@
 """The council: parallel answers, blind peer-ranked review with strict JSON ballots, and a
-chairman's synthesis. (Work in progress: see the modules in this package.)"""
+chairman's synthesis.
+
+    run_council(prompt, panel, chairman=None, dispatch_fn=None, timeout=300, seed=None)
+    run_stage1 / run_stage2 / run_stage3   the stages one by one (see stages.py)
+
+Modules: models (data), stages (the three stages), tally (ranks, Borda, Kendall's W),
+ballot (the ballot schema and parser), anonymize (labels, shuffles, nonces), store (the run
+directory), report (Markdown), command (`mm council`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["CouncilResult", "run_council", "run_stage1", "run_stage2", "run_stage3"]
+
+
+def __getattr__(name: str) -> Any:  # lazy: `mm ask` never pays for the council's imports
+    if name == "run_council":
+        from multi_model.council.run import run_council
+
+        return run_council
+    if name == "CouncilResult":
+        from multi_model.council.models import CouncilResult
+
+        return CouncilResult
+    if name in ("run_stage1", "run_stage2", "run_stage3"):
+        from multi_model.council import stages
+
+        return getattr(stages, name)
+    raise AttributeError(f"module 'multi_model.council' has no attribute {name!r}")
