@@ -11,8 +11,7 @@ from jsonschema import Draft202012Validator
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from multi_model.council import ballot as ballot_module
-from multi_model.council.ballot import (
-    CRITIQUE_MAX, ballot_schema, parse_ballot, permutation_errors)
+from multi_model.council.ballot import CRITIQUE_MAX, ballot_schema, parse_ballot, permutation_errors
 from multi_model.council.models import Ballot
 from multi_model.structured import NO_JSON, Structured
 
@@ -157,8 +156,8 @@ def test_prose_only_is_an_error() -> None:
      ["$.critiques: Additional properties are not allowed ('Response D' was unexpected)"]),
     (reply(critiques={**CRITIQUES, "Response A": " \n"}),
      ["$.critiques[\"Response A\"]: ' \\n' does not match '\\\\S'"]),
-    (reply(confidence=0.9), ["$: Additional properties are not allowed "
-                             "('confidence' was unexpected)"]),
+    (reply(confidence=0.9),
+     ["$: Additional properties are not allowed ('confidence' was unexpected)"]),
     (reply(["response b", "Response C", "Response A"]),
      ["$.ranking[0]: 'response b' is not one of ['Response A', 'Response B', 'Response C']"]),
 ])
