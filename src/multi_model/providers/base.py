@@ -255,24 +255,30 @@ class AuthHints:
     probe: tuple[str, ...] | None = None
 
 
-class CliProvider:
-    """Base for adapters of command-line tools. Subclasses set the class data and
-    implement `build` and `parse`; everything here is pure."""
+class ProviderInfo:
+    """What every kind of provider declares: its name, failure rules, model catalog, rate
+    bucket, hints for the user, and whether it has a read-only mode."""
 
-    kind: ClassVar[Literal["cli"]] = "cli"
-    name: ClassVar[str]
-    executables: ClassVar[tuple[str, ...]]
-    env_allow: ClassVar[tuple[str, ...]] = ()
-    env_deny: ClassVar[tuple[str, ...]] = ()
+    name: str
     rules: ClassVar[tuple[Rule, ...]] = ()
-    auth: ClassVar[AuthHints] = AuthHints()
-    models_probe: ClassVar[tuple[str, ...] | None] = None
     catalog: ClassVar[tuple[str, ...]] = ()
     rate_bucket: ClassVar[str] = ""
     install_hint: ClassVar[str] = ""
     login_hint: ClassVar[str] = ""
     read_only: ClassVar[bool] = True
-    """False for CLIs with no read-only headless mode: they run only when writes are allowed."""
+    """False for providers with no read-only headless mode: they run only when writes are
+    allowed."""
+
+
+class CliProvider(ProviderInfo):
+    """Base for adapters of command-line tools. Subclasses set the class data and
+    implement `build` and `parse`; everything here is pure."""
+
+    executables: ClassVar[tuple[str, ...]]
+    env_allow: ClassVar[tuple[str, ...]] = ()
+    env_deny: ClassVar[tuple[str, ...]] = ()
+    auth: ClassVar[AuthHints] = AuthHints()
+    models_probe: ClassVar[tuple[str, ...] | None] = None
     structured: ClassVar[bool] = True
     """False for CLIs that print only plain text: any stdout then counts as the answer."""
 
@@ -333,17 +339,8 @@ class CliProvider:
         return failure(text[starts[-1]:] if starts else text, self.rules, default)
 
 
-class HttpProvider:
+class HttpProvider(ProviderInfo):
     """Base for adapters of HTTP APIs (no process; the runner's `fetch` does the request)."""
-
-    kind: ClassVar[Literal["http"]] = "http"
-    name: ClassVar[str]
-    rules: ClassVar[tuple[Rule, ...]] = ()
-    catalog: ClassVar[tuple[str, ...]] = ()
-    rate_bucket: ClassVar[str] = ""
-    install_hint: ClassVar[str] = ""
-    login_hint: ClassVar[str] = ""
-    read_only: ClassVar[bool] = True
 
     def preflight(self, req: Request, env: Mapping[str, str]) -> Parsed | None:
         """A failure known before any request (no model named, key variable unset), else None."""
@@ -365,18 +362,9 @@ class HttpProvider:
         raise NotImplementedError
 
 
-class InProcessProvider:
+class InProcessProvider(ProviderInfo):
     """Base for providers answered inside this process: scripted test doubles and plugins
     registered with `providers.register`. `answer` may raise; the fan-out records it."""
-
-    kind: ClassVar[Literal["inproc"]] = "inproc"
-    name: str
-    rules: ClassVar[tuple[Rule, ...]] = ()
-    catalog: ClassVar[tuple[str, ...]] = ()
-    rate_bucket: ClassVar[str] = ""
-    install_hint: ClassVar[str] = ""
-    login_hint: ClassVar[str] = ""
-    read_only: ClassVar[bool] = True
 
     def answer(self, req: Request) -> Parsed:
         raise NotImplementedError

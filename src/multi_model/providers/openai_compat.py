@@ -30,7 +30,7 @@ class OpenAICompat(HttpProvider):
     """One configured OpenAI-compatible endpoint; `name` is its `[endpoints.<name>]` key."""
 
     def __init__(self, name: str, endpoint: EndpointSettings) -> None:
-        self.name = name  # type: ignore[misc]  # per instance: one adapter per endpoint
+        self.name = name  # per instance: one adapter per endpoint
         self.endpoint = endpoint
         self.catalog = tuple(dict.fromkeys(  # type: ignore[misc]
             [*([endpoint.model] if endpoint.model else []), *endpoint.models]))
