@@ -165,3 +165,11 @@ def test_pipeline_error_on_stderr(fake_clis) -> None:  # type: ignore[no-untyped
                                   env=fake_clis.env(GEMINI_API_KEY="g"))
     assert (resp.status, resp.exit_code) == ("rate_limited", 173)
     assert resp.session_id == "2b4b3496-ed2d-478c-a70e-e42072cf0090"
+
+
+def test_login_nag_with_exit_0_is_empty_output_with_a_login_hint() -> None:
+    nag = RunOutput(stdout="", exit_code=0,
+                    stderr="Please set an Auth method in your settings.json before running.\n")
+    parsed = gemini.parse(nag)
+    assert parsed.status == "empty_output"
+    assert "GEMINI_API_KEY" in (parsed.error or "")

@@ -95,8 +95,7 @@ class Gemini(CliProvider):
             return replace(parsed, session_id=as_str(error.get("session_id")) or session)
         if out.exit_code != 0:
             return self._exit_failure(out)
-        return Parsed(status="bad_output" if out.stdout.strip() else "empty_output",
-                      error="no `response` in gemini's JSON output", session_id=session)
+        return replace(self.no_answer(out, "`response`"), session_id=session)
 
     def _exit_failure(self, out: RunOutput) -> Parsed:
         parsed = self.exit_failure(out, _default_for(None, out.exit_code))

@@ -84,8 +84,7 @@ class Qwen(CliProvider):
         if result is None:
             if out.exit_code != 0:
                 return self.exit_failure(out)
-            return Parsed(status="bad_output" if out.stdout.strip() else "empty_output",
-                          error="no result event in qwen's JSON output")
+            return self.no_answer(out, "result event")
         return self._read_result(result, events)
 
     def _read_result(self, result: dict[str, object], events: list[dict[str, object]]) -> Parsed:
