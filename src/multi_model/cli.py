@@ -8,6 +8,8 @@ Exit codes (every subcommand):
        not_installed / model_not_found
     5  every dispatch failed (`council`: no chairman could write the synthesis)
     6  `council`: quorum not met (too few seats answered for a peer review)
+    7  `council <step>`: not finished yet (a CLI still running, a Claude seat not in); run
+       the same step again to continue
   130  interrupted
 """
 
@@ -33,7 +35,7 @@ from multi_model.errors import (
 )
 
 EXIT_OK, EXIT_USAGE, EXIT_CLAUDE, EXIT_UNREACHABLE, EXIT_ALL_FAILED = 0, 2, 3, 4, 5
-EXIT_QUORUM = 6
+EXIT_QUORUM, EXIT_PENDING = 6, 7
 EXIT_CODES: dict[type[MultiModelError], int] = {
     QuorumNotMet: EXIT_QUORUM,
     ClaudeModelRefused: EXIT_CLAUDE,
@@ -79,6 +81,47 @@ def _add_council(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
+COUNCIL_STEPS = ("start", "submit", "rank", "synthesize", "result", "status")
+
+
+def build_steps_parser() -> argparse.ArgumentParser:
+    """`mm council <step>`: the council in resumable steps, for a host that runs the Claude
+    seats itself (Claude Code's Agent tool). `mm council` with no step is the one-shot run."""
+    parser = _Parser(prog="mm council", description="The council in resumable steps.")
+    sub = parser.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    start = sub.add_parser("start", help="create a run: CLI seats answer in the background, "
+                                         "Claude seats get a task each")
+    start.add_argument("--panel", help="comma-separated specs; Claude models (opus, "
+                                       "claude:sonnet, ...) become Agent-tool seats (default: "
+                                       "one seat per logged-in CLI's rate bucket, plus claude)")
+    start.add_argument("--chairman", help="model spec of the chairman (default: best-ranked)")
+    start.add_argument("--seed", type=int)
+    start.add_argument("--min-answers", type=int, default=2)
+    start.add_argument("--deadline", type=float, default=900.0,
+                       help="seconds per stage; Claude seats not in by then are missing (900)")
+    _add_common(start)
+    start.add_argument("--format", choices=("md", "json"), default="md")
+    submit = sub.add_parser("submit", help="a Claude seat's answer, ballot or synthesis")
+    submit.add_argument("run", nargs="?", help="run id or directory (default: the newest)")
+    submit.add_argument("--seat", required=True)
+    submit.add_argument("--stage", choices=("answer", "review", "synthesis"))
+    submit.add_argument("--file", help="the reply (default: the task's output file; - : stdin)")
+    submit.add_argument("--format", choices=("md", "json"), default="md")
+    for name, text in (("rank", "once the answers are in: the blind peer review"),
+                       ("synthesize", "once the ballots are in: tally and chairman"),
+                       ("result", "once the synthesis is in: the merged result and report"),
+                       ("status", "where a run is, seat by seat")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("run", nargs="?", help="run id or directory (default: the newest)")
+        p.add_argument("--format", choices=("md", "json"), default="md")
+        if name != "status":
+            p.add_argument("--wait", type=float, default=100.0,
+                           help="seconds to wait for CLIs still running (100)")
+        if name == "result":
+            p.add_argument("--output", type=Path, help="write the full JSON here")
+    return parser
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--prompt", help="the prompt text (else --prompt-file, else stdin)")
@@ -116,7 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    if argv[:1] == ["council"] and argv[1:2] and argv[1] in COUNCIL_STEPS:
+        args = build_steps_parser().parse_args(argv[1:])
+        args.command = "council-step"
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return int(COMMANDS[args.command](args))
     except MultiModelError as exc:
@@ -273,7 +320,51 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ask": cmd_ask, "detect": cmd_detect, "config": cmd_config,
+def cmd_council_step(args: argparse.Namespace) -> int:
+    from multi_model.council import steps, stepview
+
+    if args.step == "start":
+        return stepview.start(args, _read_prompt(args))
+    run = steps.find_run(args.run, os.environ)
+    if args.step == "submit":
+        text = _read_submission(args, run)
+        step = steps.submit(run, args.seat, text, args.stage)
+    elif args.step == "status":
+        step = steps.status(run)
+    else:
+        if not (math.isfinite(args.wait) and args.wait >= 0):
+            raise UsageError("--wait must be a number of seconds >= 0")
+        target = {"rank": "review", "synthesize": "synthesis", "result": "done"}[args.step]
+        step = steps.advance(run, target, args.wait)  # type: ignore[arg-type]
+    if step.result is not None and args.output:
+        _write_json(step.result.to_dict(), args.output)
+    stepview.show(step, args.format, sys.stdout)
+    if step.result is not None:
+        return 0 if step.result.stage3_synthesis is not None else EXIT_ALL_FAILED
+    return EXIT_OK if step.done else EXIT_PENDING
+
+
+def _read_submission(args: argparse.Namespace, run: object) -> str:
+    from multi_model.council import steps
+
+    assert isinstance(run, steps.Run)
+    seat = steps.agent_seat(run, args.seat)
+    if args.file == "-":
+        return _read_stdin()
+    if args.file:
+        path = Path(args.file)
+    else:
+        stage = args.stage or steps.open_stage_of(run, seat)
+        if stage is None:
+            raise UsageError(f"{args.seat} has no open task (see `mm council status`)")
+        path = run.task_paths(stage, args.seat)[1]
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the reply {path}: {exc}") from None
+
+
+COMMANDS = {"ask": cmd_ask, "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
             "models": cmd_models, "council": cmd_council}
 
 

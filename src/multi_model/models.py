@@ -28,9 +28,12 @@ Status = Literal[
     "server_error",
     "crashed",
     "refused",
+    "missing",
 ]
 """Failure classes. `network` and `server_error` are transient classes beyond the issue's list,
-kept apart from `crashed` so that retry logic can tell them from a broken CLI."""
+kept apart from `crashed` so that retry logic can tell them from a broken CLI. `missing`: a
+council seat that delivered nothing before its stage's deadline (a Claude seat run by the
+host, or a CLI seat whose worker outlived the deadline)."""
 
 STATUSES: tuple[Status, ...] = Status.__args__  # type: ignore[attr-defined]
 

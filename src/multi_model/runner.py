@@ -79,6 +79,18 @@ def run(
         truncated=ended == "cap" or cut_out or cut_err, executable=exe)
 
 
+def spawn_detached(argv: list[str], *, cwd: str, env: dict[str, str], log: str,
+                   keep_fd: int | None = None) -> int:
+    """Start a background process that outlives its parent (a council stage's worker): its
+    own session, stdin from /dev/null, stdout and stderr appended to `log`, and `keep_fd`
+    (e.g. a locked file it must keep holding) passed on. Returns its pid; raises OSError."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                env=env, cwd=cwd, start_new_session=True, close_fds=True,
+                                pass_fds=() if keep_fd is None else (keep_fd,))
+    return proc.pid
+
+
 def _spawn(argv: list[str], inv: Invocation, stdin: IO[bytes] | int, out: IO[bytes],
            err: IO[bytes]) -> subprocess.Popen[bytes] | str:
     """Start the leader of a new process group; the reason as a string when it cannot start."""

@@ -32,7 +32,9 @@ def tag(model: str) -> str:
 
 
 def ok(model: str, text: str) -> Response:
-    return Response(model=model, provider=model.split(":")[0], status="ok", text=text)
+    """An answer with the process record a CLI leaves (version, exit code)."""
+    return Response(model=model, provider=model.split(":")[0], status="ok", text=text,
+                    cli_version="1.0", exit_code=0)
 
 
 def labels_in(prompt: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from multi_model.config import Settings
 from multi_model.council.models import CouncilResult
@@ -78,7 +78,7 @@ def _dispatcher(timeout: float | None, settings: Settings, env: Mapping[str, str
 class _Progress:
     """One stderr line per stage and per finished call."""
 
-    NAMES = {"stage1": "stage 1/3: answers", "stage2": "stage 2/3: blind peer review",
+    NAMES: ClassVar[dict[str, str]] = {"stage1": "stage 1/3: answers", "stage2": "stage 2/3: blind peer review",
              "stage3": "stage 3/3: synthesis"}
 
     def __init__(self, stream: TextIO) -> None:

@@ -40,12 +40,24 @@ def _seats(result: CouncilResult) -> str:
 
 
 def _seat_line(r: Response) -> str:
-    proof = ", ".join(x for x in (r.cli_version and f"{r.provider} {r.cli_version}",
-                                  r.exit_code is not None and f"exit {r.exit_code}",
-                                  f"{r.duration_s:.1f} s",
-                                  r.model_reported and f"model {r.model_reported}") if x)
     error = f" — {r.error.splitlines()[0][:160]}" if r.error else ""
-    return f"{r.model}: {r.status} ({proof}){error}"
+    return f"{r.model}: {r.status} ({_proof(r)}){error}"
+
+
+def _proof(r: Response) -> str:
+    """What shows the seat ran: the CLI's version, exit code, time and the model it reported.
+    A Claude seat run by the host's Agent tool has no process record and says so; an ok CLI
+    answer without one is flagged (someone wrote it, no CLI was seen running)."""
+    if r.metadata.get("seat_kind") == "agent":
+        model = r.metadata.get("agent_model") or "host's model"
+        return f"Claude Code subagent, {model}, no process record, {r.duration_s:.1f} s"
+    parts = [x for x in (r.cli_version and f"{r.provider} {r.cli_version}",
+                         r.exit_code is not None and f"exit {r.exit_code}",
+                         f"{r.duration_s:.1f} s",
+                         r.model_reported and f"model {r.model_reported}") if x]
+    if r.ok and r.exit_code is None and not str(r.cli_used or "").startswith("http"):
+        parts.insert(0, "no process record")
+    return ", ".join(parts)
 
 
 def _ballots(result: CouncilResult) -> str:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+
+from pydantic import JsonValue
 
 from multi_model.config import data_dir
 from multi_model.council import stages, tally
-from multi_model.council.models import CouncilResult
+from multi_model.council.models import AggregateRow, BallotRecord, CouncilResult, Synthesis
 from multi_model.council.report import render_report
 from multi_model.council.store import RunStore, new_run_id
 from multi_model.errors import QuorumNotMet
+from multi_model.models import Response
 
 TIE_RULE = ("lower mean rank, then more Borda points, then more first places, then panel order;"
             " a reviewer's vote for its own answer is left out")
@@ -46,16 +49,28 @@ def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
         synthesis, failures = stages.run_stage3(
             stages.synthesis_prompt(prompt, answers, ballots, rows, seed), chairmen,
             dispatch_fn, store)
+    return finish(store, question=prompt, seats=seats, answers=answers, ballots=ballots,
+                  rows=rows, synthesis=synthesis, failures=failures, seed=seed,
+                  chairman=chairman, exclude_self=exclude_self, min_answers=min_answers,
+                  extra={"timings_s": timings})
+
+
+def finish(store: RunStore, *, question: str, seats: Sequence[str],
+           answers: Sequence[Response], ballots: Sequence[BallotRecord],
+           rows: Sequence[AggregateRow], synthesis: Synthesis | None, failures: Sequence[str],
+           seed: int, chairman: str | None, exclude_self: bool, min_answers: int,
+           extra: Mapping[str, JsonValue]) -> CouncilResult:
+    """The merged CouncilResult, written to result.json and report.md."""
     result = CouncilResult(
-        question=prompt, stage1_responses=answers, stage2_rankings=ballots,
-        aggregate_ranks=rows, stage3_synthesis=synthesis,
+        question=question, stage1_responses=list(answers), stage2_rankings=list(ballots),
+        aggregate_ranks=list(rows), stage3_synthesis=synthesis,
         chairman_model=synthesis.chairman if synthesis else None,
         metadata={"seed": seed, "run_dir": str(store.root), "chairman_requested": chairman,
-                  "chairman_failures": failures, "kendall_w": tally.kendall_w(ballots),
+                  "chairman_failures": list(failures), "kendall_w": tally.kendall_w(ballots),
                   "self_preference": [p.model_dump(mode="json")
                                       for p in tally.self_preference(ballots, seats)],
                   "exclude_self": exclude_self, "min_answers": min_answers,
-                  "tie_rule": TIE_RULE, "timings_s": timings})
+                  "tie_rule": TIE_RULE, **extra})
     store.write_json("result.json", result)
     store.write_text("report.md", render_report(result))
     return result

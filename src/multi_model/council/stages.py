@@ -9,6 +9,7 @@ import itertools
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from multi_model.council import anonymize
 from multi_model.council.ballot import parse_ballot
@@ -73,7 +74,7 @@ def run_stage2(question: str, answers: Sequence[Response], dispatch_fn: Dispatch
     parallel, each with its own shuffle; one repair retry; invalid stays invalid."""
     answered = {r.model: r.text for r in answers if r.ok}
     reviewers = list(reviewers if reviewers is not None else answered)
-    nonce = fresh_nonce(seed, [question, *answered.values()])
+    nonce = stage2_nonce(question, answered, seed)
 
     def review(reviewer: str) -> BallotRecord:
         return run_review(question, answered, reviewer, dispatch_fn, seed, nonce, store)
@@ -96,42 +97,74 @@ def example_ballot(labels: list[str]) -> str:
                        "critiques": {lb: "One or two sentences." for lb in labels}}, indent=2)
 
 
+@dataclass(frozen=True)
+class ReviewTask:
+    """What one reviewer is shown: its own shuffle of the labels and the prompt built on it.
+    The same for a CLI reviewer (`run_review`) and a Claude seat (`steps`)."""
+
+    reviewer: str
+    seed: int
+    label_map: dict[str, str]
+    prompt: str
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.label_map)
+
+    def repair_prompt(self, errors: Sequence[str]) -> str:
+        return self.prompt + "\n\n" + render(
+            "repair", errors="\n".join(f"- {e}" for e in errors),
+            labels=", ".join(self.labels), example=example_ballot(self.labels))
+
+    def record(self, **fields: object) -> BallotRecord:
+        return BallotRecord(reviewer=self.reviewer, seed=self.seed, label_map=self.label_map,
+                            **fields)  # type: ignore[arg-type]
+
+
+def review_task(question: str, answered: dict[str, str], reviewer: str, seed: int,
+                nonce: str) -> ReviewTask:
+    rseed = anonymize.reviewer_seed(seed, reviewer)
+    lmap = anonymize.label_map(list(answered), rseed)
+    return ReviewTask(reviewer, rseed, lmap, rank_prompt(question, answered, lmap, nonce))
+
+
+def stage2_nonce(question: str, answered: dict[str, str], seed: int) -> str:
+    return fresh_nonce(seed, [question, *answered.values()])
+
+
 def run_review(question: str, answered: dict[str, str], reviewer: str,
                dispatch_fn: DispatchFn, seed: int, nonce: str,
                store: RunStore | None = None) -> BallotRecord:
     """One reviewer's ballot, through the strict pipeline and at most one repair retry."""
-    rseed = anonymize.reviewer_seed(seed, reviewer)
-    lmap = anonymize.label_map(list(answered), rseed)
-    labels = list(lmap)
-    prompt = rank_prompt(question, answered, lmap, nonce)
-    base = BallotRecord(reviewer=reviewer, seed=rseed, label_map=lmap, status="failed")
+    task = review_task(question, answered, reviewer, seed, nonce)
     name = f"stage2/{slug(reviewer)}"
     if store:
-        store.write_text(f"{name}.prompt.md", prompt)
+        store.write_text(f"{name}.prompt.md", task.prompt)
     errors: list[str] = []
     for attempt in (1, 2):
-        asked = prompt if attempt == 1 else prompt + "\n\n" + render(
-            "repair", errors="\n".join(f"- {e}" for e in errors), labels=", ".join(labels),
-            example=example_ballot(labels))
-        reply = ask_one(dispatch_fn, asked, reviewer)
+        reply = ask_one(dispatch_fn, task.prompt if attempt == 1 else task.repair_prompt(errors),
+                        reviewer)
         if store:
             store.write_text(f"{name}.raw-{attempt}.txt", reply.text)
         if not reply.ok:
             status = "missing" if reply.status == "timeout" else "failed"
-            record = base.model_copy(update={"status": status, "attempts": attempt,
-                                             "error": f"{reply.status}: {reply.error}"})
+            record = task.record(status=status, attempts=attempt,
+                                 error=f"{reply.status}: {reply.error}")
             break
-        parsed = parse_ballot(reply.text, labels)
-        if parsed.value is not None:
-            record = base.model_copy(update={"status": "valid", "ballot": parsed.value,
-                                             "attempts": attempt})
+        record, errors = judge_ballot(task, reply.text, attempt)
+        if record.status == "valid":
             break
-        errors = parsed.errors
-        record = base.model_copy(update={"status": "invalid", "errors": errors,
-                                         "attempts": attempt})
     if store:
         store.write_json(f"{name}.json", record)
     return record
+
+
+def judge_ballot(task: ReviewTask, text: str, attempt: int) -> tuple[BallotRecord, list[str]]:
+    """A reply through the ballot pipeline: (valid record, []) or (invalid record, errors)."""
+    parsed = parse_ballot(text, task.labels)
+    if parsed.value is not None:
+        return task.record(status="valid", ballot=parsed.value, attempts=attempt), []
+    return task.record(status="invalid", errors=parsed.errors, attempts=attempt), parsed.errors
 
 
 # --- stage 3 ---------------------------------------------------------------------------------

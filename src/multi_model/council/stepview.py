@@ -1,0 +1,113 @@
+"""`mm council <step>` on the command line: build the run from arguments, and show a step to
+the host (Markdown written for Claude to act on, or JSON for scripts)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+from typing import TextIO
+
+from multi_model.council import command, steps
+from multi_model.council.report import render_report
+from multi_model.errors import UsageError
+
+DEFAULT_CLAUDE_SEAT = "claude"  # the host's own model, through the Agent tool
+AGENT_TYPE = "multi-model:panelist"
+
+
+def start(args: argparse.Namespace, question: str) -> int:
+    """`mm council start`: the panel (default: the CLI buckets plus one Claude seat), checks,
+    the run; prints the first step."""
+    import sys
+
+    from multi_model import demo
+    from multi_model.config import load_settings
+
+    if not (math.isfinite(args.deadline) and args.deadline > 0):
+        raise UsageError("--deadline must be a positive number of seconds")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError("--timeout must be a positive number of seconds")
+    env = dict(os.environ)
+    specs = command.split(args.panel)
+    if args.demo:
+        cli_specs = [s for s in specs if not _is_claude(s)] if specs else []
+        env, settings, panel = demo.setup(",".join(cli_specs) or None)
+        specs = (command.split(panel) + [s for s in specs if _is_claude(s)]) if specs else [
+            *command.split(panel), DEFAULT_CLAUDE_SEAT]
+    else:
+        settings = load_settings(None, env).settings
+        if not specs:
+            specs = [*_cli_buckets(settings, env), DEFAULT_CLAUDE_SEAT]
+    if len(specs) < 2:
+        raise UsageError("a council needs at least two seats (see `mm detect --check-auth`)")
+    step = steps.start(
+        question, specs, args.chairman, settings=settings, env=env,
+        seed=secrets.randbelow(2**31) if args.seed is None else args.seed,
+        min_answers=args.min_answers, timeout=args.timeout or settings.timeout,
+        deadline_s=args.deadline, demo=args.demo,
+        allow_cursor_claude=args.allow_cursor_claude, allow_claude_cli=args.allow_claude_cli)
+    show(step, args.format, sys.stdout)
+    return 0
+
+
+def _is_claude(spec: str) -> bool:
+    from multi_model.routing import is_claude_model
+
+    head, _, tail = spec.partition(":")
+    return head == "claude" or is_claude_model(spec) or is_claude_model(tail)
+
+
+def _cli_buckets(settings: object, env: dict[str, str]) -> list[str]:
+    try:
+        return command.default_panel(settings, env)  # type: ignore[arg-type]
+    except UsageError:
+        return []  # fewer than two CLIs: the Claude seat may still make a quorum with one
+
+
+def show(step: steps.Step, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        data = step.as_dict()
+        if step.result is not None:
+            data["result"] = step.result.to_dict()
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    if step.result is not None:
+        demo = bool(step.result.metadata.get("demo"))
+        out.write(("**DEMO** stand-in executables, no real model.\n\n" if demo else "")
+                  + render_report(step.result))
+        return
+    out.write(render_step(step))
+
+
+def render_step(step: steps.Step) -> str:
+    state = ("finished" if step.stage == "done" else "open" if step.done
+             else "not finished")
+    lines = [f"Council run {step.run_id}: stage {step.stage} ({state})",
+             f"Run directory: {step.run_dir}", ""]
+    if step.tasks:
+        lines.append("Claude seats to run now with the Agent tool, one call per seat, all in "
+                     f"one message (subagent_type {AGENT_TYPE}):")
+        for n, t in enumerate(step.tasks, 1):
+            model = f"model {t.model}" if t.model else "model: leave unset (inherit)"
+            lines += [f"{n}. seat {t.seat} ({t.stage}, {model}"
+                      + (f", attempt {t.attempt}" if t.attempt > 1 else "") + ")",
+                      f"   prompt file: {t.prompt_file}",
+                      f"   output file: {t.output_file}",
+                      f"   deadline: in {t.as_dict()['deadline_in_s']} s"]
+            if t.note:
+                lines.append(f"   note: {t.note}")
+        lines += ["", "Agent prompt for each: \"Read the prompt file <prompt file> and do what "
+                  "it asks. Write only your reply to <output file>.\" Do not answer for a seat "
+                  "yourself.", ""]
+    if step.waiting:
+        lines += ["Waiting for:", *(f"- {w}" for w in step.waiting), ""]
+    if step.notes:
+        lines += ["Notes:", *(f"- {n}" for n in step.notes), ""]
+    if step.next:
+        lines.append(f"Next: {step.next}")
+    elif not step.done:
+        lines.append("Next: run the same step again (it continues where it stopped).")
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,104 @@
+"""A council stage's background worker: `python -m multi_model.council.worker RUN STAGE FD`.
+
+Started by `steps` (never by hand), detached from the step that started it. It asks the CLI
+seats of one stage that have no record yet and writes each record as soon as it lands, so a
+worker killed half-way loses nothing finished: the next step starts a new one for the rest.
+FD is the stage's lock, taken by the starter and held here until exit (that is how a step
+tells a live worker from a dead one). SIGTERM stops every child CLI, as Ctrl-C does in `mm`.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from multi_model.council import stages
+from multi_model.council.steps import Run, worker_env
+from multi_model.council.store import slug
+from multi_model.fanout import OnResult, dispatch
+from multi_model.models import Response
+
+
+def main(argv: Sequence[str]) -> int:
+    root, stage = Path(argv[0]), argv[1]
+    signal.signal(signal.SIGTERM, _interrupt)
+    run = Run(root)
+    plan = run.plan
+    env, settings = worker_env(plan)
+    options = {"timeout": plan.timeout, "settings": settings, "env": env, "cwd": plan.cwd,
+               "allow_cursor_claude": plan.allow_cursor_claude,
+               "allow_claude_cli": plan.allow_claude_cli}
+
+    def dispatch_fn(prompt: str, models: list[str], on_result: OnResult | None = None
+                    ) -> list[Response]:
+        return dispatch(models, prompt, on_result=on_result, **options)  # type: ignore[arg-type]
+
+    try:
+        if stage == "answer":
+            _answers(run, dispatch_fn)
+        elif stage == "review":
+            _reviews(run, dispatch_fn)
+        else:
+            _chairman(run, dispatch_fn)
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # noqa: BLE001 - recorded, so the step reports it instead of waiting
+        _crashed(run, stage, traceback.format_exc(limit=5))
+        return 1
+    return 0
+
+
+def _answers(run: Run, dispatch_fn: Callable[..., list[Response]]) -> None:
+    """Every CLI seat without a record answers; each record is written as it lands."""
+    seats = [s.id for s in run.plan.seats if s.kind == "cli" and run.answer(s.id) is None]
+
+    def record(index: int, response: Response) -> None:
+        run.store.write_json(f"stage1/{slug(seats[index])}.json",
+                             response.model_copy(update={"model": seats[index]}))
+
+    if seats:
+        dispatch_fn(run.plan.question, [stages.model_of(s) for s in seats], on_result=record)
+
+
+def _reviews(run: Run, dispatch_fn: stages.DispatchFn) -> None:
+    plan = run.plan
+    answered = run.answered()
+    nonce = stages.stage2_nonce(plan.question, answered, plan.seed)
+    reviewers = [s.id for s in run.reviewers() if s.kind == "cli" and run.ballot(s.id) is None]
+    with ThreadPoolExecutor(max_workers=max(1, len(reviewers))) as pool:
+        list(pool.map(lambda r: stages.run_review(plan.question, answered, r, dispatch_fn,
+                                                  plan.seed, nonce, run.store), reviewers))
+
+
+def _chairman(run: Run, dispatch_fn: stages.DispatchFn) -> None:
+    plan = run.plan
+    chain = [c for c in plan.chair_chain if plan.seat(c).kind == "cli"]
+    prompt = run.store.path("stage3/prompt.md").read_text(encoding="utf-8")
+    synthesis, failures = stages.run_stage3(prompt, chain, dispatch_fn, run.store)
+    if synthesis is None:
+        run.store.write_json("stage3/failed.json", {"failures": failures})
+
+
+def _crashed(run: Run, stage: str, trace: str) -> None:
+    error = f"internal error in the {stage} worker: {trace.strip().splitlines()[-1]}"
+    if stage == "answer":
+        for seat in run.plan.seats:
+            if seat.kind == "cli" and run.answer(seat.id) is None:
+                run.store.write_json(f"stage1/{slug(seat.id)}.json", Response(
+                    model=seat.id, provider="", status="crashed", error=error,
+                    metadata={"traceback": trace}))
+    elif stage == "synthesis":
+        run.store.write_json("stage3/failed.json", {"failures": [error]})
+    sys.stderr.write(trace)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,274 @@
+"""`mm council start | submit | rank | synthesize | result | status`: the council in steps,
+with Claude seats played by the test the way Claude Code's Agent tool plays them (it writes
+the task's output file), and the CLI seats run by the real background worker process.
+
+The CLI seats are the demo stand-ins (they write real ballots and syntheses) or, for the
+fault cases, the fake CLIs of tests/fakes; both are real executables started by the worker."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from multi_model import cli
+from multi_model.council import steps
+from multi_model.structured import NO_JSON
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "council-result.schema.json")
+                    .read_text())
+PANEL = "codex:gpt-5.4,gemini:gemini-3-pro,claude:opus"
+OK = "codex/ok.exec-json.jsonl"
+
+
+def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = cli.main(["council", *argv])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def mm_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code, out, err = mm(capsys, *argv, "--format", "json")
+    assert "Traceback" not in err
+    return code, json.loads(out) if out.strip() else {}
+
+
+def labels_of(prompt_file: str) -> list[str]:
+    return sorted(set(re.findall(r"<<<BEGIN \S+ (Response [A-Z]+)>>>",
+                                 Path(prompt_file).read_text())))
+
+
+def ballot(labels: list[str]) -> str:
+    return json.dumps({"ranking": labels, "critiques": {lb: "Fine." for lb in labels}})
+
+
+def write(task: dict, text: str) -> None:
+    """What the Agent tool's subagent does: write the reply to the task's output file."""
+    Path(task["output_file"]).write_text(text)
+
+
+def the_task(step: dict) -> dict:
+    [task] = step["tasks"]
+    return task
+
+
+@pytest.fixture
+def fakes(fake_clis, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PATH", f"{fake_clis.bin}:/usr/bin:/bin")
+    monkeypatch.setenv("HOME", str(fake_clis.home))
+    return fake_clis
+
+
+def stop_worker(run_dir: str, stage: str) -> None:
+    pid = int((Path(run_dir) / "workers" / f"{stage}.pid").read_text())
+    os.killpg(pid, signal.SIGKILL)
+    run = steps.Run(Path(run_dir))
+    deadline = time.monotonic() + 10
+    while run.worker_alive(stage):  # type: ignore[arg-type]
+        assert time.monotonic() < deadline, "the killed worker still holds its lock"
+        time.sleep(0.05)
+
+
+# --- the whole flow -------------------------------------------------------------------------
+
+def test_demo_council_with_a_claude_seat_end_to_end(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, step = mm_json(capsys, "start", "--demo", "--panel", PANEL, "--prompt",
+                         "Tabs or spaces?", "--seed", "5")
+    assert code == 0 and step["stage"] == "answer"
+    task = the_task(step)
+    assert (task["seat"], task["model"], task["stage"]) == ("claude:opus", "opus", "answer")
+    assert Path(task["prompt_file"]).read_text() == "Tabs or spaces?"
+    assert step["next"].endswith(f"mm council rank {step['run_id']}")
+    write(task, "Spaces, four of them (PEP 8).")
+
+    code, step = mm_json(capsys, "rank", "--wait", "60")
+    assert code == 0 and step["stage"] == "review"
+    task = the_task(step)
+    prompt = Path(task["prompt_file"]).read_text()
+    assert "claude:opus" not in prompt and "codex:gpt-5.4" not in prompt  # blind: labels only
+    write(task, ballot(labels_of(task["prompt_file"])))
+
+    code, step = mm_json(capsys, "synthesize", "--wait", "60")
+    assert code == 0 and step["stage"] == "synthesis"
+    if step["tasks"]:  # the Claude seat ranked first: it chairs
+        write(the_task(step), "Spaces. [synthesis by the Claude seat]")
+
+    code, out, err = mm(capsys, "result", "--wait", "60", "--output", "result.json")
+    assert code == 0, err
+    assert out.startswith("**DEMO**") and "## Synthesis (chairman:" in out
+    assert "claude:opus: ok (Claude Code subagent, opus, no process record" in out
+    assert re.search(r"codex:gpt-5.4: ok \(codex 0.0.0-demo, exit 0", out)
+    result = json.loads(Path("result.json").read_text())
+    jsonschema.validate(result, SCHEMA)
+    claude = next(r for r in result["stage1_responses"] if r["model"] == "claude:opus")
+    assert claude["provider"] == "agent" and claude["exit_code"] is None
+    assert claude["metadata"]["provenance"].startswith("Claude Code subagent")
+    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+    assert result["metadata"]["seat_kinds"] == {"codex:gpt-5.4": "cli",
+                                                "gemini:gemini-3-pro": "cli",
+                                                "claude:opus": "agent"}
+
+
+@pytest.fixture
+def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+pytestmark = pytest.mark.usefixtures("chdir_tmp")
+
+
+def start_demo(capsys, *extra: str, panel: str = PANEL) -> dict:  # type: ignore[no-untyped-def]
+    code, step = mm_json(capsys, "start", "--demo", "--panel", panel, "--prompt", "Q?",
+                         "--seed", "9", *extra)
+    assert code == 0
+    return step
+
+
+def through_review(capsys) -> dict:  # type: ignore[no-untyped-def]
+    write(the_task(start_demo(capsys, "--chairman", "claude:opus")), "My answer.")
+    code, step = mm_json(capsys, "rank", "--wait", "60")
+    assert code == 0
+    return step
+
+
+# --- submit: validated on the spot ----------------------------------------------------------
+
+def test_submit_rejects_an_empty_answer_and_a_cli_seat(capsys) -> None:  # type: ignore[no-untyped-def]
+    step = start_demo(capsys)
+    write(the_task(step), "   \n")
+    code, _, err = mm(capsys, "submit", "--seat", "claude:opus")
+    assert code == 2 and "the reply is empty" in err and err.count("\n") == 1
+    code, _, err = mm(capsys, "submit", "--seat", "codex:gpt-5.4", "--file", "-")
+    assert code == 2 and "CLI seat" in err
+    code, _, err = mm(capsys, "submit", "--seat", "nobody")
+    assert code == 2 and "no seat 'nobody'" in err
+
+
+def test_invalid_ballot_gets_one_repair_then_is_recorded_invalid(capsys) -> None:  # type: ignore[no-untyped-def]
+    task = the_task(through_review(capsys))
+    write(task, "I liked them all.")
+    code, _, err = mm(capsys, "submit", "--seat", "claude:opus")
+    assert code == 2 and "repair prompt" in err and NO_JSON in err
+    repair = Path(task["prompt_file"]).read_text()
+    assert repair.endswith("No other text.\n") and f"- {NO_JSON}" in repair
+    code, step = mm_json(capsys, "synthesize", "--wait", "0")
+    assert code == 7 and the_task(step)["attempt"] == 2
+    write(task, '{"ranking": ["Response A", "Response A"]}')
+    code, step = mm_json(capsys, "synthesize", "--wait", "60")
+    assert code == 0 and step["stage"] == "synthesis"
+    record = json.loads((Path(step["run_dir"]) / "stage2" / "claude_opus.json").read_text())
+    assert (record["status"], record["attempts"], record["ballot"]) == ("invalid", 2, None)
+    assert any("non-unique" in e for e in record["errors"]), record["errors"]
+
+
+def test_a_valid_ballot_submitted_from_stdin(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    task = the_task(through_review(capsys))
+    data = ballot(labels_of(task["prompt_file"])).encode()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, err = mm(capsys, "submit", "--seat", "claude:opus", "--file", "-")
+    assert code == 0, err
+    assert "claude:opus: review accepted" in out
+
+
+# --- deadlines, quorum, chairman fallback ---------------------------------------------------
+
+def test_a_claude_seat_past_its_deadline_is_missing(capsys) -> None:  # type: ignore[no-untyped-def]
+    start_demo(capsys, "--deadline", "1")
+    time.sleep(1.2)
+    code, step = mm_json(capsys, "rank", "--wait", "60")
+    assert code == 0 and step["stage"] == "review" and not step["tasks"]
+    record = json.loads((Path(step["run_dir"]) / "stage1" / "claude_opus.json").read_text())
+    assert record["status"] == "missing" and record["provider"] == "agent"
+
+
+def test_missing_claude_chairman_hands_over_to_a_cli_seat(capsys) -> None:  # type: ignore[no-untyped-def]
+    step = through_review(capsys)
+    write(the_task(step), ballot(labels_of(the_task(step)["prompt_file"])))
+    code, step = mm_json(capsys, "synthesize", "--wait", "60")
+    assert the_task(step)["stage"] == "synthesis"  # the Claude chairman's task
+    plan_path = Path(step["run_dir"]) / "plan.json"
+    plan = json.loads(plan_path.read_text())
+    plan["opened"]["synthesis"] -= plan["deadline_s"] + 1  # its deadline has passed
+    plan_path.write_text(json.dumps(plan))
+    code, out, err = mm(capsys, "result", "--wait", "60")
+    assert code == 0, err
+    assert re.search(r"## Synthesis \(chairman: \S+ \(after claude:opus failed\)", out)
+
+
+def test_too_few_answers_stop_the_run_with_exit_6(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    fakes.set("codex", fixture=OK)
+    fakes.set("gemini", fixture="gemini/no-auth.json-mode.real.stderr.txt", exit=41)
+    code, out, err = mm(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    assert code == 0, err
+    code, out, err = mm(capsys, "rank", "--wait", "60")
+    assert code == 6 and "quorum not met" in err and "gemini: auth_required" in err
+
+
+# --- resumable: a step run again continues --------------------------------------------------
+
+def test_killed_worker_is_restarted_and_asks_only_the_unfinished_seats(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    fakes.set("codex", fixture=OK)
+    fakes.set("gemini", fixture="gemini/ok.json", sleep=30)
+    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    run_dir = Path(step["run_dir"])
+    deadline = time.monotonic() + 30
+    while not (run_dir / "stage1" / "codex.json").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    code, step = mm_json(capsys, "rank", "--wait", "0")
+    assert code == 7 and "gemini: CLI running" in step["waiting"]
+    stop_worker(str(run_dir), "answer")
+    for call in fakes.calls("gemini"):  # SIGKILL gave the worker no time to stop its CLIs
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(call["pid"], signal.SIGKILL)
+
+    fakes.set("gemini", fixture="gemini/ok.json")
+    code, step = mm_json(capsys, "rank", "--wait", "60")
+    assert code == 0 and step["stage"] == "review"
+    asked = [c["name"] for c in fakes.calls() if c["stdin"] == "q"]
+    assert sorted(asked) == ["codex", "gemini", "gemini"]  # codex was not asked again
+
+
+def test_one_worker_per_stage_even_when_asked_twice(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    fakes.set("codex", fixture=OK, sleep=2)
+    fakes.set("gemini", fixture="gemini/ok.json", sleep=2)
+    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    run = steps.Run(Path(step["run_dir"]))
+    first = run.store.path("workers/answer.pid").read_text()
+    run.start_worker("answer")
+    assert run.store.path("workers/answer.pid").read_text() == first
+    code, step = mm_json(capsys, "rank", "--wait", "60")
+    assert code == 0
+    asked = [c["name"] for c in fakes.calls() if c["stdin"] == "q"]
+    assert sorted(asked) == ["codex", "gemini"]
+
+
+# --- status and run lookup ------------------------------------------------------------------
+
+def test_status_reads_only_and_names_every_seat(capsys) -> None:  # type: ignore[no-untyped-def]
+    step = start_demo(capsys)
+    write(the_task(step), "An answer.")
+    code, out, err = mm(capsys, "status")
+    assert code == 7
+    assert "claude:opus: waiting for the Claude seat" in out  # the file was not taken
+    assert Path(the_task(step)["output_file"]).exists()
+
+
+def test_unknown_run_and_no_run_are_one_line_errors(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = mm(capsys, "rank")
+    assert code == 2 and "no council run yet" in err and err.count("\n") == 1
+    code, _, err = mm(capsys, "status", "nope")
+    assert code == 2 and "not a council run" in err
