@@ -63,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true")
     _add_council(sub.add_parser("council", help="blind peer-ranked council: answers, "
                                                 "anonymous ranking, chairman synthesis"))
+    review = sub.add_parser("review", help="other models review the working tree's change "
+                                           "(git diff HEAD) or the named files")
+    review.add_argument("paths", nargs="*", help="files to review (default: the change)")
+    review.add_argument("--models", help="reviewers (default: the first logged-in CLI)")
+    review.add_argument("--timeout", type=float, help="seconds per reviewer (default 300)")
+    review.add_argument("--format", choices=("md", "json"), default="md")
+    review.add_argument("--output", type=Path, help="write the full JSON here")
+    review.add_argument("--deny", action="append", default=[], metavar="GLOB",
+                        help="never send files matching GLOB (added to the built-in list)")
     return parser
 
 
@@ -81,7 +90,7 @@ def _add_council(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
-COUNCIL_STEPS = ("start", "submit", "rank", "synthesize", "result", "status")
+COUNCIL_STEPS = ("prepare", "start", "submit", "rank", "synthesize", "result", "status")
 
 
 def build_steps_parser() -> argparse.ArgumentParser:
@@ -89,6 +98,9 @@ def build_steps_parser() -> argparse.ArgumentParser:
     seats itself (Claude Code's Agent tool). `mm council` with no step is the one-shot run."""
     parser = _Parser(prog="mm council", description="The council in resumable steps.")
     sub = parser.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    prepare = sub.add_parser("prepare", help="a fresh path for the question, for a host that "
+                                             "writes it with a file tool (prints JSON)")
+    prepare.add_argument("--format", choices=("json",), default="json")
     start = sub.add_parser("start", help="create a run: CLI seats answer in the background, "
                                          "Claude seats get a task each")
     start.add_argument("--panel", help="comma-separated specs; Claude models (opus, "
@@ -97,6 +109,8 @@ def build_steps_parser() -> argparse.ArgumentParser:
     start.add_argument("--chairman", help="model spec of the chairman (default: best-ranked)")
     start.add_argument("--seed", type=int)
     start.add_argument("--min-answers", type=int, default=2)
+    start.add_argument("--runs-dir", type=Path, help="where the run directory goes "
+                                                     "(default: <data dir>/runs)")
     start.add_argument("--deadline", type=float, default=900.0,
                        help="seconds per stage; Claude seats not in by then are missing (900)")
     _add_common(start)
@@ -325,6 +339,9 @@ def cmd_council_step(args: argparse.Namespace) -> int:
 
     if args.step == "start":
         return stepview.start(args, _read_prompt(args))
+    if args.step == "prepare":
+        _write_json({"question_file": str(steps.question_path(os.environ))}, None)
+        return EXIT_OK
     run = steps.find_run(args.run, os.environ)
     if args.step == "submit":
         text = _read_submission(args, run)
@@ -364,7 +381,48 @@ def _read_submission(args: argparse.Namespace, run: object) -> str:
         raise UsageError(f"cannot read the reply {path}: {exc}") from None
 
 
-COMMANDS = {"ask": cmd_ask, "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
+def cmd_review(args: argparse.Namespace) -> int:
+    from multi_model.config import load_settings
+    from multi_model.fanout import dispatch
+    from multi_model.review import engine
+
+    _check_run_args(args)
+    env = dict(os.environ)
+    settings = load_settings(None, env).settings
+    models = [m.strip() for m in (args.models or env.get("CLAUDE_PLUGIN_OPTION_REVIEWERS")
+                                  or _first_reviewer(settings, env)).split(",") if m.strip()]
+    try:
+        change = engine.collect(args.paths, Path.cwd(), args.deny)
+    except engine.ReviewInputError as exc:
+        raise UsageError(str(exc)) from None
+    result = engine.review(
+        change, models, lambda prompt, specs: dispatch(specs, prompt, timeout=args.timeout,
+                                                       settings=settings, env=env),
+        audit=engine.audit_path(env))
+    if args.output:
+        _write_json(result.model_dump(mode="json"), args.output)
+    if args.format == "json":
+        _write_json(result.model_dump(mode="json"), None)
+    else:
+        sys.stdout.write(engine.to_markdown(result))
+    ran = [r for r in result.reviewers if r.status == "ok"]
+    return EXIT_OK if ran or not result.reviewers else EXIT_ALL_FAILED
+
+
+def _first_reviewer(settings: object, env: dict[str, str]) -> str:
+    from multi_model.council.command import BUCKETS
+    from multi_model.detect import availability
+
+    available = availability(settings, env)  # type: ignore[arg-type]
+    for bucket in BUCKETS:
+        for name in bucket:
+            if available(name) not in (None, "logged_out"):
+                return name
+    raise UsageError("no reviewer: no logged-in CLI found (see `mm detect --check-auth`); "
+                     "name one with --models")
+
+
+COMMANDS = {"ask": cmd_ask, "review": cmd_review, "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
             "models": cmd_models, "council": cmd_council}
 
 

@@ -56,6 +56,7 @@ STAGES: tuple[StageName, ...] = ("answer", "review", "synthesis")
 AGENT_PROVIDER = "agent"
 AGENT_CLI = "Claude Code Agent tool"
 AGENT_ALIASES = ("opus", "sonnet", "haiku", "fable")  # the Agent tool's `model` enum
+AGENT_PLUGIN = "multi-model"
 UNVERIFIED = "Claude Code subagent: no process record, the host's word"
 KILL_GRACE_S = 30.0  # past a stage's deadline, a worker still alive is stopped
 ANSWER_MAX = 200_000  # characters; a bigger submission is a mistake, not an answer
@@ -115,8 +116,14 @@ class Task:
     attempt: int = 1
     note: str = ""
 
+    @property
+    def agent(self) -> str:
+        """The plugin subagent that runs this seat (its frontmatter sets the model)."""
+        return f"{AGENT_PLUGIN}:panelist" + (f"-{self.model}" if self.model else "")
+
     def as_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "deadline_in_s": max(0, round(self.deadline - time.time()))}
+        return {**self.__dict__, "agent": self.agent,
+                "deadline_in_s": max(0, round(self.deadline - time.time()))}
 
 
 @dataclass
@@ -257,6 +264,15 @@ def runs_dir(env: Mapping[str, str]) -> Path:
     return data_dir(env) / "runs"
 
 
+def question_path(env: Mapping[str, str]) -> Path:
+    """A new file name for a question (its folder made, the file not: a host's Write tool
+    creates it). Written there rather than passed on a command line, where Claude Code's
+    Bash checks refuse text with braces and quotes and a shell could misread it."""
+    folder = data_dir(env) / "questions"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.md"
+
+
 def find_run(ref: str | None, env: Mapping[str, str]) -> Run:
     """A run by id, by path, or (None) the newest run started with `mm council start`."""
     if ref and os.sep in ref:
@@ -360,9 +376,7 @@ def _once(run: Run, target: StageName | Literal["done"]) -> Step:
         complete = step.done
         if stage == target:
             step.done = True
-            step.next = f"mm council {NEXT[stage]} {run.run_id}"
-            if step.tasks:
-                step.next = "run the tasks above, then " + step.next
+            step.next = f"mm council {NEXT[stage]} {run.root}"
             return step
         if not complete:
             return step

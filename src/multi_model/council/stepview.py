@@ -12,10 +12,10 @@ from typing import TextIO
 
 from multi_model.council import command, steps
 from multi_model.council.report import render_report
+from multi_model.council.store import new_run_id
 from multi_model.errors import UsageError
 
 DEFAULT_CLAUDE_SEAT = "claude"  # the host's own model, through the Agent tool
-AGENT_TYPE = "multi-model:panelist"
 
 
 def start(args: argparse.Namespace, question: str) -> int:
@@ -31,7 +31,9 @@ def start(args: argparse.Namespace, question: str) -> int:
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise UsageError("--timeout must be a positive number of seconds")
     env = dict(os.environ)
-    specs = command.split(args.panel)
+    # the plugin's userConfig reaches its commands as CLAUDE_PLUGIN_OPTION_*; flags win
+    specs = command.split(args.panel or env.get("CLAUDE_PLUGIN_OPTION_PANEL"))
+    chairman = args.chairman or env.get("CLAUDE_PLUGIN_OPTION_CHAIRMAN") or None
     if args.demo:
         cli_specs = [s for s in specs if not _is_claude(s)] if specs else []
         env, settings, panel = demo.setup(",".join(cli_specs) or None)
@@ -43,11 +45,13 @@ def start(args: argparse.Namespace, question: str) -> int:
             specs = [*_cli_buckets(settings, env), DEFAULT_CLAUDE_SEAT]
     if len(specs) < 2:
         raise UsageError("a council needs at least two seats (see `mm detect --check-auth`)")
+    seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     step = steps.start(
-        question, specs, args.chairman, settings=settings, env=env,
-        seed=secrets.randbelow(2**31) if args.seed is None else args.seed,
+        question, specs, chairman, settings=settings, env=env,
+        seed=seed,
         min_answers=args.min_answers, timeout=args.timeout or settings.timeout,
         deadline_s=args.deadline, demo=args.demo,
+        root=args.runs_dir / new_run_id(seed) if args.runs_dir else None,
         allow_cursor_claude=args.allow_cursor_claude, allow_claude_cli=args.allow_claude_cli)
     show(step, args.format, sys.stdout)
     return 0
@@ -89,25 +93,25 @@ def render_step(step: steps.Step) -> str:
              f"Run directory: {step.run_dir}", ""]
     if step.tasks:
         lines.append("Claude seats to run now with the Agent tool, one call per seat, all in "
-                     f"one message (subagent_type {AGENT_TYPE}):")
+                     "one message:")
         for n, t in enumerate(step.tasks, 1):
-            model = f"model {t.model}" if t.model else "model: leave unset (inherit)"
-            lines += [f"{n}. seat {t.seat} ({t.stage}, {model}"
-                      + (f", attempt {t.attempt}" if t.attempt > 1 else "") + ")",
+            lines += [f"{n}. seat {t.seat} ({t.stage}"
+                      + (f", attempt {t.attempt}" if t.attempt > 1 else "")
+                      + f"): subagent_type {t.agent}",
                       f"   prompt file: {t.prompt_file}",
-                      f"   output file: {t.output_file}",
+                      f"   then submit its final message: mm council submit {step.run_id} "
+                      f"--seat {t.seat} --file - (or write it to {t.output_file})",
                       f"   deadline: in {t.as_dict()['deadline_in_s']} s"]
             if t.note:
                 lines.append(f"   note: {t.note}")
-        lines += ["", "Agent prompt for each: \"Read the prompt file <prompt file> and do what "
-                  "it asks. Write only your reply to <output file>.\" Do not answer for a seat "
-                  "yourself.", ""]
+        lines += ["", "Agent prompt: \"Read the prompt file <prompt file> and do what it asks.\""
+                  " Do not answer for a seat yourself.", ""]
     if step.waiting:
         lines += ["Waiting for:", *(f"- {w}" for w in step.waiting), ""]
     if step.notes:
         lines += ["Notes:", *(f"- {n}" for n in step.notes), ""]
     if step.next:
-        lines.append(f"Next: {step.next}")
+        lines.append("Next: " + ("after the tasks above, " if step.tasks else "") + step.next)
     elif not step.done:
         lines.append("Next: run the same step again (it continues where it stopped).")
     return "\n".join(lines).rstrip("\n") + "\n"
