@@ -88,7 +88,8 @@ def test_demo_council_with_a_claude_seat_end_to_end(capsys) -> None:  # type: ig
     task = the_task(step)
     assert (task["seat"], task["model"], task["stage"]) == ("claude:opus", "opus", "answer")
     assert Path(task["prompt_file"]).read_text() == "Tabs or spaces?"
-    assert step["next"].endswith(f"mm council rank {step['run_id']}")
+    assert step["next"] == f"mm council rank {step['run_dir']}"
+    assert task["agent"] == "multi-model:panelist-opus"
     write(task, "Spaces, four of them (PEP 8).")
 
     code, step = mm_json(capsys, "rank", "--wait", "60")
