@@ -1,0 +1,102 @@
+"""scripts/mm, the plugin's stdlib launcher: it builds a private environment of the pinned
+dependencies on first use (uv when present, else venv + pip), reuses it, rebuilds it when
+the pins change, and fails with one actionable line when it cannot.
+
+Each test runs a copy of the launcher and the package (an installed plugin is such a copy)
+with its own data dir, as a real subprocess; the builds use the package registry, like a
+user's first run."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALLING = "installing pinned dependencies"
+
+
+@pytest.fixture
+def plugin(tmp_path: Path) -> Path:
+    copy = tmp_path / "plugin"
+    shutil.copytree(ROOT / "scripts", copy / "scripts")
+    shutil.copytree(ROOT / "src", copy / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def launch(plugin: Path, data: Path, *args: str, path: str | None = None,
+           **env: str) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": path or os.environ["PATH"], "HOME": os.environ.get("HOME", str(data)),
+            "CLAUDE_PLUGIN_DATA": str(data), "LANG": "C.UTF-8", **env}
+    return subprocess.run([sys.executable, str(plugin / "scripts" / "mm"), *args], env=base,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_first_run_builds_then_reuses_then_rebuilds_on_new_pins(plugin: Path,
+                                                                tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = launch(plugin, data, "--version")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("multi-model ")
+    assert first.stderr.count("\n") == 1 and INSTALLING in first.stderr
+    stamp = data / "venv" / ".mm-stamp"
+    built = stamp.stat().st_mtime_ns
+
+    again = launch(plugin, data, "--version")
+    assert (again.returncode, again.stderr) == (0, "")
+    assert stamp.stat().st_mtime_ns == built
+
+    lock = plugin / "scripts" / "requirements.lock"
+    lock.write_text(lock.read_text() + "# a pin changed\n")
+    rebuilt = launch(plugin, data, "--version")
+    assert rebuilt.returncode == 0 and INSTALLING in rebuilt.stderr
+    assert stamp.stat().st_mtime_ns != built
+
+
+def test_unreachable_registry_is_one_actionable_message(plugin: Path, tmp_path: Path) -> None:
+    done = launch(plugin, tmp_path / "data", "--version", PIP_INDEX_URL="http://127.0.0.1:9/simple",
+                  PIP_RETRIES="0", PIP_TIMEOUT="2", PIP_NO_CACHE_DIR="1",
+                  PIP_FIND_LINKS="", PIP_CONFIG_FILE=os.devnull)
+    assert done.returncode == 1
+    assert "is the package registry reachable?" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_uv_is_used_when_present(plugin: Path, tmp_path: Path) -> None:
+    """A stand-in `uv` that logs its argv and does the same job with venv and pip."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "uv.log"
+    uv = bindir / "uv"
+    uv.write_text(f"""#!{sys.executable}
+import subprocess, sys
+open({str(log)!r}, "a").write(" ".join(sys.argv[1:]) + "\\n")
+args = sys.argv[1:]
+if args[0] == "venv":
+    sys.exit(subprocess.call([args[args.index("--python") + 1], "-m", "venv", args[-1]]))
+python = args[args.index("--python") + 1]
+sys.exit(subprocess.call([python, "-m", "pip", "install", "--quiet", "-r", args[-1]]))
+""")
+    uv.chmod(0o755)
+    done = launch(plugin, tmp_path / "data", "--version",
+                  path=f"{bindir}:{os.environ['PATH']}")
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines()
+    assert [c.split()[:2] for c in calls] == [["venv", "--quiet"], ["pip", "install"]]
+
+
+def test_old_python_is_refused_with_a_hint(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "version_info", (3, 9, 18, "final", 0))
+    monkeypatch.setattr(sys, "argv", ["mm", "--version"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(ROOT / "scripts" / "mm"), run_name="__main__")
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "needs Python 3.10 or newer" in err and err.count("\n") == 1
