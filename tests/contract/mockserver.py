@@ -424,21 +424,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lifetime", type=float, default=900.0)
     args = parser.parse_args(argv)
     server = MockServer(args.log)
-    tmp = args.port_file.with_suffix(".tmp")
+    return serve(server, args.port_file, args.lifetime, server.stopping)
+
+
+def serve(server: ThreadingHTTPServer, port_file: Path, lifetime: float,
+          stopping: threading.Event | None = None) -> int:
+    """Publish the port (atomically, in `port_file`), serve until `lifetime` s have passed,
+    then stop; `stopping` is set first, so handlers that wait can give up."""
+    stopping = stopping or threading.Event()
+    tmp = port_file.with_suffix(".tmp")
     tmp.write_text(str(server.server_address[1]))
-    os.replace(tmp, args.port_file)
+    os.replace(tmp, port_file)
 
     def expire() -> None:
-        server.stopping.set()
+        stopping.set()
         server.shutdown()
 
-    timer = threading.Timer(args.lifetime, expire)
+    timer = threading.Timer(lifetime, expire)
     timer.daemon = True
     timer.start()
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
-        server.stopping.set()
+        stopping.set()
         server.server_close()
     return 0
 

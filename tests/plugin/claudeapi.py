@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import threading
@@ -270,23 +269,15 @@ class Server(ThreadingHTTPServer):
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contract"))
+    from mockserver import serve  # the contract tests' mock: same port file and lifetime
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", type=Path, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--lifetime", type=float, default=600.0)
     args = parser.parse_args(argv)
-    server = Server(args.log)
-    tmp = args.port_file.with_suffix(".tmp")
-    tmp.write_text(str(server.server_address[1]))
-    os.replace(tmp, args.port_file)
-    timer = threading.Timer(args.lifetime, server.shutdown)
-    timer.daemon = True
-    timer.start()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    return 0
+    return serve(Server(args.log), args.port_file, args.lifetime)
 
 
 if __name__ == "__main__":
