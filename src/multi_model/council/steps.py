@@ -449,7 +449,7 @@ def _collect(run: Run, stage: StageName) -> Step:
         task = _agent_task(run, stage, seat, now >= deadline)
         if task is not None:
             tasks.append(task)
-        elif _members_record_missing(run, stage, seat):
+        elif _is_missing(run, stage, seat):
             notes.append(f"{seat.id}: missing (nothing valid by the deadline)")
     if cli_left and now >= deadline + KILL_GRACE_S:
         run.stop_worker(stage)
@@ -465,7 +465,7 @@ def _collect(run: Run, stage: StageName) -> Step:
                     notes=notes)
 
 
-def _members_record_missing(run: Run, stage: StageName, seat: Seat) -> bool:
+def _is_missing(run: Run, stage: StageName, seat: Seat) -> bool:
     record = run.answer(seat.id) if stage == "answer" else run.ballot(seat.id)
     return record is not None and record.status == "missing"
 
@@ -535,14 +535,12 @@ def _accept_file(run: Run, stage: StageName, seat: Seat) -> bool | tuple[int, st
     return True
 
 
-def _reject(run: Run, stage: StageName, seat: Seat,
-            errors: list[str]) -> tuple[int, str] | bool:
+def _reject(run: Run, stage: StageName, seat: Seat, errors: list[str]) -> tuple[int, str]:
+    """The output file goes (kept as raw-N.txt for a ballot), the task stays open with why."""
     _, out = run.task_paths(stage, seat.id)
     out.unlink(missing_ok=True)
     state = run.store.read_json(f"tasks/{stage}/{slug(seat.id)}.state.json") or {}
     attempt = int(state.get("attempt", 1))
-    if run.ballot(seat.id) is not None and stage == "review":
-        return True  # the second invalid ballot was recorded as invalid
     note = "rejected: " + "; ".join(errors)
     run.store.write_json(f"tasks/{stage}/{slug(seat.id)}.state.json",
                          {"attempt": attempt, "note": note})
