@@ -192,6 +192,13 @@ class Run:
     def answered(self) -> dict[str, str]:
         return {a.model: a.text for a in self.answers() if a.ok}
 
+    def review_task(self, reviewer: str) -> stages.ReviewTask:
+        """What `reviewer` is shown in stage 2: the same shuffle, nonce and prompt the worker
+        builds for a CLI reviewer (all derived from the plan's seed and the answers)."""
+        plan, answered = self.plan, self.answered()
+        nonce = stages.stage2_nonce(plan.question, answered, plan.seed)
+        return stages.review_task(plan.question, answered, reviewer, plan.seed, nonce)
+
     def reviewers(self) -> list[Seat]:
         answered = self.answered()
         return [s for s in self.plan.seats if s.id in answered]
@@ -399,11 +406,9 @@ def _open(run: Run, stage: StageName) -> None:
         if sum(a.ok for a in answers) < plan.min_answers:
             plan.opened.pop(stage)
             raise QuorumNotMet(plan.min_answers, [(a.model, a.status, a.error) for a in answers])
-        answered = run.answered()
-        nonce = stages.stage2_nonce(plan.question, answered, plan.seed)
         for seat in run.reviewers():
             if seat.kind == "agent":
-                task = stages.review_task(plan.question, answered, seat.id, plan.seed, nonce)
+                task = run.review_task(seat.id)
                 run.open_task(stage, seat, task.prompt)
                 run.store.write_text(f"stage2/{slug(seat.id)}.prompt.md", task.prompt)
     else:
@@ -573,10 +578,7 @@ def accept(run: Run, stage: StageName, seat: Seat, text: str, via: str) -> list[
 
 
 def _accept_ballot(run: Run, seat: Seat, text: str) -> list[str]:
-    plan = run.plan
-    answered = run.answered()
-    nonce = stages.stage2_nonce(plan.question, answered, plan.seed)
-    task = stages.review_task(plan.question, answered, seat.id, plan.seed, nonce)
+    task = run.review_task(seat.id)
     state_rel = f"tasks/review/{slug(seat.id)}.state.json"
     attempt = int((run.store.read_json(state_rel) or {}).get("attempt", 1))
     run.store.write_text(f"stage2/{slug(seat.id)}.raw-{attempt}.txt", text)
@@ -598,12 +600,8 @@ def _record_missing(run: Run, stage: StageName, seat: Seat) -> None:
             status="missing", error=error, cli_used=AGENT_CLI if seat.kind == "agent" else None,
             metadata={"seat_kind": seat.kind}))
     elif stage == "review":
-        plan = run.plan
-        answered = run.answered()
-        task = stages.review_task(plan.question, answered, seat.id, plan.seed,
-                                  stages.stage2_nonce(plan.question, answered, plan.seed))
         run.store.write_json(f"stage2/{slug(seat.id)}.json",
-                             task.record(status="missing", error=error))
+                             run.review_task(seat.id).record(status="missing", error=error))
     else:
         run.store.write_json("stage3/agent-failed.json", {"chairman": seat.id, "error": error})
 
