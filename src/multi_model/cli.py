@@ -338,6 +338,7 @@ def cmd_council_step(args: argparse.Namespace) -> int:
     from multi_model.council import steps, stepview
 
     if args.step == "start":
+        _check_run_args(args)
         return stepview.start(args, _read_prompt(args))
     if args.step == "prepare":
         _write_json({"question_file": str(steps.question_path(os.environ))}, None)
@@ -410,16 +411,13 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def _first_reviewer(settings: object, env: dict[str, str]) -> str:
-    from multi_model.council.command import BUCKETS
-    from multi_model.detect import availability
+    from multi_model.council.command import available_clis
 
-    available = availability(settings, env)  # type: ignore[arg-type]
-    for bucket in BUCKETS:
-        for name in bucket:
-            if available(name) not in (None, "logged_out"):
-                return name
-    raise UsageError("no reviewer: no logged-in CLI found (see `mm detect --check-auth`); "
-                     "name one with --models")
+    found = available_clis(settings, env)  # type: ignore[arg-type]
+    if not found:
+        raise UsageError("no reviewer: no logged-in CLI found (see `mm detect --check-auth`); "
+                         "name one with --models")
+    return found[0]
 
 
 COMMANDS = {"ask": cmd_ask, "review": cmd_review, "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,

@@ -273,3 +273,13 @@ def test_unknown_run_and_no_run_are_one_line_errors(capsys) -> None:  # type: ig
     assert code == 2 and "no council run yet" in err and err.count("\n") == 1
     code, _, err = mm(capsys, "status", "nope")
     assert code == 2 and "not a council run" in err
+
+
+def test_default_panel_of_start_is_the_clis_plus_one_claude_seat(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    fakes.set("codex", fixture=OK)  # the only CLI here: with the Claude seat it makes two
+    code, step = mm_json(capsys, "start", "--prompt", "q")
+    assert code == 0
+    plan = json.loads((Path(step["run_dir"]) / "plan.json").read_text())
+    assert [(s["id"], s["kind"]) for s in plan["seats"]] == [("codex", "cli"),
+                                                             ("claude", "agent")]
+    assert the_task(step)["agent"] == "multi-model:panelist"

@@ -34,15 +34,17 @@ class CouncilOptions:
     allow_claude_cli: bool
 
 
-def default_panel(settings: Settings, env: Mapping[str, str]) -> list[str]:
-    """Each bucket's first CLI that is installed and not known to be logged out, on its own
-    default model. UsageError when fewer than two are found."""
+def available_clis(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """Each rate bucket's first CLI that is installed and not known to be logged out."""
     available = availability(settings, env)
-    panel = []
-    for bucket in BUCKETS:
-        found = next((n for n in bucket if available(n) not in (None, "logged_out")), None)
-        if found:
-            panel.append(found)
+    found = (next((n for n in bucket if available(n) not in (None, "logged_out")), None)
+             for bucket in BUCKETS)
+    return [name for name in found if name]
+
+
+def default_panel(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """`available_clis`, each on its own default model. UsageError when fewer than two."""
+    panel = available_clis(settings, env)
     if len(panel) < 2:
         raise UsageError("no default panel: fewer than two installed, logged-in CLIs "
                          "(see `mm detect --check-auth`); name one with --panel, or try --demo")
@@ -108,4 +110,4 @@ def split(specs: str | None) -> list[str]:
     return [s.strip() for s in (specs or "").split(",") if s.strip()]
 
 
-__all__ = ["CouncilOptions", "default_panel", "exit_code", "progress_stream", "run", "split"]
+__all__ = ["CouncilOptions", "available_clis", "default_panel", "exit_code", "progress_stream", "run", "split"]

@@ -28,8 +28,6 @@ def start(args: argparse.Namespace, question: str) -> int:
 
     if not (math.isfinite(args.deadline) and args.deadline > 0):
         raise UsageError("--deadline must be a positive number of seconds")
-    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise UsageError("--timeout must be a positive number of seconds")
     env = dict(os.environ)
     # the plugin's userConfig reaches its commands as CLAUDE_PLUGIN_OPTION_*; flags win
     specs = command.split(args.panel or env.get("CLAUDE_PLUGIN_OPTION_PANEL"))
@@ -42,7 +40,8 @@ def start(args: argparse.Namespace, question: str) -> int:
     else:
         settings = load_settings(None, env).settings
         if not specs:
-            specs = [*_cli_buckets(settings, env), DEFAULT_CLAUDE_SEAT]
+            # one CLI is enough here: with the Claude seat it makes two
+            specs = [*command.available_clis(settings, env), DEFAULT_CLAUDE_SEAT]
     if len(specs) < 2:
         raise UsageError("a council needs at least two seats (see `mm detect --check-auth`)")
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
@@ -62,13 +61,6 @@ def _is_claude(spec: str) -> bool:
 
     head, _, tail = spec.partition(":")
     return head == "claude" or is_claude_model(spec) or is_claude_model(tail)
-
-
-def _cli_buckets(settings: object, env: dict[str, str]) -> list[str]:
-    try:
-        return command.default_panel(settings, env)  # type: ignore[arg-type]
-    except UsageError:
-        return []  # fewer than two CLIs: the Claude seat may still make a quorum with one
 
 
 def show(step: steps.Step, fmt: str, out: TextIO) -> None:
