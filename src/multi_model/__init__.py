@@ -8,12 +8,14 @@ Public API (imported lazily, so `import multi_model` does no work):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not `from typing`: the hooks import this package and start fast
 
 __version__ = "0.1.0"
 __all__ = ["CouncilResult", "Response", "__version__", "dispatch", "run_council"]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from multi_model.council.models import CouncilResult
     from multi_model.council.run import run_council
     from multi_model.fanout import dispatch

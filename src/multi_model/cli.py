@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "anonymous ranking, chairman synthesis"))
     review = sub.add_parser("review", help="other models review the working tree's change "
                                            "(git diff HEAD) or the named files")
-    review.add_argument("paths", nargs="*", help="files to review (default: the change)")
+    review.add_argument("paths", nargs="*", help="files to review (default: the change); "
+                        "`mm review on|off|mode|status` control the review of Claude's edits "
+                        "(`mm review -- status` reviews a file named status)")
     review.add_argument("--models", help="reviewers (default: the first logged-in CLI)")
     review.add_argument("--timeout", type=float, help="seconds per reviewer (default 300)")
     review.add_argument("--format", choices=("md", "json"), default="md")
@@ -176,6 +178,11 @@ def _main(argv: list[str]) -> int:
     if argv[:1] == ["council"] and argv[1:2] and argv[1] in COUNCIL_STEPS:
         args = build_steps_parser().parse_args(argv[1:])
         args.command = "council-step"
+    elif argv[:1] == ["review"] and argv[1:2] and argv[1] in _review_controls():
+        from multi_model.review import control
+
+        args = control.add_parser(_Parser(prog="mm review")).parse_args(argv[1:])
+        args.command = "review-control"
     else:
         args = build_parser().parse_args(argv)
     try:
@@ -186,6 +193,12 @@ def _main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("mm: interrupted", file=sys.stderr)
         return 130
+
+
+def _review_controls() -> tuple[str, ...]:
+    from multi_model.review.control import CONTROLS
+
+    return CONTROLS
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -390,10 +403,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     _check_run_args(args)
     env = dict(os.environ)
     settings = load_settings(None, env).settings
-    models = [m.strip() for m in (args.models or env.get("CLAUDE_PLUGIN_OPTION_REVIEWERS")
-                                  or _first_reviewer(settings, env)).split(",") if m.strip()]
     try:
-        change = engine.collect(args.paths, Path.cwd(), args.deny)
+        models = engine.reviewers(args.models, settings, env)
+        change = engine.collect(args.paths, Path.cwd(), [*settings.review.deny, *args.deny])
     except engine.ReviewInputError as exc:
         raise UsageError(str(exc)) from None
     result = engine.review(
@@ -410,17 +422,14 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK if ran or not result.reviewers else EXIT_ALL_FAILED
 
 
-def _first_reviewer(settings: object, env: dict[str, str]) -> str:
-    from multi_model.council.command import available_clis
+def cmd_review_control(args: argparse.Namespace) -> int:
+    from multi_model.review import control
 
-    found = available_clis(settings, env)  # type: ignore[arg-type]
-    if not found:
-        raise UsageError("no reviewer: no logged-in CLI found (see `mm detect --check-auth`); "
-                         "name one with --models")
-    return found[0]
+    return control.run(args)
 
 
-COMMANDS = {"ask": cmd_ask, "review": cmd_review, "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
+COMMANDS = {"ask": cmd_ask, "review": cmd_review, "review-control": cmd_review_control,
+            "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
             "models": cmd_models, "council": cmd_council}
 
 

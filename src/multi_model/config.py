@@ -17,11 +17,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from multi_model.errors import ConfigError
+from multi_model.paths import data_dir, user_config_path  # noqa: F401 - data_dir re-exported
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,6 +68,27 @@ class RouteRule(_Strict):
         return value
 
 
+class ReviewSettings(_Strict):
+    """`[review]`: the hook-driven review of Claude's edits (user file only: it decides what
+    code leaves the machine). The hooks read `mode`, `block_on` and `stop_wait` with the
+    stdlib, so keep those plain values."""
+
+    mode: Literal["off", "stop", "edit"] = Field(
+        "off", description="off, stop (review a turn's edits at Stop), edit (as they happen).")
+    reviewers: list[str] = Field(default_factory=list, description="Model specs that review "
+                                 "edits (empty: the first logged-in CLI).")
+    block_on: Literal["critical", "high", "medium", "low", "never"] = Field(
+        "high", description="Stop is blocked once for findings at or above this severity.")
+    stop_wait: float = Field(90.0, ge=0, le=180, description="Seconds Stop waits for "
+                             "pending reviews.")
+    quiet: float = Field(3.0, ge=0, description="Edits closer than this are one batch.")
+    max_batch_wait: float = Field(20.0, gt=0, description="A batch waits at most this long.")
+    idle_exit: float = Field(120.0, gt=0, description="The session's reviewer exits after "
+                             "this long without edits.")
+    timeout: float = Field(300.0, gt=0, description="Per-reviewer timeout in seconds.")
+    deny: list[str] = Field(default_factory=list, description="More globs never sent.")
+
+
 class Settings(_Strict):
     timeout: float = Field(300.0, gt=0, description="Per-model timeout in seconds.")
     probe_timeout: float = Field(10.0, gt=0, description="Timeout of version/auth probes.")
@@ -77,6 +99,7 @@ class Settings(_Strict):
     routes: list[RouteRule] = Field(default_factory=list, description="Checked before defaults.")
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
     def provider(self, name: str) -> ProviderSettings:
         return self.providers.get(name) or ProviderSettings()
@@ -95,29 +118,6 @@ def provider_env(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:
     if settings.ollama_host:
         merged["OLLAMA_HOST"] = settings.ollama_host
     return merged
-
-
-def home_override(env: Mapping[str, str]) -> Path | None:
-    value = env.get("MULTI_MODEL_HOME")
-    return Path(value).expanduser() if value else None
-
-
-def user_config_path(env: Mapping[str, str]) -> Path:
-    home = home_override(env)
-    if home:
-        return home / "config.toml"
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
-    return Path(base) / "multi-model" / "config.toml"
-
-
-def data_dir(env: Mapping[str, str]) -> Path:
-    """Where state lives (caches, run directories)."""
-    home = home_override(env)
-    if home:
-        return home / "data"
-    base = env.get("XDG_DATA_HOME") or str(
-        Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
-    return Path(base) / "multi-model"
 
 
 def project_config_path(cwd: Path) -> Path | None:

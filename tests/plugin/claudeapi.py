@@ -16,7 +16,9 @@ Main conversation
     final message to the task's output file; after the Writes: the `next` step (or the same
     one again if it had not finished); after `result`: a final text quoting the report;
   - first turn containing `PLEASE_SKILL <name>`: a Skill call; after it: SKILL-DONE;
-  - anything else: MOCK-REPLY.
+  - first turn containing `PLEASE_EDIT <path> [wait=S]`: a Write of code with an eval() to
+    <path>; after it, S seconds later: a Read of <path>; after the Read: EDIT-DONE;
+  - anything else (a Stop hook's feedback included): MOCK-REPLY.
 Subagents (`x-claude-code-agent-id` header)
   - first turn: Read the prompt file named in the prompt; after the Read: the seat's reply,
     a JSON ballot over the labels shown, a synthesis, or an answer naming the model it ran on.
@@ -29,10 +31,13 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+EDIT_RE = re.compile(r"PLEASE_EDIT (\S+)(?: wait=([\d.]+))?")
+BUGGY = "import os\nprint(eval(os.environ['EXPR']))\n"
 STEP_RE = re.compile(r"council (prepare|start|rank|synthesize|result)\b")
 LABEL_RE = re.compile(r"<<<BEGIN \S+ (Response [A-Z]+)>>>")
 
@@ -77,6 +82,12 @@ def main_turn(messages: list[dict]) -> list[dict]:
     if calls and calls[0]["name"] == "Agent":
         return [tool("Write", file_path=output_file(call, messages),
                      content=agent_reply(results[call["id"]])) for call in calls]
+    if calls and calls[0]["name"] == "Write" and not mm:
+        match = EDIT_RE.search(text_of(messages[0]["content"]))
+        time.sleep(float(match.group(2) or 0) if match else 0)
+        return [tool("Read", file_path=calls[0]["input"]["file_path"])]
+    if calls and calls[0]["name"] == "Read":
+        return say("EDIT-DONE")
     if calls and calls[0]["name"] == "Write" and mm:
         path = calls[0]["input"]["file_path"]
         if "/questions/" in path:
@@ -98,6 +109,9 @@ def first_turn(messages: list[dict]) -> list[dict]:
     match = re.search(r"PLEASE_SKILL (\S+)", user)
     if match:
         return [tool("Skill", skill=match.group(1), args="a second opinion please")]
+    match = EDIT_RE.search(user)
+    if match:
+        return [tool("Write", file_path=match.group(1), content=BUGGY)]
     return say("MOCK-REPLY")
 
 

@@ -68,6 +68,7 @@ class Claude:
             max_turns: int = 40) -> Run:
         folder = self.tmp / f"run-{time.monotonic_ns()}"
         project, config = folder / "project", folder / "config"
+        prompt = prompt.replace("{project}", str(project))
         project.mkdir(parents=True)
         config.mkdir()
         with MockApi(folder) as api:
@@ -131,4 +132,10 @@ def claude(tmp_path_factory: pytest.TempPathFactory) -> Claude:
     home, bindir = root / "home", root / "bin"
     home.mkdir()
     demo.install(bindir)  # fake codex, gemini, cursor-agent that speak the real formats
+    built = subprocess.run(  # the launcher's environment, as on a user's first run
+        [str(ROOT / "scripts" / "mm"), "--version"], capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, timeout=600, check=False,
+        env={"PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
+             "LANG": "C.UTF-8"})
+    assert built.returncode == 0, built.stderr
     return Claude(binary=binary, home=home, bin=bindir, tmp=root)

@@ -63,6 +63,20 @@ def test_validate_strict_fails_on_broken_manifests(claude: Claude, tmp_path: Pat
     assert message in done.stdout + done.stderr
 
 
+def test_validate_strict_checks_the_hooks_file(claude: Claude, tmp_path: Path) -> None:
+    plugin = tmp_path / "broken"
+    shutil.copytree(ROOT / ".claude-plugin", plugin / ".claude-plugin")
+    (plugin / ".claude-plugin" / "marketplace.json").unlink()
+    hooks = json.loads((ROOT / "hooks" / "hooks.json").read_text())
+    hooks["hooks"]["PostToolUze"] = hooks["hooks"].pop("PostToolUse")
+    (plugin / "hooks").mkdir()
+    (plugin / "hooks" / "hooks.json").write_text(json.dumps(hooks))
+    done = claude.cli("plugin", "validate", "--strict", str(plugin / ".claude-plugin" /
+                                                             "plugin.json"), config=tmp_path)
+    assert done.returncode == 1
+    assert "hooks.PostToolUze: Invalid key in record" in done.stdout + done.stderr
+
+
 # --- 2. loading -------------------------------------------------------------------------------
 
 def test_init_lists_the_plugin_commands_skill_and_agents(claude: Claude) -> None:

@@ -135,6 +135,16 @@ def test_duplicates_collapse_and_say_who_raised_them() -> None:
     assert [(f.line, f.agreement) for f in merged[1:]] == [(40, "1 of 3"), (9, "1 of 3")]
 
 
+def test_two_findings_of_one_reviewer_on_one_line_stay_two() -> None:
+    same_words = {"detail": "the line contains a call that runs data as code"}
+    by = {"codex": [engine.RawFinding(**{**finding(2, "eval on data"), **same_words}),
+                    engine.RawFinding(**{**finding(2, "unfinished TODO", "low"), **same_words})],
+          "gemini": [engine.RawFinding(**{**finding(2, "eval on data"), **same_words})]}
+    merged = engine.merge(by, ran=2)
+    assert [(f.title, f.reviewers) for f in merged] == [
+        ("eval on data", ["codex", "gemini"]), ("unfinished TODO", ["codex"])]
+
+
 @pytest.mark.parametrize("text", ["No issues found!", '{"findings": [{"file": "a.py"}]}',
                                   '{"findings": [], "extra": 1}'])
 def test_invalid_findings_are_errors_never_guesses(text: str) -> None:

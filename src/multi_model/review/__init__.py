@@ -7,8 +7,28 @@
     parse     `{"findings": [{file, line, severity, title, detail, suggestion}]}` through the
               same extract -> schema -> model pipeline as council ballots
     merge     one finding per (file, nearby line, same issue), with the reviewers that raised it
+
+The Claude Code hooks (`hook`, `session`, `privacy`: stdlib only) record Claude's edits per
+session; one background `watch` process per session reviews them in batches.
+Names are imported lazily, so the hooks can import the stdlib modules of this package
+without loading pydantic.
 """
 
-from multi_model.review.engine import Finding, ReviewResult, collect, review
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not `from typing`: the hooks import this package
 
 __all__ = ["Finding", "ReviewResult", "collect", "review"]
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from multi_model.review.engine import Finding, ReviewResult, collect, review
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'multi_model.review' has no attribute {name!r}")
+    from multi_model.review import engine
+
+    return getattr(engine, name)

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from multi_model import runner
-from multi_model.config import data_dir
+from multi_model.config import Settings, data_dir
 from multi_model.council import anonymize
 from multi_model.models import Invocation, Response
 from multi_model.prompts import render
@@ -160,7 +160,14 @@ def _split_diff(diff: str) -> dict[str, str]:
 
 # --- prompt and parse -------------------------------------------------------------------------
 
-def review_prompt(change: Change, seed: int) -> str:
+EDITS_INTRO = (
+    "The blocks below are edits an AI coding assistant has just made, in the order it made "
+    "them: `@@ -old +new @@` hunks (line numbers of the file at that moment), or a new file's "
+    "whole content. The files as they are now are in the current directory; read them if "
+    "you need more context. Do not change any file.")
+
+
+def review_prompt(change: Change, seed: int, intro: str = "") -> str:
     texts = list(change.parts.values())
     nonce = next(anonymize.nonce(seed + i) for i in range(1000)
                  if not any(anonymize.nonce(seed + i) in t for t in texts))
@@ -171,7 +178,8 @@ def review_prompt(change: Change, seed: int) -> str:
         "title": "Unchecked None from get_user()", "detail": "get_user returns None for an "
         "unknown id; line 42 dereferences it.", "suggestion": "Return 404 when it is None."}]},
         indent=2)
-    return render("review", nonce=nonce, example=example, change=blocks)
+    return render("review", nonce=nonce, example=example,
+                  change=f"{intro}\n\n{blocks}" if intro else blocks)
 
 
 def findings_schema() -> dict:
@@ -187,11 +195,13 @@ def parse_findings(text: str) -> tuple[list[RawFinding] | None, list[str]]:
 
 def merge(by_reviewer: Mapping[str, Sequence[RawFinding]], ran: int) -> list[Finding]:
     """One Finding per issue: same file, lines within NEARBY_LINES (or both unknown), and
-    titles or details that share enough words. Most severe first, then most agreed."""
+    titles or details that share enough words, raised by different reviewers (two findings
+    of one reviewer are two issues). Most severe first, then most agreed."""
     groups: list[tuple[RawFinding, list[tuple[str, RawFinding]]]] = []
     for reviewer, findings in by_reviewer.items():
         for f in findings:
-            group = next((g for g in groups if _same(g[0], f)), None)
+            group = next((g for g in groups if _same(g[0], f)  # one reviewer: distinct issues
+                          and all(r != reviewer for r, _ in g[1])), None)
             if group:
                 group[1].append((reviewer, f))
             else:
@@ -229,12 +239,13 @@ DispatchFn = Callable[[str, list[str]], list[Response]]
 
 
 def review(change: Change, models: Sequence[str], dispatch_fn: DispatchFn,
-           seed: int = 0, audit: Path | None = None) -> ReviewResult:
+           seed: int = 0, audit: Path | None = None, intro: str = "",
+           source: str = "mm review") -> ReviewResult:
     """Ask every reviewer in parallel; a reviewer that fails or answers garbage is a status."""
     if not change.parts:
         return ReviewResult(findings=[], reviewers=[], sent=[], skipped=change.skipped,
                             redactions=change.redactions)
-    prompt = review_prompt(change, seed)
+    prompt = review_prompt(change, seed, intro)
     responses = dispatch_fn(prompt, list(models))
     statuses, found = [], {}
     for spec, r in zip(models, responses):
@@ -250,19 +261,36 @@ def review(change: Change, models: Sequence[str], dispatch_fn: DispatchFn,
                 status = status.model_copy(update={"findings": len(findings)})
         statuses.append(status)
     if audit:
-        _audit(audit, responses, list(change.parts))
+        _audit(audit, responses, list(change.parts), source)
     return ReviewResult(findings=merge(found, len(found)), reviewers=statuses,
                         sent=list(change.parts), skipped=change.skipped,
                         redactions=change.redactions)
 
 
-def _audit(path: Path, responses: Sequence[Response], files: list[str]) -> None:
+def _audit(path: Path, responses: Sequence[Response], files: list[str], source: str) -> None:
     """Which provider saw which files, and when (one JSON line per reviewer asked)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as f:
         for r in responses:
             f.write(json.dumps({"t": time.time(), "model": r.model, "provider": r.provider,
-                                "status": r.status, "files": files}) + "\n")
+                                "status": r.status, "files": files, "source": source}) + "\n")
+
+
+def reviewers(explicit: str | None, settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """Who reviews: `explicit` (--models), else the plugin option, else `[review] reviewers`,
+    else the first logged-in CLI. Raises ReviewInputError when there is none."""
+    from multi_model.council.command import available_clis
+
+    named = explicit or env.get("CLAUDE_PLUGIN_OPTION_REVIEWERS") or ",".join(
+        settings.review.reviewers)
+    if not named.strip():
+        found = available_clis(settings, env)
+        if not found:
+            raise ReviewInputError("no reviewer: no logged-in CLI found (see `mm detect "
+                                   "--check-auth`); name one with --models or [review] "
+                                   "reviewers")
+        named = found[0]
+    return [m.strip() for m in named.split(",") if m.strip()]
 
 
 def audit_path(env: Mapping[str, str]) -> Path:

@@ -46,11 +46,17 @@ def flag_values(argv):
 
 
 BLOCK = re.compile(r"<<<BEGIN \S+ (Response [A-Z]+)>>>\n(.*?)\n<<<END ", re.S)
+FILE_BLOCK = re.compile(r"<<<BEGIN (\S+) (.+?)>>>\n(.*?)\n<<<END \1 \2>>>", re.S)
+HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
+SUSPECTS = (("eval(", "high", "eval() on data"), ("exec(", "high", "exec() on data"),
+            ("TODO", "low", "unfinished TODO"))
 
 
 def answer(cli, prompt):
     """The canned answer, or, for a council's review and synthesis prompts, a ballot or a
     synthesis: enough for the real pipeline to run every stage."""
+    if '"findings"' in prompt and "# CHANGE" in prompt:
+        return findings(cli, prompt)
     blocks = dict(BLOCK.findall(prompt))
     if blocks and '"ranking"' in prompt:
         return ballot(cli, blocks)
@@ -66,6 +72,33 @@ def ballot(cli, blocks):
     critiques = {label: f"[DEMO] canned critique from the {cli} stand-in." for label in order}
     return ("[DEMO ballot]\n```json\n" + json.dumps({"ranking": order, "critiques": critiques},
                                                       indent=2) + "\n```")
+
+
+def findings(cli, prompt):
+    """A review reply: one canned finding per line that contains eval(, exec( or TODO (line
+    numbers from the hunk headers, or counted in a whole file); none otherwise."""
+    found = []
+    for _, path, text in FILE_BLOCK.findall(prompt):
+        line = None
+        for row in text.splitlines():
+            start = HUNK.match(row)
+            if start:
+                line = int(start.group(1))
+                continue
+            if row.startswith("new content (whole file):"):
+                line = 1
+                continue
+            if line is None or row.startswith(("-", "diff --git", "index ", "+++", "---")):
+                continue
+            for needle, severity, title in SUSPECTS:
+                if needle in row:
+                    found.append({"file": path, "line": line, "severity": severity,
+                                  "title": f"[DEMO] {title}",
+                                  "detail": f"Canned finding from the {cli} stand-in: the line "
+                                            f"contains {needle!r}.",
+                                  "suggestion": "A real reviewer would say what to do."})
+            line += 1
+    return json.dumps({"findings": found})
 
 
 def synthesis(cli, blocks):

@@ -1,0 +1,37 @@
+"""Where config and state live. Stdlib only: the Claude Code hooks import it without the
+package's dependencies.
+
+`MULTI_MODEL_HOME` relocates config and data together (tests point it at a temp dir); else
+the XDG locations, else `~/.config/multi-model` and `~/.local/share/multi-model`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TYPE_CHECKING = False  # the hooks import this module: no `typing` at run time
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+def home_override(env: Mapping[str, str]) -> Path | None:
+    value = env.get("MULTI_MODEL_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def user_config_path(env: Mapping[str, str]) -> Path:
+    home = home_override(env)
+    if home:
+        return home / "config.toml"
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "multi-model" / "config.toml"
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    """Where state lives (caches, run directories, review sessions)."""
+    home = home_override(env)
+    if home:
+        return home / "data"
+    base = env.get("XDG_DATA_HOME") or str(
+        Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+    return Path(base) / "multi-model"
