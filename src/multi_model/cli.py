@@ -408,10 +408,12 @@ def cmd_review(args: argparse.Namespace) -> int:
         change = engine.collect(args.paths, Path.cwd(), [*settings.review.deny, *args.deny])
     except engine.ReviewInputError as exc:
         raise UsageError(str(exc)) from None
-    result = engine.review(
-        change, models, lambda prompt, specs: dispatch(specs, prompt, timeout=args.timeout,
-                                                       settings=settings, env=env),
-        audit=engine.audit_path(env))
+    read_project = settings.review.read_project
+    with engine.reviewer_cwd(os.getcwd(), read_project) as where:
+        result = engine.review(
+            change, models, lambda prompt, specs: dispatch(specs, prompt, timeout=args.timeout,
+                                                           settings=settings, env=env, cwd=where),
+            audit=engine.audit_path(env), intro=engine.PROJECT_INTRO if read_project else "")
     if args.output:
         _write_json(result.model_dump(mode="json"), args.output)
     if args.format == "json":

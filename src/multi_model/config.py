@@ -87,6 +87,8 @@ class ReviewSettings(_Strict):
                              "this long without edits.")
     timeout: float = Field(300.0, gt=0, description="Per-reviewer timeout in seconds.")
     deny: list[str] = Field(default_factory=list, description="More globs never sent.")
+    read_project: bool = Field(False, description="Run reviewers in the project folder, so "
+                               "they may read files beyond what is sent (deny list included).")
 
 
 class Settings(_Strict):

@@ -110,13 +110,14 @@ def test_oversize_binary_denied_and_outside_the_project() -> None:
     assert s.entry_from_payload(payload("Write", {}), "/p") is None
 
 
-def test_findings_text_is_cut_to_the_limit_with_a_pointer() -> None:
-    many = [{"file": "a.py", "line": n, "severity": "low" if n % 2 else "critical",
-             "title": f"issue {n}", "detail": "d" * 500, "reviewers": ["codex"],
-             "agreement": "1 of 1"} for n in range(1, 60)]
-    text = s.format_findings(many, limit=3000)
+def test_findings_text_is_cut_to_the_limit_and_says_which_it_holds() -> None:
+    many = [(f"k{n}", {"file": "a.py", "line": n, "severity": "low" if n % 2 else "critical",
+                       "title": f"issue {n}", "detail": "d" * 500, "reviewers": ["codex"],
+                       "agreement": "1 of 1"}) for n in range(1, 60)]
+    text, included = s.format_findings(many, limit=3000)
     assert len(text) <= 3000 and text.startswith("1. critical a.py:2: issue 2 (1 of 1: codex)")
-    assert text.rstrip().endswith("more (`mm review status`)")
+    assert text.endswith(f"... and {59 - len(included)} more, shown next time")
+    assert included[:2] == ["k2", "k4"] and all(f"issue {k[1:]}" in text for k in included)
 
 
 def test_session_ids_become_safe_folder_names() -> None:
@@ -180,3 +181,42 @@ def test_on_off_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 def test_status_of_an_unknown_session_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = mm(capsys, "status", "--session", "nope")
     assert code == 2 and err.count("\n") == 1 and "no review session 'nope'" in err
+
+
+# --- batches -----------------------------------------------------------------------------------
+
+def test_new_content_replaces_earlier_edits_and_oversize_keeps_the_latest() -> None:
+    from multi_model.review.watch import build_change
+
+    edits = [{"file": "a.py", "tool": "Edit", "kind": "hunks", "text": "@@ -1 +1 @@\n-x\n+y"},
+             {"file": "a.py", "tool": "Write", "kind": "content", "text": "z = 1\n"},
+             {"file": "a.py", "tool": "Edit", "kind": "hunks", "text": "@@ -1 +1 @@\n-z\n+w"},
+             {"file": "b.py", "tool": "Edit", "kind": "hunks", "text": "+" + "b" * 60_000},
+             {"file": "b.py", "tool": "Edit", "kind": "hunks", "text": "+" + "c" * 60_000}]
+    change = build_change(edits, [])
+    assert change.parts["a.py"] == ("new content (whole file):\nz = 1\n\n\n"
+                                    "Edit:\n@@ -1 +1 @@\n-z\n+w")
+    assert "c" * 60_000 in change.parts["b.py"] and "b" * 100 not in change.parts["b.py"]
+    assert change.skipped == ["b.py: its 1 earliest edit(s) in this batch (too large together)"]
+
+
+def test_a_review_that_raises_is_recorded_and_the_cursor_moves(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from multi_model.review import watch
+
+    env = {"MULTI_MODEL_HOME": str(tmp_path / "home"), "CLAUDE_PLUGIN_OPTION_REVIEWERS": "codex"}
+    session = s.Session(tmp_path / "session")
+    session.create(str(tmp_path))
+    session.append({"t": 0, "file": "a.py", "tool": "Write", "kind": "content", "text": "x"})
+    fd = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(watch.engine, "review", boom)
+    w = watch.Watch(session, fd, env)
+    w._review(*w._due("edit"))
+    [review] = session.reviews()
+    assert review["error"] == "review failed: RuntimeError('disk on fire')"
+    assert session.cursor() == session.queue_size() and w._due("edit") is None
+    os.close(fd)

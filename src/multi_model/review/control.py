@@ -108,7 +108,7 @@ def find_session(env: dict[str, str], project: str, session_id: str | None) -> S
             raise UsageError(f"no review session {session_id!r} under {review_root(env)}")
         return session
     sessions = [Session(p) for p in (review_root(env) / "sessions").glob("*") if p.is_dir()]
-    mine = [s for s in sessions if s.meta.get("project") == project]
+    mine = [s for s in sessions if s.meta.get("project") == os.path.realpath(project)]
     return max(mine, key=lambda s: s.dir.stat().st_mtime, default=None)
 
 

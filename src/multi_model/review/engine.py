@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -163,8 +165,20 @@ def _split_diff(diff: str) -> dict[str, str]:
 EDITS_INTRO = (
     "The blocks below are edits an AI coding assistant has just made, in the order it made "
     "them: `@@ -old +new @@` hunks (line numbers of the file at that moment), or a new file's "
-    "whole content. The files as they are now are in the current directory; read them if "
-    "you need more context. Do not change any file.")
+    "whole content.")
+PROJECT_INTRO = ("The files as they are now are in the current directory; read them if you "
+                 "need more context. Do not change any file.")
+
+
+@contextmanager
+def reviewer_cwd(project: str, read_project: bool) -> Iterator[str]:
+    """Where reviewers run: an empty private folder, so a CLI agent cannot read what the deny
+    list holds back (`.env`, keys) or the unredacted files; the project with `read_project`."""
+    if read_project:
+        yield project
+        return
+    with tempfile.TemporaryDirectory(prefix="mm-review-") as empty:
+        yield empty
 
 
 def review_prompt(change: Change, seed: int, intro: str = "") -> str:

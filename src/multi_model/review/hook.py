@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         payload = json.loads(sys.stdin.read() or "{}")
         out = handle(payload, env) if isinstance(payload, dict) else None
+        if out:
+            sys.stdout.write(json.dumps(out))
+            sys.stdout.flush()
     except Exception:  # noqa: BLE001 - a hook must never break the session
         _log_error(env)
-        return 0
-    if out:
-        sys.stdout.write(json.dumps(out))
     return 0
 
 
@@ -100,16 +100,16 @@ def deliver(session: Session, event: str) -> dict[str, Any] | None:
     reviews = session.reviews()
     with session.delivering() as seen:
         new = [(k, f) for k, f, _ in all_findings(reviews)
-               if k not in seen["shown"] and k not in seen["gated"]][:PER_DELIVERY]
+               if k not in seen["shown"] and k not in seen["gated"]]
+        text, shown = format_findings(new[:PER_DELIVERY])
         now = time.time()
-        for key, _ in new:
+        for key in shown:
             seen["shown"][key] = now
         notes = _new_failures(reviews, seen)
     out: dict[str, Any] = {}
-    if new:
-        out["hookSpecificOutput"] = {
-            "hookEventName": event,
-            "additionalContext": f"{TAG}\n{format_findings([f for _, f in new])}"}
+    if shown:
+        out["hookSpecificOutput"] = {"hookEventName": event,
+                                     "additionalContext": f"{TAG}\n{text}"}
     if notes:
         out["systemMessage"] = "multi-model review: " + "; ".join(notes)
     return out or None
@@ -123,6 +123,7 @@ def _new_failures(reviews: list[dict[str, Any]], seen: dict[str, Any]) -> list[s
             continue
         seen["statuses"].append(rid)
         notes += failures(review)
+        notes += [f"not sent: {x}" for x in review.get("skipped") or []]
         if review.get("error"):
             notes.append(str(review["error"]))
     return notes
@@ -133,7 +134,7 @@ def stop(payload: Mapping[str, Any], session: Session, project: str,
     if payload.get("stop_hook_active") or not session.dir.is_dir():
         return None  # blocked once already: never again in this stop
     notes = []
-    target = session.queue_size()
+    target = session.reviewable_end()
     if session.cursor() < target:
         session.request_flush(target)
         waited = wait_for_reviews(session, target, float(setting(env, "stop_wait")), env,
@@ -153,18 +154,19 @@ def stop(payload: Mapping[str, Any], session: Session, project: str,
             if shown is not None and edited_since(edits, finding, shown, project):
                 continue  # Claude was told and changed the file since: taken as addressed
             listed.append((key, finding))
-        for key, _ in listed:
+        text, included = format_findings(listed)
+        for key in included:
             seen["gated"].append(key)
             seen["shown"].setdefault(key, now)
         notes += _new_failures(reviews, seen)
     out: dict[str, Any] = {}
     if notes:
         out["systemMessage"] = "multi-model review: " + "; ".join(notes)
-    if listed:
+    if included:
         out["decision"] = "block"
         out["reason"] = (
             f"{TAG}\n{len(listed)} finding(s) at or above '{threshold}' are not addressed:\n"
-            f"{format_findings([f for _, f in listed])}\n"
+            f"{text}\n"
             "Fix the real ones now, or tell the user which you are leaving and why. "
             "This check will not block again for these findings.")
     return out or None
@@ -182,8 +184,7 @@ def wait_for_reviews(session: Session, target: int, wait_s: float, env: Mapping[
         if not session.worker_running():
             if starts == 2:
                 return f"the reviewer stopped without finishing (log: {session.log})"
-            session.start_worker(env, project)
-            starts += 1
+            starts += session.start_worker(env, project)  # False: one holds the lock
         time.sleep(POLL_S)
     return None
 
@@ -204,5 +205,5 @@ def _log_error(env: Mapping[str, str]) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open(folder / "hook-errors.log", "a", encoding="utf-8") as f:
             f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n{traceback.format_exc()}")
-    except OSError:
+    except Exception:  # noqa: BLE001, S110 - nowhere left to report it
         pass

@@ -50,10 +50,10 @@ def review_root(env: Mapping[str, str]) -> Path:
 # --- settings and mode ------------------------------------------------------------------------
 
 def user_review_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """`[review]` of the user config, read with the stdlib (tomllib, Python 3.11+; on 3.10 the
-    hooks see only the mode set by `mm review`, userConfig and the kill switch). Parsing TOML
-    costs the hook more than the rest of its work, so the section is cached as JSON next to
-    the sessions, keyed by the file's size and mtime."""
+    """`[review]` of the user config, read with the stdlib (tomllib, Python 3.11+). Parsing
+    TOML costs the hook more than the rest of its work, so the section is cached as JSON next
+    to the sessions, keyed by the file's size and mtime. On 3.10 the hooks have no TOML
+    parser; the reviewer (tomli) writes the cache when it starts."""
     path = user_config_path(env)
     try:
         st = path.stat()
@@ -66,8 +66,11 @@ def user_review_settings(env: Mapping[str, str]) -> dict[str, Any]:
         return cached.get("review") or {}
     try:
         import tomllib
-    except ImportError:  # pragma: no cover - 3.10
-        return {}
+    except ImportError:  # pragma: no cover - 3.10: the reviewer (tomli) fills the cache
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            return {}
     try:
         with open(path, "rb") as f:
             section = tomllib.load(f).get("review", {})
@@ -139,7 +142,7 @@ def resolve_mode(env: Mapping[str, str], project: str | None) -> tuple[str, str]
 def _self_and_parents(project: str | None) -> list[str]:
     if not project:
         return []
-    path = Path(project)
+    path = Path(os.path.realpath(project))
     return [str(p) for p in (path, *path.parents)]
 
 
@@ -153,7 +156,7 @@ def set_mode(env: Mapping[str, str], mode: str, project: str | None) -> None:
         if project is None:
             saved["global"] = mode
         else:
-            saved.setdefault("projects", {})[project] = mode
+            saved.setdefault("projects", {})[os.path.realpath(project)] = mode
         _write_json(path, saved)
 
 
@@ -192,7 +195,8 @@ class Session:
     def create(self, project: str) -> None:
         if not self.dir.is_dir():
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _write_json(self.dir / "meta.json", {"project": project, "started": time.time()})
+            _write_json(self.dir / "meta.json", {"project": os.path.realpath(project),
+                                                 "started": time.time()})
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -205,7 +209,9 @@ class Session:
         fd = os.open(self.queue, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
+            view = memoryview(line)
+            while view:  # a short write would leave a torn line
+                view = view[os.write(fd, view):]
         finally:
             os.close(fd)
 
@@ -257,9 +263,11 @@ class Session:
     def request_flush(self, offset: int) -> None:
         _write_json(self.dir / "flush", max(offset, self.flush_target()))
 
-    def pending(self) -> int:
-        """Bytes of queue not reviewed yet."""
-        return max(0, self.queue_size() - self.cursor())
+    def reviewable_end(self) -> int:
+        """The offset after the last complete queue line (a torn tail is not an edit)."""
+        cursor = self.cursor()
+        entries = self.edits(cursor) if self.queue_size() > cursor else []
+        return entries[-1][1] if entries else cursor
 
     @property
     def ended(self) -> bool:
@@ -305,16 +313,18 @@ class Session:
 
     # the background reviewer
     def worker_running(self) -> bool:
-        if not self.lock_file.exists():
-            return False
-        fd = os.open(self.lock_file, os.O_RDWR)
+        """Whether the reviewer recorded in worker.pid is alive. Read without touching the
+        lock: probing it would make a concurrent start_worker believe one runs."""
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            pid = int((self.dir / "worker.pid").read_text().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return False
+        try:  # pid reuse: on Linux, check it is this session's reviewer
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
-            return True
-        finally:
-            os.close(fd)
-        return False
+            return True  # no /proc (macOS): trust the live pid
+        return str(self.dir).encode() in cmd
 
     def start_worker(self, env: Mapping[str, str], cwd: str) -> bool:
         """Start the session's reviewer unless one runs. The lock is taken here and handed to
@@ -331,12 +341,13 @@ class Session:
             child_env = {k: v for k, v in env.items() if k != "CLAUDE_PLUGIN_DATA"}
             log = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                subprocess.Popen(
+                child = subprocess.Popen(
                     [*worker_command(), "review", "_watch", str(self.dir), "--lock-fd", str(fd)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=cwd,
                     env=child_env, pass_fds=(fd,), start_new_session=True, close_fds=True)
             finally:
                 os.close(log)
+            _write_json(self.dir / "worker.pid", child.pid)  # the launcher execs: same pid
         except OSError as exc:
             with open(self.log, "a", encoding="utf-8") as f:
                 f.write(f"{time.strftime('%H:%M:%S')} could not start the reviewer: {exc}\n")
@@ -387,7 +398,7 @@ def entry_from_payload(payload: Mapping[str, Any], project: str,
     size = len(text.encode("utf-8", "replace"))
     if "\x00" in text:
         return {**entry, "kind": "skipped", "note": "binary"}
-    if size > privacy.MAX_FILE_BYTES:
+    if size > privacy.MAX_FILE_BYTES - 1000:  # room for the reviewer's headers
         return {**entry, "kind": "skipped", "note": f"too large ({size} bytes)"}
     return {**entry, "kind": kind, "text": text}  # redacted by the reviewer before sending
 
@@ -451,12 +462,15 @@ def at_least(severity: Any, threshold: str) -> bool:
     return SEVERITIES.index(severity) <= SEVERITIES.index(threshold)
 
 
-def format_findings(findings: list[dict[str, Any]], limit: int = CONTEXT_LIMIT) -> str:
-    """One numbered entry per finding, most severe first, cut to `limit` characters."""
-    ordered = sorted(findings, key=lambda f: SEVERITIES.index(f.get("severity", "low"))
-                     if f.get("severity") in SEVERITIES else 9)
+def format_findings(findings: list[tuple[str, dict[str, Any]]],
+                    limit: int = CONTEXT_LIMIT) -> tuple[str, list[str]]:
+    """One numbered entry per (key, finding), most severe first, within `limit` characters;
+    and the keys of those included (only they count as shown)."""
+    ordered = sorted(findings, key=lambda kf: SEVERITIES.index(kf[1].get("severity", "low"))
+                     if kf[1].get("severity") in SEVERITIES else 9)
     lines: list[str] = []
-    for n, f in enumerate(ordered, 1):
+    included: list[str] = []
+    for n, (key, f) in enumerate(ordered, 1):
         where = f"{f.get('file')}:{f['line']}" if f.get("line") else str(f.get("file"))
         who = ", ".join(f.get("reviewers") or [])
         block = [f"{n}. {f.get('severity')} {where}: {f.get('title')} "
@@ -464,11 +478,12 @@ def format_findings(findings: list[dict[str, Any]], limit: int = CONTEXT_LIMIT) 
                  "   " + _short(str(f.get("detail", "")), 400)]
         if f.get("suggestion"):
             block.append("   Suggestion: " + _short(str(f["suggestion"]), 300))
-        if sum(len(x) + 1 for x in lines + block) > limit - 80:
-            lines.append(f"... and {len(ordered) - n + 1} more (`mm review status`)")
+        if included and sum(len(x) + 1 for x in lines + block) > limit - 80:
+            lines.append(f"... and {len(ordered) - n + 1} more, shown next time")
             break
         lines.extend(block)
-    return "\n".join(lines)
+        included.append(key)
+    return "\n".join(lines), included
 
 
 def _short(text: str, size: int) -> str:

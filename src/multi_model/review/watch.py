@@ -24,7 +24,7 @@ from typing import Any
 from multi_model.config import ReviewSettings, Settings, load_settings
 from multi_model.errors import MultiModelError
 from multi_model.review import engine, privacy
-from multi_model.review.session import Session, resolve_mode
+from multi_model.review.session import Session, resolve_mode, user_review_settings
 
 POLL_S = 0.25
 
@@ -36,6 +36,7 @@ class Watch:
         self.settings: Settings = load_settings(self.project, self.env).settings
         self.rs: ReviewSettings = self.settings.review
         self.models: list[str] | None = None
+        user_review_settings(self.env)  # fills the hooks' settings cache (3.10: no tomllib)
         self.last_work = time.monotonic()
 
     def run(self) -> int:
@@ -58,7 +59,7 @@ class Watch:
 
     def _has_work(self, mode: str) -> bool:
         cursor = self.session.cursor()
-        return self.session.queue_size() > cursor and (
+        return self.session.reviewable_end() > cursor and (
             mode == "edit" or self.session.flush_target() > cursor)
 
     def _due(self, mode: str) -> tuple[list[dict[str, Any]], int, int] | None:
@@ -71,7 +72,7 @@ class Watch:
             return None
         if flush <= cursor and mode == "edit":
             now = time.time()
-            times = [float(e.get("t") or now) for e, _ in edits]
+            times = [float(e.get("t") or 0) for e, _ in edits]
             if now - max(times) < self.rs.quiet and now - min(times) < self.rs.max_batch_wait:
                 return None
         return _fit(edits, cursor)
@@ -99,22 +100,28 @@ class Watch:
 
         started = time.time()
         change = build_change(edits, self.rs.deny)
-        record: dict[str, Any] = {"id": len(self.session.reviews()) + 1, "started": started,
-                                  "edits": len(edits), "offsets": [start, end]}
+        record: dict[str, Any] = {"id": start, "started": started, "edits": len(edits),
+                                  "offsets": [start, end]}  # id: unique, the batch's offset
+        intro = engine.EDITS_INTRO + (f" {engine.PROJECT_INTRO}" if self.rs.read_project
+                                      else "")
         try:
             if self.models is None:
                 self.models = engine.reviewers(None, self.settings, self.env)
-            result = engine.review(
-                change, self.models,
-                lambda prompt, specs: dispatch(specs, prompt, timeout=self.rs.timeout,
-                                               settings=self.settings, env=self.env,
-                                               cwd=self.project),
-                seed=int(started), audit=engine.audit_path(self.env), intro=engine.EDITS_INTRO,
-                source=f"edit review, session {self.session.dir.name}")
+            with engine.reviewer_cwd(self.project, self.rs.read_project) as where:
+                result = engine.review(
+                    change, self.models,
+                    lambda prompt, specs: dispatch(specs, prompt, timeout=self.rs.timeout,
+                                                   settings=self.settings, env=self.env,
+                                                   cwd=where),
+                    seed=int(started), audit=engine.audit_path(self.env), intro=intro,
+                    source=f"edit review, session {self.session.dir.name}")
             record.update(result.model_dump(mode="json"))
         except (MultiModelError, engine.ReviewInputError) as exc:
             record.update(findings=[], reviewers=[], sent=[], skipped=change.skipped,
                           error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad batch must not stall the session
+            record.update(findings=[], reviewers=[], sent=[], skipped=change.skipped,
+                          error=f"review failed: {exc!r}")
         record["t"] = time.time()
         self.session.add_review(record)
         self.session.set_cursor(end)
@@ -143,7 +150,9 @@ def _fit(edits: list[tuple[dict[str, Any], int]],
 
 
 def build_change(edits: list[dict[str, Any]], deny: list[str]) -> engine.Change:
-    """One part per file: its edits in order (hunks, or whole new content)."""
+    """One part per file: its edits in order (hunks, or whole new content, which replaces
+    what came before it). When a file's part would be over the size limit, its earliest edits
+    are left out, with a note."""
     change = engine.Change()
     by_file: dict[str, list[str]] = {}
     for e in edits:
@@ -151,12 +160,30 @@ def build_change(edits: list[dict[str, Any]], deny: list[str]) -> engine.Change:
         if e.get("kind") in ("denied", "skipped"):
             change.skipped.append(f"{name}: {e.get('note')}")
             continue
-        head = "new content (whole file):" if e.get("kind") == "content" else f"{e.get('tool')}:"
-        by_file.setdefault(name, []).append(f"{head}\n{e.get('text', '')}")
+        if e.get("kind") == "content":
+            by_file[name] = [f"new content (whole file):\n{e.get('text', '')}"]
+        else:
+            by_file.setdefault(name, []).append(f"{e.get('tool')}:\n{e.get('text', '')}")
     used = 0
     for name, parts in by_file.items():
-        used = change.add(name, "\n\n".join(parts), deny, used)
+        kept = _latest_that_fit(parts)
+        if len(kept) < len(parts):
+            change.skipped.append(f"{name}: its {len(parts) - len(kept)} earliest edit(s) in "
+                                  "this batch (too large together)")
+        if kept:
+            used = change.add(name, "\n\n".join(kept), deny, used)
     return change
+
+
+def _latest_that_fit(parts: list[str]) -> list[str]:
+    kept: list[str] = []
+    size = 0
+    for part in reversed(parts):
+        size += len(part.encode("utf-8", "replace")) + 2
+        if size > privacy.MAX_FILE_BYTES:
+            break
+        kept.insert(0, part)
+    return kept
 
 
 KEEP_DAYS = 14
