@@ -10,6 +10,7 @@ Exit codes (every subcommand):
     6  `council`: quorum not met (too few seats answered for a peer review)
     7  `council <step>`: not finished yet (a CLI still running, a Claude seat not in); run
        the same step again to continue
+    8  refused by `[policy]` in the user config (the message names the rule)
   130  interrupted
 """
 
@@ -29,15 +30,17 @@ from multi_model import __version__, render
 from multi_model.errors import (
     ClaudeModelRefused,
     MultiModelError,
+    PolicyViolation,
     QuorumNotMet,
     UnknownProvider,
     UsageError,
 )
 
 EXIT_OK, EXIT_USAGE, EXIT_CLAUDE, EXIT_UNREACHABLE, EXIT_ALL_FAILED = 0, 2, 3, 4, 5
-EXIT_QUORUM, EXIT_PENDING = 6, 7
+EXIT_QUORUM, EXIT_PENDING, EXIT_POLICY = 6, 7, 8
 EXIT_CODES: dict[type[MultiModelError], int] = {
     QuorumNotMet: EXIT_QUORUM,
+    PolicyViolation: EXIT_POLICY,
     ClaudeModelRefused: EXIT_CLAUDE,
     UnknownProvider: EXIT_UNREACHABLE,
     MultiModelError: EXIT_USAGE,
@@ -63,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true")
     _add_council(sub.add_parser("council", help="blind peer-ranked council: answers, "
                                                 "anonymous ranking, chairman synthesis"))
+    hist = sub.add_parser("history", help="recorded calls: list, per-provider stats, costs")
+    hist.add_argument("--since", help="a span (24h, 7d, 90m) or an ISO date (default: all)")
+    hist.add_argument("--provider", help="only this provider")
+    view = hist.add_mutually_exclusive_group()
+    view.add_argument("--stats", action="store_true", help="per provider: calls, success rate, "
+                      "p50/p95 latency, tokens, estimated cost")
+    view.add_argument("--costs", action="store_true", help="estimated cost per provider and "
+                      "model (cached input priced as cached)")
+    hist.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    hist.add_argument("--limit", type=int, default=50, help="rows listed (default 50)")
     review = sub.add_parser("review", help="other models review the working tree's change "
                                            "(git diff HEAD) or the named files")
     review.add_argument("paths", nargs="*", help="files to review (default: the change); "
@@ -424,6 +437,27 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK if ran or not result.reviewers else EXIT_ALL_FAILED
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    from multi_model import history
+    from multi_model.store import Store
+
+    since = history.parse_since(args.since)
+    store = Store.of(os.environ)
+    if not store.path.exists():
+        sys.stdout.write(history.render([], (), args.format) if args.format == "table"
+                         else ("[]\n" if args.format == "json" else ""))
+        return EXIT_OK
+    if args.stats:
+        rows, columns = history.stats(store, since, args.provider), history.STATS_COLUMNS
+    elif args.costs:
+        rows, columns = history.costs(store, since, args.provider), history.COSTS_COLUMNS
+    else:
+        rows = history.listing(store, since, args.provider, max(1, args.limit))
+        columns = history.LIST_COLUMNS
+    sys.stdout.write(history.render(rows, columns, args.format))
+    return EXIT_OK
+
+
 def cmd_review_control(args: argparse.Namespace) -> int:
     from multi_model.review import control
 
@@ -432,6 +466,7 @@ def cmd_review_control(args: argparse.Namespace) -> int:
 
 COMMANDS = {"ask": cmd_ask, "review": cmd_review, "review-control": cmd_review_control,
             "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
+            "history": cmd_history,
             "models": cmd_models, "council": cmd_council}
 
 

@@ -91,6 +91,47 @@ class ReviewSettings(_Strict):
                                "they may read files beyond what is sent (deny list included).")
 
 
+class RetrySettings(_Strict):
+    """Retries of transient failures and failover along a model's route."""
+
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of one provider after a "
+                             "transient failure (rate limit with a short reset, 5xx, network).")
+    base_delay: float = Field(2.0, ge=0, description="First backoff in seconds; doubles.")
+    max_delay: float = Field(30.0, ge=0, description="Longest single backoff.")
+    short_reset: float = Field(60.0, ge=0, description="A rate limit resetting within this "
+                               "many seconds is waited out; a longer one fails over.")
+    failover: bool = Field(True, description="Try the route's next provider on not_installed, "
+                           "auth_required, model_not_found or a long rate limit.")
+
+
+class PriceSettings(_Strict):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    cached_input: float | None = Field(None, ge=0, description="Default: the input price.")
+    output: float = Field(ge=0)
+
+
+class HistorySettings(_Strict):
+    enabled: bool = Field(True, description="Record every call in the state store.")
+    keep_text: bool = Field(False, description="Also keep prompt and answer texts.")
+
+
+class PolicySettings(_Strict):
+    """Limits on what may be called (user file only). Checked before anything starts."""
+
+    allow: list[str] = Field(default_factory=list, description="Only these providers "
+                             "(empty: all).")
+    block: list[str] = Field(default_factory=list, description="Never these providers.")
+    max_calls_per_hour: dict[str, int] = Field(default_factory=dict, description="provider "
+                                               "(or '*') -> calls allowed in the last hour.")
+    max_calls_per_day: dict[str, int] = Field(default_factory=dict, description="provider "
+                                              "(or '*') -> calls allowed in the last 24 h.")
+    max_timeout: float | None = Field(None, gt=0, description="Longest timeout a call may ask.")
+    hook_providers: list[str] | None = Field(None, description="Providers that may see code "
+                                             "from the edit-review hooks (None: any allowed).")
+
+
 class Settings(_Strict):
     timeout: float = Field(300.0, gt=0, description="Per-model timeout in seconds.")
     probe_timeout: float = Field(10.0, gt=0, description="Timeout of version/auth probes.")
@@ -102,6 +143,11 @@ class Settings(_Strict):
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
+    prices: dict[str, PriceSettings] = Field(
+        default_factory=dict, description="Model glob -> price; checked before the defaults.")
 
     def provider(self, name: str) -> ProviderSettings:
         return self.providers.get(name) or ProviderSettings()

@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from multi_model.providers.base import (
     HttpProvider,
     InProcessProvider,
 )
+from multi_model.store import Store
 
 CALVER_RE = re.compile(r"^\s*20\d\d\.\d")
 _CACHE_LOCK = threading.Lock()
@@ -45,6 +46,9 @@ class CliInfo:
     error: str | None = None
     install_hint: str = ""
     login_hint: str = ""
+    cooling_until: float | None = None
+    """A reported quota window: routing skips this provider until then."""
+    cooling_reason: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -173,7 +177,11 @@ def detect_all(settings: Settings, env: Mapping[str, str] | None = None,
             else pool.submit(_detect_http, a, provider_env(settings, env), settings.probe_timeout)
             for a in adapters
         ]
-        return [f.result() for f in futures]
+        infos = [f.result() for f in futures]
+    store = Store.of(os.environ)
+    cooling = store.safely("read cooling", store.cooling) or {}
+    return [replace(i, cooling_until=cooling[i.name][0], cooling_reason=cooling[i.name][1])
+            if i.name in cooling else i for i in infos]
 
 
 def availability(settings: Settings, env: Mapping[str, str]):  # type: ignore[no-untyped-def]

@@ -54,3 +54,8 @@ class QuorumNotMet(MultiModelError):
         super().__init__(f"quorum not met: {answered} of {len(seats)} seats answered, "
                          f"{needed} needed — {lines}")
         self.seats = seats
+
+
+class PolicyViolation(MultiModelError):
+    """A call the `[policy]` section of the user config forbids (exit 8); the message names
+    the rule."""

@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
-from multi_model import providers, runner
+from multi_model import failover, policy, providers, runner
 from multi_model.config import Settings, load_settings, provider_env
 from multi_model.detect import availability, cached_version, find_executable
 from multi_model.models import Parsed, Request, Response, RunOutput, Status
+from multi_model.prices import call_records
 from multi_model.providers.base import CliProvider, HttpProvider, InProcessProvider, stderr_tail
 from multi_model.routing import Route, route
+from multi_model.store import Store, prompt_hash
 
 OnResult = Callable[[int, Response], None]
 
@@ -36,26 +38,35 @@ def dispatch(
     settings: Settings | None = None,
     env: Mapping[str, str] | None = None,
     on_result: OnResult | None = None,
+    for_hooks: bool = False,
 ) -> list[Response]:
     """Ask every model in parallel; returns one Response per model, in the order given.
 
     Raises ClaudeModelRefused / UnknownProvider (nothing started) for specs that cannot be
-    routed; every other failure is a status on its Response."""
+    routed, PolicyViolation for calls `[policy]` forbids (`for_hooks`: the code comes from
+    the edit-review hooks, so `policy.hook_providers` applies); every other failure is a
+    status on its Response."""
     env = dict(os.environ if env is None else env)
     settings = settings or load_settings(cwd, env).settings
+    store = Store.of(os.environ)  # our own state: not the providers' environment `env`
+    cooling = store.safely("read cooling", store.cooling) or {}
     routes = route_all(models, settings, env, allow_cursor_claude=allow_cursor_claude,
-                       allow_claude_cli=allow_claude_cli)
+                       allow_claude_cli=allow_claude_cli, cooling=cooling)
     if not routes:
         return []
+    policy.check(routes, settings, timeout, store, hooks=for_hooks)
     cancel = threading.Event()
     results: dict[int, Response] = {}
+    history = History(store, settings, prompt)
     with ThreadPoolExecutor(max_workers=len(routes)) as pool:
-        futures = {pool.submit(call, r, prompt, settings, env, timeout, cwd, cancel): i
+        futures = {pool.submit(call_routed, r, prompt, settings, env, timeout, cwd, cancel,
+                               cooling, store, for_hooks): i
                    for i, r in enumerate(routes)}
         try:
             for future in as_completed(futures):
                 index = futures[future]
                 results[index] = future.result()
+                history.record(results[index])
                 if on_result:
                     on_result(index, results[index])
         except BaseException:  # Ctrl-C, SIGTERM, a failing callback: stop every child now
@@ -65,11 +76,54 @@ def dispatch(
 
 
 def route_all(models: Sequence[str], settings: Settings, env: Mapping[str, str], *,
-              allow_cursor_claude: bool = False, allow_claude_cli: bool = False) -> list[Route]:
+              allow_cursor_claude: bool = False, allow_claude_cli: bool = False,
+              cooling: Mapping[str, tuple[float, str]] | None = None) -> list[Route]:
     """Route every spec; raises ClaudeModelRefused / UnknownProvider on the first bad one."""
     available = availability(settings, env)
-    return [route(spec, settings, available, allow_claude_cli, allow_cursor_claude)
+    return [route(spec, settings, available, allow_claude_cli, allow_cursor_claude, cooling)
             for spec in models]
+
+
+def call_routed(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],
+                timeout: float | None = None, cwd: str | None = None,
+                cancel: threading.Event | None = None,
+                cooling: Mapping[str, tuple[float, str]] | None = None,
+                store: Store | None = None, for_hooks: bool = False) -> Response:
+    """`call`, with retries and failover (failover.py) within the caller's timeout. Never
+    raises."""
+    store = store or Store.of(os.environ)
+    budget = timeout or _limit(r.provider, settings)
+
+    def once(current: Route, left: float) -> Response:
+        limit = left if timeout else min(left, _limit(current.provider, settings))
+        return call(current, prompt, settings, env, limit, cwd, cancel)
+
+    def cool(provider: str, until: float, reason: str) -> None:
+        store.safely("cool", store.cool, provider, until, reason)
+
+    return failover.run(r, once, settings, budget, cooling or {}, cool, cancel,
+                        hooks=for_hooks)
+
+
+def _limit(provider: str, settings: Settings) -> float:
+    return (settings.provider(provider).timeout or _endpoint_timeout(provider, settings)
+            or settings.timeout)
+
+
+class History:
+    """Each Response of a dispatch (each attempt, when there were several) as rows of the
+    state store's `calls` table; a store that cannot be written costs nothing."""
+
+    def __init__(self, store: Store, settings: Settings, prompt: str) -> None:
+        self.store, self.settings, self.prompt = store, settings, prompt
+        self.hash = prompt_hash(prompt)
+
+    def record(self, resp: Response) -> None:
+        if not self.settings.history.enabled:
+            return
+        self.store.safely("record", self.store.add_calls, call_records(
+            resp, self.settings, self.hash, self.prompt if self.settings.history.keep_text
+            else None))
 
 
 def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],

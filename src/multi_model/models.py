@@ -55,6 +55,25 @@ class Usage(BaseModel):
     cost_usd: float | None = None
 
 
+class Attempt(BaseModel):
+    """One try of one provider for a spec: the chain of retries and failovers behind a
+    Response."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(),
+                              json_schema_serialization_defaults_required=True)
+
+    provider: str
+    model: str | None = Field(default=None, description="Model id sent to that provider.")
+    status: Status
+    error: str | None = None
+    duration_s: float = 0.0
+    retry_after_s: float | None = None
+    next: Literal["done", "retry", "failover", "stop"] = Field(
+        description="What followed: the answer (or final failure), a retry of the same "
+                    "provider after a backoff, the route's next provider, or nothing left "
+                    "(time or candidates).")
+
+
 class Response(BaseModel):
     """One model's answer (or failure) for one prompt."""
 
@@ -77,6 +96,9 @@ class Response(BaseModel):
         default=None, description="Seconds until a rate limit resets, when the CLI said so."
     )
     truncated: bool = Field(default=False, description="Output exceeded the cap and was cut.")
+    attempts: list[Attempt] = Field(
+        default_factory=list, description="Every try behind this answer, in order, when "
+        "there was more than one (retries, failover, providers skipped while cooling).")
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
 
     @property

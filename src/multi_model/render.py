@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
@@ -52,7 +53,12 @@ def detect_table(infos: Sequence[CliInfo], check_auth: bool) -> str:
                 login += f" (to log in: {i.login_hint})"
             elif i.auth_detail:
                 login += f" ({i.auth_detail})"
-        rows.append((i.name, i.version or "?", i.path or "", login or (i.error or "")))
+        note = login or (i.error or "")
+        if i.cooling_until:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(i.cooling_until))
+            note = f"{note}; " if note else ""
+            note += f"COOLING until {when}: {i.cooling_reason} (routing skips it)"
+        rows.append((i.name, i.version or "?", i.path or "", note))
     return _table(rows)
 
 

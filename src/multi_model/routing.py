@@ -14,7 +14,7 @@ Rules, in order:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -43,6 +43,12 @@ class Route:
     provider: str
     model: str | None
     reason: str
+    candidates: tuple[str, ...] = ()
+    """The family rule's providers, for failover (empty: the user chose the provider)."""
+    family: str | None = None
+    """The family rule's pattern."""
+    bare_provider: bool = False
+    """The spec named a provider only (`gemini`): failover picks a model of the family."""
 
 
 @cache
@@ -55,8 +61,10 @@ def is_claude_model(model: str) -> bool:
 
 
 def route(spec: str, settings: Settings, available: Availability,
-          allow_claude_cli: bool = False, allow_cursor_claude: bool = False) -> Route:
-    """Route one spec. Raises ClaudeModelRefused or UnknownProvider (before anything runs)."""
+          allow_claude_cli: bool = False, allow_cursor_claude: bool = False,
+          cooling: Mapping[str, tuple[float, str]] | None = None) -> Route:
+    """Route one spec. Raises ClaudeModelRefused or UnknownProvider (before anything runs).
+    `cooling`: providers to avoid until a reported quota reset (name -> (until, reason))."""
     allow_claude_cli = allow_claude_cli or settings.allow_claude_cli
     allow_cursor_claude = allow_cursor_claude or settings.allow_cursor_claude
     claimed = _claimed_by(spec, settings)
@@ -71,7 +79,11 @@ def route(spec: str, settings: Settings, available: Availability,
         _known(name, settings, f"an Ollama model is written ollama:{spec}" if looks_like_tag else "")
         model = tail or _default_model(name, settings)
         _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
-        return Route(spec, name, model, "explicit provider")
+        rule = None if sep else _family_of(spec, settings)
+        if rule is None:
+            return Route(spec, name, model, "explicit provider")
+        return Route(spec, name, model, "explicit provider", candidates=tuple(rule.providers),
+                     family=rule.match, bare_provider=True)
     if is_claude_model(spec):
         if allow_claude_cli:
             return Route(spec, "claude", spec, "Claude model, --allow-claude-cli")
@@ -81,8 +93,15 @@ def route(spec: str, settings: Settings, available: Availability,
     rule = next(r for r in (*settings.routes, *DEFAULT_ROUTES) if _regex(r.match).fullmatch(spec))
     for candidate in rule.providers:
         _known(providers.canonical(candidate), settings, f"named by the route /{rule.match}/")
-    name, why = _pick(rule.providers, available)
-    return Route(spec, providers.canonical(name), spec, f"family /{rule.match}/: {why}")
+    name, why = _pick(rule.providers, available, cooling or {})
+    return Route(spec, providers.canonical(name), spec, f"family /{rule.match}/: {why}",
+                 candidates=tuple(rule.providers), family=rule.match)
+
+
+def _family_of(name: str, settings: Settings) -> RouteRule | None:
+    """The family rule covering a bare provider name (`gemini`, `codex`), not the catch-all."""
+    return next((r for r in (*settings.routes, *DEFAULT_ROUTES)
+                 if r.match != ".*" and _regex(r.match).fullmatch(name)), None)
 
 
 def _default_model(name: str, settings: Settings) -> str | None:
@@ -116,11 +135,16 @@ def _claimed_by(model: str, settings: Settings) -> str | None:
     return None
 
 
-def _pick(candidates: list[str], available: Availability) -> tuple[str, str]:
+def _pick(candidates: list[str], available: Availability,
+          cooling: Mapping[str, tuple[float, str]]) -> tuple[str, str]:
     states = {name: available(providers.canonical(name)) for name in candidates}
+    skipped = [n for n in candidates if providers.canonical(n) in cooling]
+    note = "".join(f"; {n} skipped: cooling ({cooling[providers.canonical(n)][1]})"
+                   for n in skipped)
     for name, state in states.items():
-        if state is not None and state != "logged_out":
-            return name, f"{name} installed" + (" and logged in" if state == "logged_in" else "")
+        if state is not None and state != "logged_out" and name not in skipped:
+            return name, (f"{name} installed" + (" and logged in" if state == "logged_in"
+                                                  else "") + note)
     for name, state in states.items():
         if state is not None:
             return name, f"{name} installed but logged out (no candidate logged in)"

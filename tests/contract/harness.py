@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from multi_model.config import ProviderSettings, Settings
+from multi_model.config import ProviderSettings, RetrySettings, Settings
 
 ROOT = Path(__file__).resolve().parent
 PINS: dict[str, dict[str, str]] = {
@@ -139,9 +139,11 @@ SETUPS: dict[str, Callable[[Path, str, Path], Setup]] = {
 }
 
 
-def prepare(name: str, root: Path, url: str, shared: Path,
-            allow_writes: bool | None = None) -> tuple[dict[str, str], Settings, Setup]:
-    """A fresh HOME under `root`, the CLI's config in it, and (env, settings) for dispatch."""
+def prepare(name: str, root: Path, url: str, shared: Path, allow_writes: bool | None = None,
+            retries: int = 0) -> tuple[dict[str, str], Settings, Setup]:
+    """A fresh HOME under `root`, the CLI's config in it, and (env, settings) for dispatch.
+    `retries`: our retries of transient failures (0: the CLI's own behaviour alone, which
+    is what the classification tests look at)."""
     home, tmp = root / "home", root / "tmp"
     home.mkdir(parents=True)
     tmp.mkdir()
@@ -153,5 +155,6 @@ def prepare(name: str, root: Path, url: str, shared: Path,
     if allow_writes is not None:
         options["allow_writes"] = allow_writes
     settings = Settings(allow_claude_cli=True, probe_timeout=60,
-                        providers={name: ProviderSettings(**options)})
+                        providers={name: ProviderSettings(**options)},
+                        retry=RetrySettings(max_retries=retries, base_delay=0.5, max_delay=1))
     return env, settings, setup

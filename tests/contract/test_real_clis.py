@@ -43,10 +43,11 @@ CUT_BY_OUR_TIMEOUT: dict[tuple[str, str], str] = {
 
 
 def ask(name: str, tmp_path: Path, mock: Mock, shared: Path, scenario: str, *,
-        prompt: str | None = None, timeout: float = 90,
-        allow_writes: bool | None = None) -> tuple[Response, list[dict], str]:
+        prompt: str | None = None, timeout: float = 90, allow_writes: bool | None = None,
+        retries: int = 0) -> tuple[Response, list[dict], str]:
     require_cli(name)
-    env, settings, setup = harness.prepare(name, tmp_path, mock.url, shared, allow_writes)
+    env, settings, setup = harness.prepare(name, tmp_path, mock.url, shared, allow_writes,
+                                           retries)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     token = uuid.uuid4().hex[:12]
@@ -87,6 +88,19 @@ def test_error_scenarios_map_to_their_class(name: str, scenario: str, tmp_path: 
     assert requests, "the CLI never reached the mock"
     assert r.status == ERROR_CLASSES[scenario], f"{r.status}: {r.error}"
     assert r.duration_s < 60
+
+
+def test_our_retry_runs_the_real_cli_again_on_a_server_error(tmp_path: Path, mock: Mock,
+                                                             shared_cache: Path) -> None:
+    """Retries are ours (the classification tests above switch them off): a 500 from the
+    model server makes the real codex fail, and we start it once more after a backoff."""
+    once, first, _ = ask("codex", tmp_path / "once", mock, shared_cache, "500", timeout=60)
+    r, requests, _ = ask("codex", tmp_path / "twice", mock, shared_cache, "500", timeout=60,
+                         retries=1)
+    assert r.status == "server_error"
+    assert [(a.provider, a.status, a.next) for a in r.attempts] == [
+        ("codex", "server_error", "retry"), ("codex", "server_error", "done")]
+    assert once.attempts == [] and first and len(requests) >= 2 * len(first)
 
 
 @pytest.mark.parametrize("name", CLIS)

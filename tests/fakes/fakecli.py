@@ -15,6 +15,9 @@ and bin dir. The scenario for that name (or "*") says what to print and how to m
     auth                 {"stdout": ..., "exit": ...} printed for the auth status subcommands
     by_arg               {argv token: overrides}: keys merged over this scenario when that
                          token is in argv (one fake codex, different behaviour per model)
+    sequence             [overrides, ...]: the n-th model call (not --version or a login
+                         check) merges sequence[n] (the last one for every later call): a CLI
+                         that fails twice, then answers
 
 Every call is appended to calls.jsonl in the bin dir: argv, stdin, env, cwd, pid, pgid.
 """
@@ -38,6 +41,9 @@ def main(name: str, bindir: str | Path, argv: list[str]) -> int:
     for token, overrides in spec.get("by_arg", {}).items():
         if token in argv:
             spec = {**spec, **overrides}
+    if "sequence" in spec and argv[:1] != ["--version"] and set(argv) not in AUTH_SUBCOMMANDS:
+        steps = spec["sequence"]
+        spec = {**spec, **steps[min(_model_calls(bindir, name), len(steps) - 1)]}
     stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
     _log(bindir, {"name": name, "argv": argv, "stdin": stdin, "env": dict(os.environ),
                   "cwd": os.getcwd(), "pid": os.getpid(), "pgid": os.getpgid(0)})
@@ -103,6 +109,17 @@ def _scenario(bindir: Path, name: str) -> dict:
     except (OSError, ValueError):
         return {}
     return data.get(name) or data.get("*") or {}
+
+
+def _model_calls(bindir: Path, name: str) -> int:
+    """Earlier calls of `name` that were model calls (not --version, not a login check)."""
+    try:
+        lines = (bindir / "calls.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    calls = [json.loads(line) for line in lines if line]
+    return sum(1 for c in calls if c["name"] == name and c["argv"][:1] != ["--version"]
+               and set(c["argv"]) not in AUTH_SUBCOMMANDS)
 
 
 def _log(bindir: Path, record: dict) -> None:

@@ -112,7 +112,7 @@ class Watch:
                     change, self.models,
                     lambda prompt, specs: dispatch(specs, prompt, timeout=self.rs.timeout,
                                                    settings=self.settings, env=self.env,
-                                                   cwd=where),
+                                                   cwd=where, for_hooks=True),
                     seed=int(started), audit=engine.audit_path(self.env), intro=intro,
                     source=f"edit review, session {self.session.dir.name}")
             record.update(result.model_dump(mode="json"))

@@ -1,0 +1,132 @@
+"""`mm history`: the calls in the state store, listed, as per-provider statistics, or as
+costs. Aggregates run in SQLite; percentiles from one ordered scan per query."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from multi_model.errors import UsageError
+from multi_model.store import Store
+
+LIST_COLUMNS = ("time", "provider", "model", "status", "duration_s", "input_tokens",
+                "cached_tokens", "output_tokens", "cost_usd", "run_id", "source")
+STATS_COLUMNS = ("provider", "calls", "ok", "success_rate", "p50_s", "p95_s", "input_tokens",
+                 "cached_tokens", "output_tokens", "cost_usd", "unpriced")
+COSTS_COLUMNS = ("provider", "model", "calls", "input_tokens", "cached_tokens",
+                 "output_tokens", "cost_usd", "unpriced")
+_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value: str | None, now: float | None = None) -> float:
+    """'24h', '7d', '90m', '1w2d' (ago), or an ISO date/time; None: everything."""
+    now = time.time() if now is None else now
+    if not value:
+        return 0.0
+    text = value.strip().lower()
+    parts = _SPAN.findall(text)
+    if parts and _SPAN.sub("", text).strip() == "":
+        return now - sum(float(n) * _UNIT[u] for n, u in parts)
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise UsageError(f"--since {value!r}: use a span like 24h, 7d, 90m, or an ISO date "
+                         "like 2026-11-01") from None
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return None
+    rank = max(1, int(-(-q * len(sorted_values) // 1)))  # ceil(q * n)
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def _where(since: float, provider: str | None) -> tuple[str, list[Any]]:
+    clause, params = "t >= ?", [since]
+    if provider:
+        clause += " AND provider = ?"
+        params.append(provider)
+    return clause, params
+
+
+def stats(store: Store, since: float, provider: str | None = None) -> list[dict[str, Any]]:
+    where, params = _where(since, provider)
+    conn = store.connect()
+    rows = conn.execute(
+        f"SELECT provider, COUNT(*), SUM(status = 'ok'), SUM(input_tokens), "
+        f"SUM(cached_tokens), SUM(output_tokens), SUM(cost_usd), "
+        f"SUM(cost_usd IS NULL AND status = 'ok') FROM calls WHERE {where} "
+        f"GROUP BY provider ORDER BY COUNT(*) DESC, provider", params).fetchall()
+    durations: dict[str, list[float]] = {}
+    for name, seconds in conn.execute(
+            f"SELECT provider, duration_s FROM calls WHERE {where} AND duration_s IS NOT NULL "
+            f"ORDER BY provider, duration_s", params):
+        durations.setdefault(name, []).append(seconds)
+    out = []
+    for name, calls, ok, tin, tcached, tout, cost, unpriced in rows:
+        ds = durations.get(name, [])
+        out.append({"provider": name, "calls": calls, "ok": ok or 0,
+                    "success_rate": round((ok or 0) / calls, 3) if calls else None,
+                    "p50_s": _round(percentile(ds, 0.50)), "p95_s": _round(percentile(ds, 0.95)),
+                    "input_tokens": tin or 0, "cached_tokens": tcached or 0,
+                    "output_tokens": tout or 0, "cost_usd": round(cost or 0.0, 4),
+                    "unpriced": unpriced or 0})
+    return out
+
+
+def costs(store: Store, since: float, provider: str | None = None) -> list[dict[str, Any]]:
+    where, params = _where(since, provider)
+    rows = store.connect().execute(
+        f"SELECT provider, COALESCE(model_reported, model_requested, spec), COUNT(*), "
+        f"SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens), SUM(cost_usd), "
+        f"SUM(cost_usd IS NULL AND status = 'ok') FROM calls WHERE {where} "
+        f"GROUP BY 1, 2 ORDER BY SUM(cost_usd) DESC, 1, 2", params).fetchall()
+    return [{"provider": p, "model": m, "calls": n, "input_tokens": i or 0,
+             "cached_tokens": c or 0, "output_tokens": o or 0,
+             "cost_usd": round(cost or 0.0, 4), "unpriced": u or 0}
+            for p, m, n, i, c, o, cost, u in rows]
+
+
+def listing(store: Store, since: float, provider: str | None, limit: int) -> list[dict[str, Any]]:
+    return [{"time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["t"])),
+             "provider": r["provider"],
+             "model": r["model_reported"] or r["model_requested"] or r["spec"],
+             **{k: r[k] for k in LIST_COLUMNS[3:]}}
+            for r in store.calls(since, provider, limit)]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def render(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buf.getvalue()
+    if not rows:
+        return "No calls recorded in that window.\n"
+    table = [list(columns)] + [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n"
+                   for row in table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value else "0"
+    return str(value)
