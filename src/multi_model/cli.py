@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_detect(sub.add_parser("detect", help="which model CLIs are installed and logged in"))
     cfg = sub.add_parser("config", help="resolved settings and where each value comes from")
     cfg.add_argument("--json", action="store_true")
+    cfg.add_argument("--task", help="show the seats of this task and how each spec routes")
+    cfg.add_argument("--profile", help="with this profile laid over the config")
     models = sub.add_parser("models", help="models each provider offers")
     models.add_argument("provider", nargs="?")
     models.add_argument("--json", action="store_true")
@@ -164,6 +166,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", action="store_true", help="routing and progress on stderr")
     p.add_argument("--demo", action="store_true",
                    help="use the bundled DEMO panel (stand-in executables, no real model)")
+    p.add_argument("--task", help="pick the models from the task table: simple, analysis, "
+                   "complex, code, review, private (local models only), or one of [tasks]")
+    p.add_argument("--profile", help="lay a named set of settings over the config: budget, "
+                   "local-only, or one of [profiles] (env MULTI_MODEL_PROFILE)")
 
 
 def _add_detect(p: argparse.ArgumentParser) -> None:
@@ -220,21 +226,46 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     _check_run_args(args)
     prompt = _read_prompt(args)
-    env, settings, models = demo.setup(args.models) if args.demo else (None, None, args.models)
+    if args.demo:
+        env, settings, models = demo.setup(args.models)
+    else:
+        env = None
+        settings, models = _task_and_profile(args, args.models)
     if not models:
-        raise UsageError("--models is required (e.g. --models codex,gemini), or use --demo")
+        raise UsageError("--models is required (e.g. --models codex,gemini), or --task, "
+                         "or --demo")
     specs = [m.strip() for m in models.split(",") if m.strip()]
     progress = render.Progress(specs, sys.stderr) if sys.stderr.isatty() else None
     responses = dispatch(
         specs, prompt, timeout=args.timeout, allow_cursor_claude=args.allow_cursor_claude,
         allow_claude_cli=args.allow_claude_cli, settings=settings, env=env,
-        on_result=progress.update if progress else None)
+        on_result=progress.update if progress else None, local_only=args.task == "private")
     if args.demo:
         responses = demo.label(responses)
     if args.verbose or args.demo:
         sys.stderr.write(render.routing_summary(responses, demo=args.demo))
     _write_json([r.model_dump(mode="json") for r in responses], args.output)
     return _ask_exit(responses)
+
+
+def _task_and_profile(args: argparse.Namespace, models: str | None) -> tuple[object, str | None]:
+    """(settings with --profile applied, or None for the plain config; the models, from
+    --task when given)."""
+    from multi_model import tasks
+    from multi_model.config import load_settings
+
+    profile = args.profile or tasks.env_profile()
+    if not (profile or args.task):
+        return None, models
+    settings, _ = tasks.apply_profile(load_settings().settings, profile)
+    if args.task:
+        if models:
+            raise UsageError("--task picks the models: drop --models/--panel, or --task")
+        table, _ = tasks.task(args.task, settings)
+        models = ",".join(table.models)
+        if args.timeout is None and table.timeout:
+            args.timeout = table.timeout
+    return settings, models
 
 
 def cmd_council(args: argparse.Namespace) -> int:
@@ -247,8 +278,10 @@ def cmd_council(args: argparse.Namespace) -> int:
     if args.demo:
         env, settings, panel = demo.setup(args.panel)
     else:
-        env, settings = dict(os.environ), load_settings().settings
-        panel = args.panel or ",".join(command.default_panel(settings, env))
+        env = dict(os.environ)
+        profiled, panel = _task_and_profile(args, args.panel)
+        settings = profiled or load_settings().settings
+        panel = panel or ",".join(command.default_panel(settings, env))
     options = command.CouncilOptions(
         panel=command.split(panel), chairman=args.chairman, timeout=args.timeout,
         seed=args.seed, min_answers=args.min_answers,
@@ -340,11 +373,28 @@ def cmd_detect(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from multi_model.config import load_settings, resolved_view
 
+    if args.task or args.profile:
+        return _config_task(args)
     rows = resolved_view(load_settings())
     if args.json:
         _write_json([{"key": k, "value": v, "source": s} for k, v, s in rows], None)
     else:
         sys.stdout.write(render.config_view(rows))
+    return EXIT_OK
+
+
+def _config_task(args: argparse.Namespace) -> int:
+    from multi_model import tasks
+    from multi_model.config import load_settings
+    from multi_model.fanout import chain_of, route_all
+
+    settings, profile = tasks.apply_profile(load_settings().settings, args.profile
+                                            or tasks.env_profile())
+    names = [args.task] if args.task else sorted({*tasks.TASKS, *settings.tasks})
+    for name in names:
+        table, source = tasks.task(name, settings)
+        routes = [route_all(chain_of(seat), settings, os.environ) for seat in table.models]
+        sys.stdout.write(tasks.describe(name, settings, routes, source, profile))
     return EXIT_OK
 
 

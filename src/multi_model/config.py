@@ -132,6 +132,13 @@ class PolicySettings(_Strict):
                                              "from the edit-review hooks (None: any allowed).")
 
 
+class TaskSettings(_Strict):
+    """One task's models: each entry is one seat, `primary|fallback|...`."""
+
+    models: list[str] = Field(min_length=1, description="Seats; `a|b` asks b when a fails.")
+    timeout: float | None = Field(None, gt=0, description="Per seat, chain included.")
+
+
 class Settings(_Strict):
     timeout: float = Field(300.0, gt=0, description="Per-model timeout in seconds.")
     probe_timeout: float = Field(10.0, gt=0, description="Timeout of version/auth probes.")
@@ -146,6 +153,10 @@ class Settings(_Strict):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    tasks: dict[str, TaskSettings] = Field(
+        default_factory=dict, description="--task NAME -> models; over the built-in table.")
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="--profile NAME -> settings laid over these.")
     prices: dict[str, PriceSettings] = Field(
         default_factory=dict, description="Model glob -> price; checked before the defaults.")
 

@@ -120,7 +120,7 @@ def run(route: Route, once: Once, settings: Settings, budget: float,
         if current.provider in cooling:
             until, reason = cooling[current.provider]
             last = _cooling_response(current, until, reason)
-            attempts.append(_attempt(last, "failover" if more else "stop"))
+            attempts.append(attempt_of(last, "failover" if more else "stop"))
             ran.append((len(attempts), last))
             continue
         resp, kind = _with_retries(current, once, rs, deadline, cancel, rng, attempts,
@@ -132,9 +132,9 @@ def run(route: Route, once: Once, settings: Settings, budget: float,
                  (resp.error or "rate limited").splitlines()[0][:200])
         out_of_time = deadline - time.monotonic() < MIN_ATTEMPT_S or cancel.is_set()
         if kind == "failover" and more and not out_of_time:
-            attempts.append(_attempt(resp, "failover"))
+            attempts.append(attempt_of(resp, "failover"))
             continue
-        attempts.append(_attempt(resp, "done" if kind != "failover" else "stop"))
+        attempts.append(attempt_of(resp, "done" if kind != "failover" else "stop"))
         break
     assert last is not None
     if len(attempts) == 1:
@@ -171,13 +171,13 @@ def _with_retries(route: Route, once: Once, rs: RetrySettings, deadline: float,
         if retries >= rs.max_retries or time.monotonic() + delay + MIN_ATTEMPT_S > deadline:
             # retries spent, or no time for another: a rate limit moves on, the rest end here
             return resp, "failover" if resp.status == "rate_limited" else "done"
-        attempts.append(_attempt(resp, "retry"))
+        attempts.append(attempt_of(resp, "retry"))
         if cancel.wait(delay):
             return resp, "done"
         retries += 1
 
 
-def _attempt(resp: Response, nxt: str) -> Attempt:
+def attempt_of(resp: Response, nxt: str) -> Attempt:
     return Attempt(provider=resp.provider, model=_requested(resp), status=resp.status,
                    error=resp.error, duration_s=resp.duration_s,
                    retry_after_s=resp.retry_after_s, next=nxt)  # type: ignore[arg-type]

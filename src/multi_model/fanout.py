@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
-from multi_model import failover, policy, providers, runner
+from multi_model import failover, policy, providers, runner, tasks
 from multi_model.config import Settings, load_settings, provider_env
 from multi_model.detect import availability, cached_version, find_executable
-from multi_model.models import Parsed, Request, Response, RunOutput, Status
+from multi_model.models import Attempt, Parsed, Request, Response, RunOutput, Status
 from multi_model.prices import call_records
 from multi_model.providers.base import CliProvider, HttpProvider, InProcessProvider, stderr_tail
 from multi_model.routing import Route, route
@@ -39,29 +39,36 @@ def dispatch(
     env: Mapping[str, str] | None = None,
     on_result: OnResult | None = None,
     for_hooks: bool = False,
+    local_only: bool = False,
 ) -> list[Response]:
     """Ask every model in parallel; returns one Response per model, in the order given.
+    A spec may be a chain, `primary|fallback|...`: the next is asked when one fails, within
+    the same timeout (task tables use this).
 
     Raises ClaudeModelRefused / UnknownProvider (nothing started) for specs that cannot be
     routed, PolicyViolation for calls `[policy]` forbids (`for_hooks`: the code comes from
-    the edit-review hooks, so `policy.hook_providers` applies); every other failure is a
-    status on its Response."""
+    the edit-review hooks, so `policy.hook_providers` applies), or for a route that leaves
+    the machine with `local_only`; every other failure is a status on its Response."""
     env = dict(os.environ if env is None else env)
     settings = settings or load_settings(cwd, env).settings
     store = Store.of(os.environ)  # our own state: not the providers' environment `env`
     cooling = store.safely("read cooling", store.cooling) or {}
-    routes = route_all(models, settings, env, allow_cursor_claude=allow_cursor_claude,
-                       allow_claude_cli=allow_claude_cli, cooling=cooling)
-    if not routes:
+    chains = [route_all(chain_of(spec), settings, env, cooling=cooling,
+                        allow_cursor_claude=allow_cursor_claude,
+                        allow_claude_cli=allow_claude_cli) for spec in models]
+    if not chains:
         return []
-    policy.check(routes, settings, timeout, store, hooks=for_hooks)
+    flat = [r for chain in chains for r in chain]
+    policy.check(flat, settings, timeout, store, hooks=for_hooks)
+    if local_only:
+        tasks.check_private(flat, settings, env)
     cancel = threading.Event()
     results: dict[int, Response] = {}
     history = History(store, settings, prompt)
-    with ThreadPoolExecutor(max_workers=len(routes)) as pool:
-        futures = {pool.submit(call_routed, r, prompt, settings, env, timeout, cwd, cancel,
-                               cooling, store, for_hooks): i
-                   for i, r in enumerate(routes)}
+    with ThreadPoolExecutor(max_workers=len(chains)) as pool:
+        futures = {pool.submit(call_chain, spec, chain, prompt, settings, env, timeout, cwd,
+                               cancel, cooling, store, for_hooks): i
+                   for i, (spec, chain) in enumerate(zip(models, chains))}
         try:
             for future in as_completed(futures):
                 index = futures[future]
@@ -72,7 +79,48 @@ def dispatch(
         except BaseException:  # Ctrl-C, SIGTERM, a failing callback: stop every child now
             cancel.set()
             raise
-    return [results[i] for i in range(len(routes))]
+    return [results[i] for i in range(len(chains))]
+
+
+def chain_of(spec: str) -> list[str]:
+    """`a|b|c` -> [a, b, c]; a plain spec -> [spec]."""
+    return [part.strip() for part in spec.split("|") if part.strip()] or [spec]
+
+
+def call_chain(spec: str, chain: Sequence[Route], prompt: str, settings: Settings,
+               env: Mapping[str, str], timeout: float | None, cwd: str | None,
+               cancel: threading.Event, cooling: Mapping[str, tuple[float, str]],
+               store: Store, for_hooks: bool) -> Response:
+    """The chain's specs in order until one answers, sharing one time budget. The Response
+    is the last one asked, named `spec`, with every attempt of the chain."""
+    if len(chain) == 1:
+        return call_routed(chain[0], prompt, settings, env, timeout, cwd, cancel, cooling,
+                           store, for_hooks)
+    budget = timeout or _limit(chain[0].provider, settings)
+    deadline = time.monotonic() + budget
+    attempts: list[Attempt] = []
+    resp: Response | None = None
+    number = 0
+    for position, r in enumerate(chain):
+        left = budget if position == 0 else deadline - time.monotonic()
+        if resp is not None and (left < failover.MIN_ATTEMPT_S or cancel.is_set()):
+            attempts[-1] = attempts[-1].model_copy(update={"next": "stop"})
+            break
+        resp = call_routed(r, prompt, settings, env, left, cwd, cancel, cooling, store,
+                           for_hooks)
+        own = resp.attempts or [failover.attempt_of(resp, "done")]
+        mine = resp.metadata.get("attempt")
+        number = len(attempts) + (mine if isinstance(mine, int) else len(own))
+        last = position == len(chain) - 1
+        if not resp.ok and not last:
+            own = [*own[:-1], own[-1].model_copy(update={"next": "failover"})]
+        attempts += own
+        if resp.ok:
+            break
+    assert resp is not None
+    return resp.model_copy(update={
+        "model": spec, "attempts": attempts if len(attempts) > 1 else [],
+        "metadata": {**resp.metadata, "attempt": number}})
 
 
 def route_all(models: Sequence[str], settings: Settings, env: Mapping[str, str], *,
