@@ -8,8 +8,8 @@ Exit codes (every subcommand):
        not_installed / model_not_found
     5  every dispatch failed (`council`: no chairman could write the synthesis)
     6  `council`: quorum not met (too few seats answered for a peer review)
-    7  `council <step>`: not finished yet (a CLI still running, a Claude seat not in); run
-       the same step again to continue
+    7  `council <step>` / `jobs result`: not finished yet (a CLI still running, a Claude seat
+       not in); run the same command again to continue
     8  refused by `[policy]` in the user config (the message names the rule)
   130  interrupted
 """
@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true")
     _add_council(sub.add_parser("council", help="blind peer-ranked council: answers, "
                                                 "anonymous ranking, chairman synthesis"))
+    jobs = sub.add_parser("jobs", help="background jobs: list, status, result, cancel")
+    jobs.add_argument("action", choices=("list", "status", "result", "cancel"))
+    jobs.add_argument("job", nargs="?", help="job id (not for list)")
+    jobs.add_argument("--format", choices=("table", "json"), default="table")
     hist = sub.add_parser("history", help="recorded calls: list, per-provider stats, costs")
     hist.add_argument("--since", help="a span (24h, 7d, 90m) or an ISO date (default: all)")
     hist.add_argument("--provider", help="only this provider")
@@ -94,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_ask(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", help="comma-separated specs: codex, gpt-5.4-high, gemini:gemini-3-pro, ...")
+    p.add_argument("--background", action="store_true", help="return a job id at once; see "
+                   "`mm jobs`")
+    p.add_argument("--fresh", action="store_true", help="with --background: start a new job "
+                   "even if an identical one is running or just finished")
     _add_common(p)
 
 
@@ -235,6 +243,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("--models is required (e.g. --models codex,gemini), or --task, "
                          "or --demo")
     specs = [m.strip() for m in models.split(",") if m.strip()]
+    if args.background:
+        return _ask_background(args, specs, prompt)
     progress = render.Progress(specs, sys.stderr) if sys.stderr.isatty() else None
     responses = dispatch(
         specs, prompt, timeout=args.timeout, allow_cursor_claude=args.allow_cursor_claude,
@@ -246,6 +256,57 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sys.stderr.write(render.routing_summary(responses, demo=args.demo))
     _write_json([r.model_dump(mode="json") for r in responses], args.output)
     return _ask_exit(responses)
+
+
+def _ask_background(args: argparse.Namespace, specs: list[str], prompt: str) -> int:
+    from multi_model import tasks
+    from multi_model.jobs import Jobs
+
+    if args.demo:
+        raise UsageError("--background does not run the --demo panel")
+    request = {"models": specs, "timeout": args.timeout,
+               "profile": args.profile or tasks.env_profile(),
+               "allow_cursor_claude": args.allow_cursor_claude,
+               "allow_claude_cli": args.allow_claude_cli, "local_only": args.task == "private"}
+    job_id, joined = Jobs(os.environ).submit("ask", request, prompt, fresh=args.fresh)
+    _write_json({"job": job_id, "joined": joined, "status": "running",
+                 "next": f"mm jobs result {job_id}"}, None)
+    return EXIT_OK
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from multi_model.jobs import Jobs
+
+    jobs = Jobs(os.environ)
+    if args.action == "list":
+        rows = jobs.list()
+        if args.format == "json":
+            _write_json(rows, None)
+        else:
+            sys.stdout.write(render.jobs_table(rows))
+        return EXIT_OK
+    if not args.job:
+        raise UsageError(f"mm jobs {args.action} needs a job id (see `mm jobs list`)")
+    if args.action == "cancel":
+        print(f"job {args.job}: {jobs.cancel(args.job)}")
+        return EXIT_OK
+    row = jobs.get(args.job)
+    if args.action == "status":
+        _write_json(row, None) if args.format == "json" else sys.stdout.write(
+            render.jobs_table([row]))
+        return EXIT_OK
+    if row["status"] == "running":
+        print(f"mm: job {args.job} is still running; run this again later", file=sys.stderr)
+        return EXIT_PENDING
+    result = jobs.result(args.job)
+    if result is None:
+        print(f"mm: job {args.job} {row['status']}: {row['error'] or 'no result'}",
+              file=sys.stderr)
+        return EXIT_ALL_FAILED
+    _write_json(result, None)
+    from multi_model.models import Response
+
+    return _ask_exit([Response.model_validate(r) for r in result])
 
 
 def _task_and_profile(args: argparse.Namespace, models: str | None) -> tuple[object, str | None]:
@@ -516,7 +577,7 @@ def cmd_review_control(args: argparse.Namespace) -> int:
 
 COMMANDS = {"ask": cmd_ask, "review": cmd_review, "review-control": cmd_review_control,
             "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
-            "history": cmd_history,
+            "history": cmd_history, "jobs": cmd_jobs,
             "models": cmd_models, "council": cmd_council}
 
 

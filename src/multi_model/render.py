@@ -62,6 +62,18 @@ def detect_table(infos: Sequence[CliInfo], check_auth: bool) -> str:
     return _table(rows)
 
 
+def jobs_table(rows: Sequence[dict]) -> str:
+    if not rows:
+        return "No jobs.\n"
+    table = [("id", "kind", "status", "started", "took", "summary")]
+    for r in rows:
+        took = f"{r['finished'] - r['created']:.1f}s" if r.get("finished") else "-"
+        table.append((r["id"], r["kind"], r["status"],
+                      time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created"])), took,
+                      r.get("summary") or r.get("error") or ""))
+    return _table(table)
+
+
 def config_view(rows: Sequence[tuple[str, object, str]]) -> str:
     from multi_model.routing import DEFAULT_ROUTES
 

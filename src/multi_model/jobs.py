@@ -1,0 +1,230 @@
+"""Background jobs: `mm ask --background` returns a job id at once; `mm jobs list | status |
+result | cancel ID`.
+
+A job is a folder under the data dir (`jobs/<id>/`: request.json, the prompt as a 0600 file,
+result.json, worker.log) and a row in the state store's `jobs` table (status, pid, times).
+The worker (`python -m multi_model.jobs RUN_DIR`) runs in its own session and process group,
+writes result.json atomically, then marks the row done. Whatever kills it:
+    - SIGTERM (`mm jobs cancel`): the dispatch stops its CLIs, the row says cancelled;
+    - SIGKILL, a crash, a reboot: the row still says running with a dead pid, and every
+      reader marks it failed ("worker gone") the first time it looks.
+An identical request (same models, prompt, timeout, settings) within JOIN_WINDOW_S of a job
+that is running or just finished joins that job instead of starting another; `--fresh` forces
+a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from multi_model.errors import UsageError
+from multi_model.paths import data_dir
+from multi_model.store import Store
+
+JOIN_WINDOW_S = 120.0
+CANCEL_GRACE_S = 5.0
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    pid INTEGER,
+    created REAL NOT NULL,
+    finished REAL,
+    dir TEXT NOT NULL,
+    summary TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, created);
+"""
+ACTIVE = "running"
+FINAL = ("done", "failed", "cancelled")
+
+
+def jobs_dir(env: Mapping[str, str]) -> Path:
+    return data_dir(env) / "jobs"
+
+
+def request_key(kind: str, request: Mapping[str, Any]) -> str:
+    text = json.dumps({"kind": kind, **request}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+class Jobs:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+        self.store = Store.of(env)
+        self.store.connect().executescript(SCHEMA)
+
+    # --- start -----------------------------------------------------------------------------
+
+    def submit(self, kind: str, request: dict[str, Any], prompt: str,
+               fresh: bool = False) -> tuple[str, bool]:
+        """(job id, joined): a new background job, or the running/just-finished identical one."""
+        key = request_key(kind, {**request, "prompt_sha": hashlib.sha256(
+            prompt.encode("utf-8")).hexdigest()})
+        with self.store.write() as conn:
+            if not fresh:
+                row = conn.execute(
+                    "SELECT id, status, finished, pid FROM jobs WHERE key = ? AND created >= ? "
+                    "AND status IN ('running', 'done') ORDER BY created DESC LIMIT 1",
+                    (key, time.time() - JOIN_WINDOW_S)).fetchone()
+                starting = row is not None and row[3] is None  # inserted, pid not yet set
+                if row and (row[1] == "done" and row[2] >= time.time() - JOIN_WINDOW_S
+                            or row[1] == "running" and (starting or _alive(row[3]))):
+                    return row[0], True
+            job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+            folder = jobs_dir(self.env) / job_id
+            folder.mkdir(parents=True, mode=0o700)
+            prompt_file = folder / "prompt.txt"
+            fd = os.open(prompt_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(prompt)
+            (folder / "request.json").write_text(json.dumps({"kind": kind, **request}))
+            conn.execute("INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
+                         "(?, ?, ?, 'running', ?, ?)", (job_id, kind, key, time.time(),
+                                                        str(folder)))
+        pid = self._spawn(folder)
+        with self.store.write() as conn:
+            conn.execute("UPDATE jobs SET pid = ? WHERE id = ?", (pid, job_id))
+        return job_id, False
+
+    def _spawn(self, folder: Path) -> int:
+        from multi_model import runner
+
+        src = str(Path(__file__).resolve().parents[1])
+        env = {**self.env, "PYTHONPATH": src + os.pathsep + self.env.get("PYTHONPATH", "")}
+        return runner.spawn_detached([sys.executable, "-m", "multi_model.jobs", str(folder)],
+                                     cwd=os.getcwd(), env=env, log=str(folder / "worker.log"))
+
+    # --- read ------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        rows = self._rows("WHERE id = ?", (job_id,))
+        if not rows:
+            raise UsageError(f"no job {job_id!r} (see `mm jobs list`)")
+        return rows[0]
+
+    def list(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self._rows(f"ORDER BY created DESC LIMIT {int(limit)}", ())
+
+    def _rows(self, tail: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        conn = self.store.connect()
+        cols = ("id", "kind", "status", "pid", "created", "finished", "dir", "summary", "error")
+        rows = [dict(zip(cols, r)) for r in conn.execute(
+            f"SELECT {', '.join(cols)} FROM jobs {tail}", params)]
+        for row in rows:
+            if row["status"] == ACTIVE and not _alive(row["pid"]) and row["pid"] is not None:
+                self._finish(row["id"], "failed", error="worker gone (killed or crashed) "
+                             "before it finished")
+                row.update(status="failed", error="worker gone (killed or crashed) before "
+                           "it finished")
+        return rows
+
+    def result(self, job_id: str) -> dict[str, Any] | list[Any] | None:
+        row = self.get(job_id)
+        path = Path(row["dir"]) / "result.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    # --- finish / cancel --------------------------------------------------------------------
+
+    def _finish(self, job_id: str, status: str, summary: str | None = None,
+                error: str | None = None) -> None:
+        with self.store.write() as conn:
+            conn.execute("UPDATE jobs SET status = ?, finished = ?, summary = COALESCE(?, "
+                         "summary), error = COALESCE(?, error) WHERE id = ? AND status = ?",
+                         (status, time.time(), summary, error, job_id, ACTIVE))
+
+    def cancel(self, job_id: str) -> str:
+        row = self.get(job_id)
+        if row["status"] != ACTIVE:
+            return row["status"]
+        pid = row["pid"]
+        if pid and _alive(pid):
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                deadline = time.monotonic() + CANCEL_GRACE_S
+                while _alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if _alive(pid):
+                    os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
+        return "cancelled"
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (our own child not reaped yet) is not alive
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+# --- the worker ------------------------------------------------------------------------------
+
+def run(folder: Path) -> int:
+    from multi_model.fanout import dispatch
+    from multi_model.store import context
+    from multi_model.tasks import apply_profile
+
+    job_id = folder.name
+    jobs = Jobs(os.environ)
+    request = json.loads((folder / "request.json").read_text())
+    prompt = (folder / "prompt.txt").read_text(encoding="utf-8")
+    try:
+        from multi_model.config import load_settings
+
+        settings, _ = apply_profile(load_settings().settings, request.get("profile"))
+        with context(run_id=job_id, source="job"):
+            responses = dispatch(
+                request["models"], prompt, timeout=request.get("timeout"), settings=settings,
+                allow_cursor_claude=request.get("allow_cursor_claude", False),
+                allow_claude_cli=request.get("allow_claude_cli", False),
+                local_only=request.get("local_only", False))
+    except KeyboardInterrupt:  # SIGTERM from `mm jobs cancel`: the CLIs are stopped
+        jobs._finish(job_id, "cancelled", error="cancelled")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the job records why, the store stays consistent
+        jobs._finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        return 1
+    data = [r.model_dump(mode="json") for r in responses]
+    tmp = folder / ".result.json.tmp"
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, folder / "result.json")
+    ok = sum(r.ok for r in responses)
+    jobs._finish(job_id, "done", summary=f"{ok} of {len(responses)} answered")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    return run(Path(argv[0]))
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())
