@@ -84,3 +84,15 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake_clis(tmp_path: Path) -> Iterator[FakeCLIs]:
     yield FakeCLIs(tmp_path / "fake")
+
+
+def run_mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of one in-process `mm` run; argparse exits included."""
+    from multi_model import cli
+
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -16,19 +16,14 @@ from pathlib import Path
 import pytest
 
 from multi_model import cli
+from tests.conftest import run_mm
 
 BIN = Path(sys.executable).parent
 OK = "codex/ok.exec-json.jsonl"
 
 
 def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of one in-process `mm` run; argparse exits included."""
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_mm(capsys, *argv)
 
 
 def assert_one_line_error(err: str, *needles: str) -> None:

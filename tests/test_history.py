@@ -19,7 +19,7 @@ from multi_model.fanout import dispatch
 from multi_model.models import Response, Usage
 from multi_model.prices import estimate
 from multi_model.store import CallRecord, Store
-from tests.conftest import FakeCLIs
+from tests.conftest import FakeCLIs, run_mm
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,12 +108,7 @@ def test_cost_prices_cached_input_as_cached_and_prefers_a_reported_cost() -> Non
 # --- mm history --------------------------------------------------------------------------------
 
 def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(["history", *argv])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_mm(capsys, "history", *argv)
 
 
 def test_stats_costs_and_formats(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,10 +12,9 @@ import time
 
 import pytest
 
-from multi_model import cli
 from multi_model.jobs import Jobs, _alive
 from multi_model.store import Store
-from tests.conftest import FakeCLIs
+from tests.conftest import FakeCLIs, run_mm
 
 
 @pytest.fixture
@@ -26,12 +25,7 @@ def fakes(fake_clis: FakeCLIs, monkeypatch: pytest.MonkeyPatch) -> FakeCLIs:
 
 
 def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_mm(capsys, *argv)
 
 
 def start(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:

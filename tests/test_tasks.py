@@ -9,23 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from multi_model import cli, tasks
+from multi_model import tasks
 from multi_model.config import Settings
 from multi_model.errors import PolicyViolation, UsageError
 from multi_model.fanout import dispatch
 from multi_model.routing import route
-from tests.conftest import FakeCLIs, fixture_path
+from tests.conftest import FakeCLIs, fixture_path, run_mm
 
 FAST = Settings.model_validate({"retry": {"base_delay": 0.2, "max_delay": 0.5}})
 
 
 def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_mm(capsys, *argv)
 
 
 def test_a_chain_asks_the_fallback_when_the_primary_fails(fake_clis: FakeCLIs) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from multi_model import cli
 from multi_model.config import load_settings
 from multi_model.errors import ConfigError
 from multi_model.review import session as s
+from tests.conftest import run_mm
 
 
 @pytest.fixture
@@ -141,12 +141,7 @@ def test_a_torn_last_line_is_left_for_later(tmp_path: Path) -> None:
 # --- mm review on | off | mode | status ------------------------------------------------------
 
 def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(["review", *argv])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_mm(capsys, "review", *argv)
 
 
 def test_on_off_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path,
