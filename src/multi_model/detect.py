@@ -179,7 +179,7 @@ def detect_all(settings: Settings, env: Mapping[str, str] | None = None,
         ]
         infos = [f.result() for f in futures]
     store = Store.of(os.environ)
-    cooling = store.safely("read cooling", store.cooling) or {}
+    cooling = store.safely(store.cooling) or {}
     return [replace(i, cooling_until=cooling[i.name][0], cooling_reason=cooling[i.name][1])
             if i.name in cooling else i for i in infos]
 

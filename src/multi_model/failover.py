@@ -178,14 +178,10 @@ def _with_retries(route: Route, once: Once, rs: RetrySettings, deadline: float,
 
 
 def attempt_of(resp: Response, nxt: str) -> Attempt:
-    return Attempt(provider=resp.provider, model=_requested(resp), status=resp.status,
+    return Attempt(provider=resp.provider, model=resp.model_requested, status=resp.status,
                    error=resp.error, duration_s=resp.duration_s,
                    retry_after_s=resp.retry_after_s, next=nxt)  # type: ignore[arg-type]
 
-
-def _requested(resp: Response) -> str | None:
-    value = resp.metadata.get("model_requested")
-    return value if isinstance(value, str) else None
 
 
 def _cooling_response(route: Route, until: float, reason: str) -> Response:

@@ -52,7 +52,7 @@ def dispatch(
     env = dict(os.environ if env is None else env)
     settings = settings or load_settings(cwd, env).settings
     store = Store.of(os.environ)  # our own state: not the providers' environment `env`
-    cooling = store.safely("read cooling", store.cooling) or {}
+    cooling = store.safely(store.cooling) or {}
     chains = [route_all(chain_of(spec), settings, env, cooling=cooling,
                         allow_cursor_claude=allow_cursor_claude,
                         allow_claude_cli=allow_claude_cli) for spec in models]
@@ -147,7 +147,7 @@ def call_routed(r: Route, prompt: str, settings: Settings, env: Mapping[str, str
         return call(current, prompt, settings, env, limit, cwd, cancel)
 
     def cool(provider: str, until: float, reason: str) -> None:
-        store.safely("cool", store.cool, provider, until, reason)
+        store.safely(store.cool, provider, until, reason)
 
     return failover.run(r, once, settings, budget, cooling or {}, cool, cancel,
                         hooks=for_hooks)
@@ -169,7 +169,7 @@ class History:
     def record(self, resp: Response) -> None:
         if not self.settings.history.enabled:
             return
-        self.store.safely("record", self.store.add_calls, call_records(
+        self.store.safely(self.store.add_calls, call_records(
             resp, self.settings, self.hash, self.prompt if self.settings.history.keep_text
             else None))
 

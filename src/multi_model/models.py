@@ -105,6 +105,12 @@ class Response(BaseModel):
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def model_requested(self) -> str | None:
+        """The model id sent to the provider (None: its default), as routing recorded it."""
+        value = self.metadata.get("model_requested")
+        return value if isinstance(value, str) else None
+
 
 # --- adapter-facing pieces -------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ def check(routes: Sequence[Route], settings: Settings, timeout: float | None, st
             cap = caps.get(provider, caps.get("*"))
             if cap is None:
                 continue
-            used = store.safely("count", store.count_calls, provider, now - span) or 0
+            used = store.safely(store.count_calls, provider, now - span) or 0
             if used + count > cap:  # an unreadable store counts 0: it must not stop all work
                 raise PolicyViolation(
                     f"{provider}: policy.{key} is {cap} and {used} call(s) were made in the "

@@ -54,7 +54,7 @@ def estimate(resp: Response, settings: Settings) -> tuple[float | None, str | No
         return 0.0, "local"
     if usage is None or (usage.input_tokens is None and usage.output_tokens is None):
         return None, None
-    model = resp.model_reported or _requested(resp) or resp.model
+    model = resp.model_reported or resp.model_requested or resp.model
     found = price_for(model, settings)
     if found is None:
         return None, None
@@ -66,10 +66,6 @@ def estimate(resp: Response, settings: Settings) -> tuple[float | None, str | No
             + (usage.output_tokens or 0) * price.output) / 1_000_000
     return round(cost, 6), f"price table {glob}"
 
-
-def _requested(resp: Response) -> str | None:
-    value = resp.metadata.get("model_requested")
-    return value if isinstance(value, str) else None
 
 
 def call_records(resp: Response, settings: Settings, prompt_hash: str,
@@ -98,7 +94,7 @@ def _full_row(resp: Response, settings: Settings, prompt_hash: str, prompt: str 
     cost, source = estimate(resp, settings)
     usage = resp.usage
     return CallRecord(
-        t=now, spec=resp.model, provider=resp.provider, model_requested=_requested(resp),
+        t=now, spec=resp.model, provider=resp.provider, model_requested=resp.model_requested,
         model_reported=resp.model_reported, status=resp.status, error=resp.error,
         duration_s=resp.duration_s, input_tokens=usage.input_tokens if usage else None,
         cached_tokens=usage.cached_input_tokens if usage else None,

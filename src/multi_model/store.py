@@ -158,7 +158,7 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
-    def safely(self, action: str, fn: Any, *args: Any) -> Any:
+    def safely(self, fn: Any, *args: Any) -> Any:
         """Run a store operation; a broken or locked store costs a count, never the call."""
         try:
             return fn(*args)

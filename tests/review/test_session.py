@@ -210,8 +210,8 @@ def test_a_review_that_raises_is_recorded_and_the_cursor_moves(
 
     monkeypatch.setattr(watch.engine, "review", boom)
     w = watch.Watch(session, fd, env)
-    w._review(*w._due("edit"))
+    w._review(*w._due("edit", w._work("edit")))
     [review] = session.reviews()
     assert review["error"] == "review failed: RuntimeError('disk on fire')"
-    assert session.cursor() == session.queue_size() and w._due("edit") is None
+    assert session.cursor() == session.queue_size() and w._due("edit", w._work("edit")) is None
     os.close(fd)

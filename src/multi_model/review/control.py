@@ -119,12 +119,12 @@ def status(env: dict[str, str], project: str, session_id: str | None, fmt: str) 
                             "session": None}
     if session is not None:
         seen = session.delivery()
+        reviews = session.reviews()
         findings = []
-        for key, f, t in all_findings(session.reviews()):
+        for key, f, t in all_findings(reviews):
             state = ("listed at Stop" if key in seen["gated"] else
                      "shown to Claude" if key in seen["shown"] else "not shown yet")
             findings.append({**f, "key": key, "found_at": t, "state": state})
-        reviews = session.reviews()
         view["session"] = {
             "id": session.dir.name, "dir": str(session.dir),
             "reviewer_running": session.worker_running(),

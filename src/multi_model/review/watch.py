@@ -45,31 +45,34 @@ class Watch:
             if mode == "off":
                 self._drop("review was turned off")
                 return 0
-            batch = self._due(mode)
+            work = self._work(mode)
+            batch = self._due(mode, work)
             if batch:
                 self._review(*batch)
                 self.last_work = time.monotonic()
                 continue
-            if not self._has_work(mode) and self._idle_long_enough(mode):
+            if not work and self._idle_long_enough(mode):
                 if not self._release_or_continue(mode):
                     return 0
             time.sleep(POLL_S)
 
     # --- what to do next ----------------------------------------------------------------------
 
-    def _has_work(self, mode: str) -> bool:
+    def _work(self, mode: str) -> list[tuple[dict[str, Any], int]]:
+        """The complete queued edits this mode reviews now or soon (a torn tail is not one):
+        in `edit` mode all of them, in `stop` mode only once the Stop hook asked."""
         cursor = self.session.cursor()
-        return self.session.reviewable_end() > cursor and (
-            mode == "edit" or self.session.flush_target() > cursor)
+        if self.session.queue_size() <= cursor or (
+                mode != "edit" and self.session.flush_target() <= cursor):
+            return []
+        return self.session.edits(cursor)
 
-    def _due(self, mode: str) -> tuple[list[dict[str, Any]], int, int] | None:
+    def _due(self, mode: str, edits: list[tuple[dict[str, Any], int]]
+             ) -> tuple[list[dict[str, Any]], int, int] | None:
         """(edits, start, end) of the batch to review now, or None (nothing, or still quiet)."""
-        if not self._has_work(mode):
-            return None
-        cursor, flush = self.session.cursor(), self.session.flush_target()
-        edits = self.session.edits(cursor)
         if not edits:
             return None
+        cursor, flush = self.session.cursor(), self.session.flush_target()
         if flush <= cursor and mode == "edit":
             now = time.time()
             times = [float(e.get("t") or 0) for e, _ in edits]
@@ -85,7 +88,7 @@ class Watch:
         """Give up the lock, then look once more: an edit recorded while we held it found the
         lock taken and started no one, so it is ours. False: exit."""
         fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
-        if not self._has_work(mode):
+        if not self._work(mode):
             return False
         try:
             fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
