@@ -120,3 +120,18 @@ def test_kill_9_leaves_a_consistent_store_and_a_failed_job(
 def test_unknown_job_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = mm(capsys, "jobs", "status", "nope")
     assert code == 2 and err.strip() == "mm: no job 'nope' (see `mm jobs list`)"
+
+
+def test_a_background_turn_of_a_session(fakes: FakeCLIs,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    fakes.set("codex", fixture="codex/ok.exec-json.jsonl")
+    job = start(capsys, "--session", "bg")
+    wait_status(job["job"], "done")
+    code, out, _ = mm(capsys, "ask", "--models", "codex:gpt-5.4", "--session", "bg",
+                      "--prompt", "turn two")
+    assert code == 0 and json.loads(out)[0]["metadata"]["session"]["turn"] == 2
+    assert fakes.calls("codex")[-1]["argv"][-3] == "resume"
+    fakes.install("grok")
+    code, _, err = mm(capsys, "ask", "--background", "--models", "grok", "--session", "bg",
+                      "--prompt", "x")  # refused at once, not in the worker
+    assert code == 2 and "grok keeps no sessions" in err and len(Jobs(os.environ).list()) == 1

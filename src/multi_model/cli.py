@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("action", choices=("list", "status", "result", "cancel"))
     jobs.add_argument("job", nargs="?", help="job id (not for list)")
     jobs.add_argument("--format", choices=("table", "json"), default="table")
+    sess = sub.add_parser("sessions", help="conversations kept by `mm ask --session`")
+    sess.add_argument("action", nargs="?", choices=("list", "forget"), default="list")
+    sess.add_argument("name", nargs="?", help="session name (list: only this one)")
+    sess.add_argument("--format", choices=("table", "json"), default="table")
     hist = sub.add_parser("history", help="recorded calls: list, per-provider stats, costs")
     hist.add_argument("--since", help="a span (24h, 7d, 90m) or an ISO date (default: all)")
     hist.add_argument("--provider", help="only this provider")
@@ -102,6 +106,8 @@ def _add_ask(p: argparse.ArgumentParser) -> None:
                    "`mm jobs`")
     p.add_argument("--fresh", action="store_true", help="with --background: start a new job "
                    "even if an identical one is running or just finished")
+    p.add_argument("--session", metavar="NAME", help="continue the conversation NAME with "
+                   "each model (the CLI's own resume); the first use starts it")
     _add_common(p)
 
 
@@ -244,12 +250,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
                          "or --demo")
     specs = [m.strip() for m in models.split(",") if m.strip()]
     if args.background:
-        return _ask_background(args, specs, prompt)
+        return _ask_background(args, specs, prompt, settings)
     progress = render.Progress(specs, sys.stderr) if sys.stderr.isatty() else None
     responses = dispatch(
         specs, prompt, timeout=args.timeout, allow_cursor_claude=args.allow_cursor_claude,
         allow_claude_cli=args.allow_claude_cli, settings=settings, env=env,
-        on_result=progress.update if progress else None, local_only=args.task == "private")
+        on_result=progress.update if progress else None, local_only=args.task == "private",
+        session=args.session)
     if args.demo:
         responses = demo.label(responses)
     if args.verbose or args.demo:
@@ -258,16 +265,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return _ask_exit(responses)
 
 
-def _ask_background(args: argparse.Namespace, specs: list[str], prompt: str) -> int:
+def _ask_background(args: argparse.Namespace, specs: list[str], prompt: str,
+                    settings: object) -> int:
     from multi_model import tasks
     from multi_model.jobs import Jobs
 
     if args.demo:
         raise UsageError("--background does not run the --demo panel")
+    if args.session:
+        from multi_model.sessions import preflight
+
+        preflight(args.session, specs, settings,  # type: ignore[arg-type]
+                  args.allow_claude_cli, args.allow_cursor_claude)
     request = {"models": specs, "timeout": args.timeout,
                "profile": args.profile or tasks.env_profile(),
                "allow_cursor_claude": args.allow_cursor_claude,
-               "allow_claude_cli": args.allow_claude_cli, "local_only": args.task == "private"}
+               "allow_claude_cli": args.allow_claude_cli, "local_only": args.task == "private",
+               "session": args.session}
     job_id, joined = Jobs(os.environ).submit("ask", request, prompt, fresh=args.fresh)
     _write_json({"job": job_id, "joined": joined, "status": "running",
                  "next": f"mm jobs result {job_id}"}, None)
@@ -307,6 +321,28 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     from multi_model.models import Response
 
     return _ask_exit([Response.model_validate(r) for r in result])
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from multi_model.sessions import Sessions, check_name
+    from multi_model.store import Store
+
+    sessions = Sessions(Store.of(os.environ))
+    if args.action == "forget":
+        if not args.name:
+            raise UsageError("mm sessions forget needs a session name (see `mm sessions`)")
+        count = sessions.forget(check_name(args.name))
+        if not count:
+            raise UsageError(f"no session {args.name!r} (see `mm sessions`)")
+        print(f"session {args.name}: forgot {count} conversation{'s' * (count != 1)}; the "
+              "next --session turn starts anew")
+        return EXIT_OK
+    rows = sessions.list(args.name)
+    if args.format == "json":
+        _write_json([c.__dict__ for c in rows], None)
+    else:
+        sys.stdout.write(render.sessions_table(rows))
+    return EXIT_OK
 
 
 def _task_and_profile(args: argparse.Namespace, models: str | None) -> tuple[object, str | None]:
@@ -577,7 +613,7 @@ def cmd_review_control(args: argparse.Namespace) -> int:
 
 COMMANDS = {"ask": cmd_ask, "review": cmd_review, "review-control": cmd_review_control,
             "council-step": cmd_council_step, "detect": cmd_detect, "config": cmd_config,
-            "history": cmd_history, "jobs": cmd_jobs,
+            "history": cmd_history, "jobs": cmd_jobs, "sessions": cmd_sessions,
             "models": cmd_models, "council": cmd_council}
 
 

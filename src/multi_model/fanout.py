@@ -40,6 +40,7 @@ def dispatch(
     on_result: OnResult | None = None,
     for_hooks: bool = False,
     local_only: bool = False,
+    session: str | None = None,
 ) -> list[Response]:
     """Ask every model in parallel; returns one Response per model, in the order given.
     A spec may be a chain, `primary|fallback|...`: the next is asked when one fails, within
@@ -48,7 +49,9 @@ def dispatch(
     Raises ClaudeModelRefused / UnknownProvider (nothing started) for specs that cannot be
     routed, PolicyViolation for calls `[policy]` forbids (`for_hooks`: the code comes from
     the edit-review hooks, so `policy.hook_providers` applies), or for a route that leaves
-    the machine with `local_only`; every other failure is a status on its Response."""
+    the machine with `local_only`; every other failure is a status on its Response.
+    `session` names a conversation each model continues (sessions.py); UsageError when a
+    spec cannot keep one."""
     env = dict(os.environ if env is None else env)
     settings = settings or load_settings(cwd, env).settings
     store = Store.of(os.environ)  # our own state: not the providers' environment `env`
@@ -58,6 +61,11 @@ def dispatch(
                         allow_claude_cli=allow_claude_cli) for spec in models]
     if not chains:
         return []
+    turns = None
+    if session is not None:
+        from multi_model import sessions
+
+        chains, turns = sessions.plan(session, models, chains, settings, store, cwd)
     flat = [r for chain in chains for r in chain]
     policy.check(flat, settings, timeout, store, hooks=for_hooks)
     if local_only:
@@ -66,13 +74,16 @@ def dispatch(
     results: dict[int, Response] = {}
     history = History(store, settings, prompt)
     with ThreadPoolExecutor(max_workers=len(chains)) as pool:
-        futures = {pool.submit(call_chain, spec, chain, prompt, settings, env, timeout, cwd,
-                               cancel, cooling, store, for_hooks): i
+        futures = {pool.submit(call_chain, spec, chain, prompt, settings, env, timeout,
+                               turns[i].cwd if turns else cwd, cancel, cooling, store,
+                               for_hooks): i
                    for i, (spec, chain) in enumerate(zip(models, chains))}
         try:
             for future in as_completed(futures):
                 index = futures[future]
                 results[index] = future.result()
+                if turns:
+                    results[index] = turns[index].finish(results[index])
                 history.record(results[index])
                 if on_result:
                     on_result(index, results[index])
@@ -185,7 +196,7 @@ def call(r: Route, prompt: str, settings: Settings, env: Mapping[str, str],
         ps = settings.provider(prov.name)
         limit = timeout or ps.timeout or _endpoint_timeout(r.provider, settings) or settings.timeout
         req = Request(prompt=prompt, model=r.model, cwd=cwd, timeout=limit,
-                      extra_args=tuple(ps.args), allow_writes=ps.allow_writes)
+                      extra_args=tuple(ps.args), allow_writes=ps.allow_writes, resume=r.resume)
         if not prov.read_only and not ps.allow_writes:
             return base.model_copy(update={"status": "refused", "error": (
                 f"{prov.name} has no read-only headless mode; set "

@@ -200,7 +200,7 @@ def run(folder: Path) -> int:
                 request["models"], prompt, timeout=request.get("timeout"), settings=settings,
                 allow_cursor_claude=request.get("allow_cursor_claude", False),
                 allow_claude_cli=request.get("allow_claude_cli", False),
-                local_only=request.get("local_only", False))
+                local_only=request.get("local_only", False), session=request.get("session"))
     except KeyboardInterrupt:  # SIGTERM from `mm jobs cancel`: the CLIs are stopped
         jobs._finish(job_id, "cancelled", error="cancelled")
         return 130

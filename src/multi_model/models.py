@@ -129,6 +129,8 @@ class Request:
     timeout: float = 300.0
     extra_args: tuple[str, ...] = ()
     allow_writes: bool = False
+    resume: str | None = None
+    """The CLI's own session id to continue (`--session`); None starts a new conversation."""
 
 
 @dataclass(frozen=True)

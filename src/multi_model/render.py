@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from multi_model.catalog import Listing
     from multi_model.detect import CliInfo
     from multi_model.models import Response
+    from multi_model.sessions import Conversation
 
 
 class Progress:
@@ -71,6 +72,18 @@ def jobs_table(rows: Sequence[dict]) -> str:
         table.append((r["id"], r["kind"], r["status"],
                       time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created"])), took,
                       r.get("summary") or r.get("error") or ""))
+    return _table(table)
+
+
+def sessions_table(rows: Sequence[Conversation]) -> str:
+    """`mm sessions`: one line per conversation."""
+    if not rows:
+        return "No sessions. Start one with `mm ask --models M --session NAME`.\n"
+    table = [("session", "model", "provider", "turns", "last used", "session id", "folder")]
+    for c in rows:
+        table.append((c.name, c.spec, c.provider, str(c.turns),
+                      time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)), c.native_id,
+                      c.cwd))
     return _table(table)
 
 

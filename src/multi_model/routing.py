@@ -49,6 +49,9 @@ class Route:
     """The family rule's pattern."""
     bare_provider: bool = False
     """The spec named a provider only (`gemini`): failover picks a model of the family."""
+    resume: str | None = None
+    """The provider's session id this call continues (`--session`); such a route never fails
+    over: the conversation lives with that provider."""
 
 
 @cache

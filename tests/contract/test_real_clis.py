@@ -76,6 +76,29 @@ def test_answer_usage_session_and_request(name: str, tmp_path: Path, mock: Mock,
         assert r.model_reported and "mock-ok" in r.model_reported
 
 
+@pytest.mark.parametrize("name", sorted(REPORTS_SESSION))
+def test_session_continues_the_real_conversation(name: str, tmp_path: Path, mock: Mock,
+                                                 shared_cache: Path) -> None:
+    """`--session`: turn 2 runs the CLI's own resume, which resends turn 1 to the model."""
+    require_cli(name)
+    env, settings, setup = harness.prepare(name, tmp_path, mock.url, shared_cache)
+    work = tmp_path / "work"
+    work.mkdir()
+    token = uuid.uuid4().hex[:12]
+    spec = f"{name}:{setup.model('ok')}"
+    [one] = dispatch([spec], f"Remember the word {token}.", settings=settings, env=env,
+                     timeout=90, cwd=str(work), session="contract")
+    assert one.ok and one.session_id, one.error
+    mark = mock.mark()
+    [two] = dispatch([spec], "Which word did I ask you to remember?", settings=settings,
+                     env=env, timeout=90, cwd=str(work), session="contract")
+    assert (two.status, two.text) == ("ok", ANSWER), two.error
+    assert two.metadata["session"] == {"name": "contract", "turn": 2, "resumed": True,
+                                       "native_id": one.session_id}
+    bodies = [json.dumps(q["body"]) for q in mock.since(mark)]
+    assert any(token in b and "Which word" in b for b in bodies), "turn 1 was not resent"
+
+
 @pytest.mark.parametrize("scenario", list(ERROR_CLASSES))
 @pytest.mark.parametrize("name", CLIS)
 def test_error_scenarios_map_to_their_class(name: str, scenario: str, tmp_path: Path,

@@ -65,6 +65,8 @@ class Agy(CliProvider):
     rate_bucket = "Google Antigravity (Google account quota)"
     install_hint = "the Antigravity CLI installer from https://antigravity.google"
     login_hint = "run `agy` once in a terminal and sign in with Google"
+    no_resume = ("agy --print does not report the id of its conversation, so a later call "
+                 "cannot name it (`--conversation ID` needs one)")
 
     structured = False  # print mode is plain text (a JSON mode exists in newer, unverified builds)
 

@@ -268,6 +268,20 @@ class ProviderInfo:
     read_only: ClassVar[bool] = True
     """False for providers with no read-only headless mode: they run only when writes are
     allowed."""
+    resume_flag: ClassVar[str | None] = None
+    """The CLI flag that continues a conversation by its session id (`--session`); None: the
+    provider cannot, and `no_resume` says why."""
+    no_resume: ClassVar[str] = "it keeps no conversation a later call can continue"
+
+    def resume_args(self, req: Request) -> list[str]:
+        """argv for `req.resume`: `--flag ID`, or `--flag=ID` for a flag ending in '='."""
+        if not req.resume:
+            return []
+        if self.resume_flag is None:
+            raise ValueError(f"{self.name} cannot resume a session: {self.no_resume}")
+        if self.resume_flag.endswith("="):
+            return [f"{self.resume_flag}{req.resume}"]
+        return [self.resume_flag, req.resume]
 
 
 class CliProvider(ProviderInfo):
@@ -341,6 +355,8 @@ class CliProvider(ProviderInfo):
 
 class HttpProvider(ProviderInfo):
     """Base for adapters of HTTP APIs (no process; the runner's `fetch` does the request)."""
+
+    no_resume = "a model server keeps no conversation; a session needs a CLI that stores one"
 
     def preflight(self, req: Request, env: Mapping[str, str]) -> Parsed | None:
         """A failure known before any request (no model named, key variable unset), else None."""

@@ -73,6 +73,7 @@ class Claude(CliProvider):
     rate_bucket = "Anthropic (Claude plan or API key)"
     install_hint = "npm install -g @anthropic-ai/claude-code"
     login_hint = "claude auth login (or set ANTHROPIC_API_KEY)"
+    resume_flag = "--resume"
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "-p", "--output-format", "json"]
@@ -80,7 +81,7 @@ class Claude(CliProvider):
             argv += ["--model", claude_model_id(req.model)]
         argv += ["--tools", WRITE_TOOLS if req.allow_writes else READ_TOOLS,
                  "--permission-mode", "acceptEdits" if req.allow_writes else "default",
-                 *req.extra_args]
+                 *self.resume_args(req), *req.extra_args]
         child = {k: v for k, v in env.items() if k in KEEP or not env_matches(k, SESSION_VARS)}
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
 

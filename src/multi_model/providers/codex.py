@@ -2,6 +2,7 @@
 
 Effort suffixes on the model (`gpt-5.4-high`) become `-c model_reasoning_effort="high"`.
 The answer is the last `agent_message` item; `turn.failed` carries the terminal error.
+A session continues with the `resume THREAD_ID` subcommand after exec's own options.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Codex(CliProvider):
     rate_bucket = "OpenAI (ChatGPT plan or API key)"
     install_hint = "npm install -g @openai/codex"
     login_hint = "codex login"
+    resume_flag = "resume"  # a subcommand: `codex exec [options] resume ID -`
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "exec", "--json", "--skip-git-repo-check",
@@ -50,7 +52,7 @@ class Codex(CliProvider):
             argv += ["--model", model]
             if effort:
                 argv += ["-c", f'model_reasoning_effort="{effort}"']
-        argv += [*req.extra_args, "-"]
+        argv += [*req.extra_args, *self.resume_args(req), "-"]
         return Invocation(argv=tuple(argv), env=env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:

@@ -79,6 +79,7 @@ class Copilot(CliProvider):
     rate_bucket = "GitHub Copilot (premium requests)"
     install_hint = "npm install -g @github/copilot"
     login_hint = "copilot login (or set COPILOT_GITHUB_TOKEN)"
+    resume_flag = "--resume="  # a bare --resume opens a picker
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "--output-format", "json", "--no-auto-update", "--no-ask-user"]
@@ -86,7 +87,7 @@ class Copilot(CliProvider):
             argv += ["--model", req.model]
         argv += (["--allow-all-tools"] if req.allow_writes
                  else ["--deny-tool=write", "--deny-tool=shell"])
-        argv += list(req.extra_args)
+        argv += [*self.resume_args(req), *req.extra_args]
         return Invocation(argv=tuple(argv), env=env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:

@@ -49,6 +49,7 @@ class CursorAgent(CliProvider):
     rate_bucket = "Cursor plan (included usage, then usage-based)"
     install_hint = "curl https://cursor.com/install -fsS | bash"
     login_hint = "cursor-agent login (or set CURSOR_API_KEY)"
+    resume_flag = "--resume"
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "--print", "--output-format", "json"]
@@ -56,7 +57,7 @@ class CursorAgent(CliProvider):
         argv.append("--trust")
         if req.model:
             argv += ["--model", req.model]
-        argv += list(req.extra_args)
+        argv += [*self.resume_args(req), *req.extra_args]
         return Invocation(argv=tuple(argv), env=env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:

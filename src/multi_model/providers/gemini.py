@@ -64,13 +64,14 @@ class Gemini(CliProvider):
     rate_bucket = "Google (Gemini API key, Google login or Vertex AI)"
     install_hint = "npm install -g @google/gemini-cli"
     login_hint = "run `gemini` once in a terminal and pick a login, or set GEMINI_API_KEY"
+    resume_flag = "--resume"  # takes "latest", an index, or (verified on 0.61) a session id
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "-p", "", "-o", "json",
                 "--approval-mode", "auto_edit" if req.allow_writes else "default"]
         if req.model:
             argv += ["-m", req.model]
-        argv += req.extra_args
+        argv += [*self.resume_args(req), *req.extra_args]
         # Headless runs in an untrusted folder exit 55; the env var works on every version,
         # unlike --skip-trust, which some versions lack.
         child = {**env, "GEMINI_CLI_TRUST_WORKSPACE": "true"}

@@ -53,6 +53,7 @@ class Grok(CliProvider):
     rate_bucket = "xAI API key"
     install_hint = "npm install -g @vibe-kit/grok-cli"
     login_hint = "export GROK_API_KEY=<key from console.x.ai>"
+    no_resume = "grok keeps no sessions"
     read_only = False
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:

@@ -80,6 +80,7 @@ class OpenCode(CliProvider):
     rate_bucket = "the provider opencode is configured for (opencode zen by default)"
     install_hint = "npm install -g opencode-ai"
     login_hint = "opencode auth login"
+    resume_flag = "--session"
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "run", "--format", "json", "--print-logs", "--log-level", "ERROR"]
@@ -89,7 +90,7 @@ class OpenCode(CliProvider):
             child_env["OPENCODE_PERMISSION"] = READ_ONLY_PERMISSION
         if req.model:
             argv += ["-m", req.model]
-        argv += req.extra_args
+        argv += [*self.resume_args(req), *req.extra_args]
         return Invocation(argv=tuple(argv), env=child_env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:

@@ -64,13 +64,14 @@ class Qwen(CliProvider):
     install_hint = "npm install -g @qwen-code/qwen-code"
     login_hint = ("run `qwen` once in a terminal and use /auth, or set OPENAI_API_KEY, "
                   "OPENAI_BASE_URL and OPENAI_MODEL")
+    resume_flag = "--resume"
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "-o", "json",
                 "--approval-mode", "auto-edit" if req.allow_writes else "default"]
         if req.model:
             argv += ["-m", req.model]
-        argv += req.extra_args
+        argv += [*self.resume_args(req), *req.extra_args]
         child = {**env, "NO_BROWSER": "1"}
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
 

@@ -47,13 +47,14 @@ class Vibe(CliProvider):
     rate_bucket = "Mistral (API key or Le Chat plan)"
     install_hint = "uv tool install mistral-vibe  (Python >= 3.12)"
     login_hint = "export MISTRAL_API_KEY=<key>, or run `vibe` once to set it up"
+    resume_flag = "--resume"
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         child_env = dict(env)
         if req.model:
             child_env["VIBE_ACTIVE_MODEL"] = req.model
         argv = (executable, "--prompt-file", PROMPT_FILE, "--output", "json",
-                "--agent", "accept-edits" if req.allow_writes else "ask", *req.extra_args)
+                "--agent", "accept-edits" if req.allow_writes else "ask", *self.resume_args(req), *req.extra_args)
         return Invocation(argv=argv, env=child_env, cwd=req.cwd, prompt_file=req.prompt)
 
     def parse(self, out: RunOutput) -> Parsed:
