@@ -146,6 +146,8 @@ def build_steps_parser() -> argparse.ArgumentParser:
                        help="seconds per stage; Claude seats not in by then are missing (900)")
     _add_common(start)
     start.add_argument("--format", choices=("md", "json"), default="md")
+    start.add_argument("--fresh", action="store_true", help="start a new run even if an "
+                       "identical one was started moments ago (default: join that one)")
     submit = sub.add_parser("submit", help="a Claude seat's answer, ballot or synthesis")
     submit.add_argument("run", nargs="?", help="run id or directory (default: the newest)")
     submit.add_argument("--seat", required=True)
@@ -304,7 +306,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "cancel":
         print(f"job {args.job}: {jobs.cancel(args.job)}")
         return EXIT_OK
-    row = jobs.get(args.job)
+    row = jobs.refresh(args.job)
     if args.action == "status":
         _write_json(row, None) if args.format == "json" else sys.stdout.write(
             render.jobs_table([row]))
@@ -318,6 +320,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_ALL_FAILED
     _write_json(result, None)
+    if row["kind"] == "council":
+        assert isinstance(result, dict)
+        return EXIT_OK if result.get("stage3_synthesis") else EXIT_ALL_FAILED
     from multi_model.models import Response
 
     return _ask_exit([Response.model_validate(r) for r in result])

@@ -1,5 +1,5 @@
-"""Background jobs: `mm ask --background` returns a job id at once; `mm jobs list | status |
-result | cancel ID`.
+"""Background jobs: `mm ask --background` and `mm council start` return a job id at once;
+`mm jobs list | status | result | cancel ID`.
 
 A job is a folder under the data dir (`jobs/<id>/`: request.json, the prompt as a 0600 file,
 result.json, worker.log) and a row in the state store's `jobs` table (status, pid, times).
@@ -11,6 +11,12 @@ writes result.json atomically, then marks the row done. Whatever kills it:
 An identical request (same models, prompt, timeout, settings) within JOIN_WINDOW_S of a job
 that is running or just finished joins that job instead of starting another; `--fresh` forces
 a new one.
+
+A council job is a run of `mm council start` (its id is the run id, its folder the run
+directory): its stage workers carry it on by themselves, and its outcome is the run's own
+record (result.json: done; failed.json: quorum not met; cancelled.json). A stage worker that
+was killed leaves a run that continues (`mm jobs status ID` or any council step restarts the
+worker for the seats left), not a failed job.
 """
 
 from __future__ import annotations
@@ -74,15 +80,9 @@ class Jobs:
         key = request_key(kind, {**request, "prompt_sha": hashlib.sha256(
             prompt.encode("utf-8")).hexdigest()})
         with self.store.write() as conn:
-            if not fresh:
-                row = conn.execute(
-                    "SELECT id, status, finished, pid FROM jobs WHERE key = ? AND created >= ? "
-                    "AND status IN ('running', 'done') ORDER BY created DESC LIMIT 1",
-                    (key, time.time() - JOIN_WINDOW_S)).fetchone()
-                starting = row is not None and row[3] is None  # inserted, pid not yet set
-                if row and (row[1] == "done" and row[2] >= time.time() - JOIN_WINDOW_S
-                            or row[1] == "running" and (starting or _alive(row[3]))):
-                    return row[0], True
+            joined = None if fresh else self._joinable(conn, key)
+            if joined:
+                return joined, True
             job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
             folder = jobs_dir(self.env) / job_id
             folder.mkdir(parents=True, mode=0o700)
@@ -98,6 +98,35 @@ class Jobs:
         with self.store.write() as conn:
             conn.execute("UPDATE jobs SET pid = ? WHERE id = ?", (pid, job_id))
         return job_id, False
+
+    @staticmethod
+    def _joinable(conn: Any, key: str) -> str | None:
+        """The running or just-finished job with this key, if any."""
+        row = conn.execute(
+            "SELECT id, status, finished, pid, kind FROM jobs WHERE key = ? AND created >= ? "
+            "AND status IN ('running', 'done') ORDER BY created DESC LIMIT 1",
+            (key, time.time() - JOIN_WINDOW_S)).fetchone()
+        if row is None:
+            return None
+        job_id, status, finished, pid, kind = row
+        if status == "done":
+            return job_id if finished >= time.time() - JOIN_WINDOW_S else None
+        # running: a council has no single pid; an ask job is alive, or inserted but its pid
+        # not yet set
+        return job_id if kind == "council" or pid is None or _alive(pid) else None
+
+    def joinable(self, kind: str, request: Mapping[str, Any]) -> str | None:
+        """For work started elsewhere (a council run): an identical job to join, if any."""
+        with self.store.write() as conn:
+            return self._joinable(conn, request_key(kind, request))
+
+    def register(self, kind: str, request: Mapping[str, Any], job_id: str,
+                 folder: Path) -> None:
+        """Work started elsewhere, as a running job (its outcome is read from `folder`)."""
+        with self.store.write() as conn:
+            conn.execute("INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
+                         "(?, ?, ?, 'running', ?, ?)", (job_id, kind, request_key(
+                             kind, request), time.time(), str(folder)))
 
     def _spawn(self, folder: Path) -> int:
         from multi_model import runner
@@ -124,12 +153,50 @@ class Jobs:
         rows = [dict(zip(cols, r)) for r in conn.execute(
             f"SELECT {', '.join(cols)} FROM jobs {tail}", params)]
         for row in rows:
-            if row["status"] == ACTIVE and not _alive(row["pid"]) and row["pid"] is not None:
+            if row["status"] == ACTIVE and row["kind"] == "council":
+                self._council_outcome(row)
+            elif row["status"] == ACTIVE and not _alive(row["pid"]) and row["pid"] is not None:
                 self._finish(row["id"], "failed", error="worker gone (killed or crashed) "
                              "before it finished")
                 row.update(status="failed", error="worker gone (killed or crashed) before "
                            "it finished")
         return rows
+
+    def _council_outcome(self, row: dict[str, Any]) -> None:
+        """A running council row brought up to date from its run's records (reads only)."""
+        root = Path(row["dir"])
+        for name, status in (("result.json", "done"), ("cancelled.json", "cancelled"),
+                             ("failed.json", "failed")):
+            try:
+                data = json.loads((root / name).read_text())
+            except (OSError, ValueError):
+                continue
+            summary = _council_summary(data) if status == "done" else None
+            error = None if status == "done" else str(data.get("error", status))
+            self._finish(row["id"], status, summary=summary, error=error)
+            row.update(status=status, summary=summary, error=error, finished=time.time())
+            return
+        try:
+            opened = json.loads((root / "plan.json").read_text()).get("opened", {})
+        except (OSError, ValueError):
+            opened = {}
+        stage = max(opened, key=opened.get, default="answer")
+        row["summary"] = f"stage {stage} (`mm jobs status {row['id']}` carries it on)"
+
+    def refresh(self, job_id: str) -> dict[str, Any]:
+        """The job, after a council job has been carried as far as it goes (a dead stage
+        worker restarted, the next stage opened, the result written)."""
+        row = self.get(job_id)
+        if row["kind"] == "council" and row["status"] == ACTIVE:
+            from multi_model.council import steps
+            from multi_model.errors import MultiModelError
+
+            try:
+                steps.advance(steps.Run(Path(row["dir"])), "done", wait=0)
+            except MultiModelError:
+                pass  # quorum (recorded by the run), cancelled: the row says so below
+            row = self.get(job_id)
+        return row
 
     def result(self, job_id: str) -> dict[str, Any] | list[Any] | None:
         row = self.get(job_id)
@@ -149,6 +216,12 @@ class Jobs:
         row = self.get(job_id)
         if row["status"] != ACTIVE:
             return row["status"]
+        if row["kind"] == "council":
+            from multi_model.council import steps
+
+            steps.cancel(steps.Run(Path(row["dir"])), CANCEL_GRACE_S)
+            self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
+            return "cancelled"
         pid = row["pid"]
         if pid and _alive(pid):
             try:
@@ -162,6 +235,14 @@ class Jobs:
                 pass
         self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
         return "cancelled"
+
+
+def _council_summary(result: Mapping[str, Any]) -> str:
+    answers = result.get("stage1_responses") or []
+    ok = sum(1 for a in answers if a.get("status") == "ok")
+    chair = result.get("chairman_model")
+    end = (f"synthesis by {chair}" if result.get("stage3_synthesis") else "no synthesis")
+    return f"{ok} of {len(answers)} answered; {end}"
 
 
 def _alive(pid: int | None) -> bool:

@@ -159,8 +159,8 @@ def test_submit_rejects_an_empty_answer_and_a_cli_seat(capsys) -> None:  # type:
 def test_invalid_ballot_gets_one_repair_then_is_recorded_invalid(capsys) -> None:  # type: ignore[no-untyped-def]
     task = the_task(through_review(capsys))
     write(task, "I liked them all.")
-    code, _, err = mm(capsys, "submit", "--seat", "claude:opus")
-    assert code == 2 and "repair prompt" in err and NO_JSON in err
+    code, out, err = mm(capsys, "submit", "--seat", "claude:opus")
+    assert code == 2 and "repair prompt" in err and NO_JSON in err, (out, err)
     repair = Path(task["prompt_file"]).read_text()
     assert repair.endswith("No other text.\n") and f"- {NO_JSON}" in repair
     code, step = mm_json(capsys, "synthesize", "--wait", "0")
@@ -283,3 +283,109 @@ def test_default_panel_of_start_is_the_clis_plus_one_claude_seat(fakes, capsys) 
     assert [(s["id"], s["kind"]) for s in plan["seats"]] == [("codex", "cli"),
                                                              ("claude", "agent")]
     assert the_task(step)["agent"] == "multi-model:panelist"
+
+
+# --- a council run is a background job ------------------------------------------------------
+
+def jobs(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    try:
+        code = cli.main(["jobs", *argv])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def wait_job(job: str, status: str, timeout: float = 90) -> dict:
+    from multi_model.jobs import Jobs
+
+    deadline = time.monotonic() + timeout
+    while (row := Jobs(os.environ).get(job))["status"] != status:
+        assert time.monotonic() < deadline, row
+        time.sleep(0.2)
+    return row
+
+
+def test_a_cli_panel_finishes_on_its_own_as_a_job(capsys) -> None:  # type: ignore[no-untyped-def]
+    began = time.monotonic()
+    step = start_demo(capsys, panel="codex:gpt-5.4,gemini:gemini-3-pro,cursor-agent")
+    assert time.monotonic() - began < 10 and step["job"] == step["run_id"]
+    assert step["joined"] is False
+    code, out, _ = jobs(capsys, "list")
+    assert code == 0 and step["job"] in out and "council" in out
+    row = wait_job(step["job"], "done")  # no step was run: the stage workers carried it
+    assert re.fullmatch(r"3 of 3 answered; synthesis by \S+", row["summary"]), row
+    code, out, _ = jobs(capsys, "result", step["job"])
+    result = json.loads(out)
+    assert code == 0 and result["stage3_synthesis"]["text"]
+    jsonschema.validate(result, SCHEMA)
+    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+
+
+def test_an_identical_start_joins_unless_fresh(capsys) -> None:  # type: ignore[no-untyped-def]
+    first = start_demo(capsys)
+    again = start_demo(capsys)
+    assert (again["run_id"], again["joined"]) == (first["run_id"], True)
+    assert the_task(again)["seat"] == "claude:opus"  # the same tasks, to the same files
+    other = start_demo(capsys, "--fresh")
+    assert other["run_id"] != first["run_id"] and not other["joined"]
+    runs = list((Path(first["run_dir"]).parent).glob("*/plan.json"))
+    assert len(runs) == 2  # the joined start left no run directory behind
+
+
+def test_cancel_stops_the_workers_and_the_run(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    fakes.set("codex", fixture=OK, sleep=60)
+    fakes.set("gemini", fixture="gemini/ok.json", sleep=60)
+    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    run = steps.Run(Path(step["run_dir"]))
+    deadline = time.monotonic() + 30
+    while len(fakes.calls()) < 2:  # both CLIs started (their --version probes aside)
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    code, out, _ = jobs(capsys, "cancel", step["job"])
+    assert code == 0 and "cancelled" in out
+    assert not run.worker_alive("answer")
+    for call in fakes.calls():
+        with pytest.raises(ProcessLookupError):
+            os.kill(call["pid"], 0)
+    code, out, _ = jobs(capsys, "status", step["job"], "--format", "json")
+    assert json.loads(out)["status"] == "cancelled"
+    code, _, err = mm(capsys, "rank", step["run_id"], "--wait", "0")
+    assert code == 2 and "was cancelled" in err and err.count("\n") == 1
+    code, _, err = jobs(capsys, "result", step["job"])
+    assert code == 5 and "cancelled" in err
+
+
+def test_quorum_failure_marks_the_job_failed(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    fakes.set("codex", fixture=OK)
+    fakes.set("gemini", fixture="gemini/no-auth.json-mode.real.stderr.txt", exit=41)
+    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    row = wait_job(step["job"], "failed")
+    assert "quorum not met" in row["error"] and "gemini: auth_required" in row["error"]
+
+
+def test_a_killed_worker_leaves_a_job_that_status_carries_on(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    fakes.set("codex", fixture=OK)
+    fakes.set("gemini", fixture="gemini/ok.json", sleep=30)
+    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    run_dir = Path(step["run_dir"])
+    deadline = time.monotonic() + 30
+    while not (run_dir / "stage1" / "codex.json").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    stop_worker(str(run_dir), "answer")
+    for call in fakes.calls("gemini"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(call["pid"], signal.SIGKILL)
+    code, out, _ = jobs(capsys, "list", "--format", "json")
+    [row] = json.loads(out)
+    assert row["status"] == "running" and "stage answer" in row["summary"]
+    fakes.set("gemini", fixture="gemini/ok.json")
+    code, out, _ = jobs(capsys, "status", step["job"])  # restarts the answer worker
+    assert code == 0
+    deadline = time.monotonic() + 60
+    while not (run_dir / "stage1" / "gemini.json").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    asked = [c["name"] for c in fakes.calls() if c["stdin"] == "q"]
+    assert sorted(asked) == ["codex", "gemini", "gemini"]

@@ -11,6 +11,11 @@ background worker. Driven by `mm council start | submit | rank | synthesize | re
     result      once the synthesis is in: the merged CouncilResult and report
     status      where the run is, seat by seat (reads only)
 
+A run is also a background job (`mm jobs`, id = run id). In a run of CLI seats only, each
+stage worker, once its seats are in, carries the run on (opens the next stage, starts its
+worker, writes the result), so it finishes with no host; a run with Claude seats goes on
+when its host steps. `cancel` stops the workers and every later step refuses the run.
+
 Each step first does what the previous ones left undone, so running any step again continues
 a run: a stage's worker that died is started again and asks only the seats that have no
 record yet. A step that cannot finish yet (a CLI still running, a Claude seat not in before
@@ -21,6 +26,7 @@ Files, beside the one-shot layout of store.py (stage1/, stage2/, stage3/, result
     tasks/<stage>/<seat>.prompt.md     what a Claude seat must answer (stage: answer, review,
     tasks/<stage>/<seat>.md | .json    synthesis) and the file it writes
     workers/<stage>.lock | .pid | .log the stage's background worker (holds the lock while alive)
+    failed.json | cancelled.json       why the run ended without a result (quorum; cancel)
 
 A Claude seat has no process to prove it ran: its records say so (provider "agent",
 `metadata.provenance`), and only Claude seats accept a submission, so a host cannot write
@@ -139,10 +145,12 @@ class Step:
     notes: list[str] = field(default_factory=list)
     next: str | None = None
     result: CouncilResult | None = None
+    joined: bool = False
+    """`start` found an identical run started moments ago and returned that one."""
 
     def as_dict(self) -> dict[str, object]:
-        return {"run_id": self.run_id, "run_dir": self.run_dir, "stage": self.stage,
-                "done": self.done, "tasks": [t.as_dict() for t in self.tasks],
+        return {"run_id": self.run_id, "job": self.run_id, "joined": self.joined,
+                "run_dir": self.run_dir, "stage": self.stage, "done": self.done, "tasks": [t.as_dict() for t in self.tasks],
                 "waiting": self.waiting, "notes": self.notes, "next": self.next}
 
 
@@ -255,12 +263,12 @@ class Run:
         finally:
             os.close(fd)
 
-    def stop_worker(self, stage: StageName) -> None:
+    def stop_worker(self, stage: StageName, sig: int = signal.SIGTERM) -> None:
         if not self.worker_alive(stage):
             return
         try:
             pid = int(self.store.path(f"workers/{stage}.pid").read_text())
-            os.killpg(pid, signal.SIGTERM)
+            os.killpg(pid, sig)
         except (OSError, ValueError):
             pass
 
@@ -322,8 +330,13 @@ def agent_alias(spec: str) -> str | None:
 def start(question: str, panel: Sequence[str], chairman: str | None, *, settings: Settings,
           env: Mapping[str, str], seed: int, min_answers: int, timeout: float,
           deadline_s: float, demo: bool = False, allow_cursor_claude: bool = False,
-          allow_claude_cli: bool = False, root: Path | None = None) -> Step:
-    """Create the run and open stage 1."""
+          allow_claude_cli: bool = False, root: Path | None = None,
+          join: Mapping[str, object] | None = None) -> Step:
+    """Create the run, register it as a job, and open stage 1. `join`: the request as it
+    identifies the run; an identical one started within the jobs' join window is returned
+    instead of a new run (None: always a new run)."""
+    from multi_model.jobs import Jobs
+
     flags = {"allow_cursor_claude": allow_cursor_claude, "allow_claude_cli": allow_claude_cli}
     seats = classify(panel, settings, env, **flags)
     chair = None
@@ -332,7 +345,16 @@ def start(question: str, panel: Sequence[str], chairman: str | None, *, settings
             [chairman], settings, env, **flags)[0]
     if not 2 <= min_answers <= len(seats):
         raise UsageError(f"--min-answers must be between 2 and the panel size ({len(seats)})")
-    root = root or runs_dir(env) / new_run_id(seed)
+    jobs = Jobs(os.environ)
+    request = {**(join or {}), "question": question}
+    existing = jobs.joinable("council", request) if join is not None else None
+    if existing is not None:  # an identical run started moments ago: that one
+        run = Run(Path(jobs.get(existing)["dir"]))
+        with _step_lock(run):
+            step = _advance(run, "answer", wait=0)
+        step.joined = True
+        return step
+    root = _unused(root or runs_dir(env) / new_run_id(seed))
     plan = Plan(question=question, seats=seats, chairman=chair, seed=seed,
                 min_answers=min_answers, timeout=timeout, deadline_s=deadline_s, demo=demo,
                 cwd=os.getcwd(), **flags)
@@ -341,9 +363,37 @@ def start(question: str, panel: Sequence[str], chairman: str | None, *, settings
     store.write_json("run.json", {"question": question, "seats": [s.id for s in seats],
                                   "chairman": chairman, "seed": seed, "mode": "steps",
                                   "min_answers": min_answers, "timeout": timeout})
+    jobs.register("council", request if join is not None else {"run": str(root)}, root.name,
+                  root)
     run = Run(root)
     with _step_lock(run):
         return _advance(run, "answer", wait=0)
+
+
+def _unused(root: Path) -> Path:
+    """`root`, or `root-2`, `root-3`...: run ids are per second and seed, and a second start
+    with the same seed within a second must not write over the first."""
+    candidate, n = root, 1
+    while candidate.exists():
+        n += 1
+        candidate = root.with_name(f"{root.name}-{n}")
+    return candidate
+
+
+def cancel(run: Run, grace: float) -> None:
+    """Stop the run: no step continues it after this; its workers get SIGTERM (their CLIs
+    stop with them), then SIGKILL after `grace` seconds."""
+    with _step_lock(run, check=False):
+        run.store.write_json("cancelled.json", {"error": "cancelled", "t": time.time()})
+        alive = [s for s in STAGES if run.worker_alive(s)]
+        for stage in alive:
+            run.stop_worker(stage)
+        deadline = time.monotonic() + grace
+        while any(run.worker_alive(s) for s in alive) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for stage in alive:
+            if run.worker_alive(stage):
+                run.stop_worker(stage, signal.SIGKILL)
 
 
 def advance(run: Run, target: StageName | Literal["done"], wait: float) -> Step:
@@ -405,7 +455,9 @@ def _open(run: Run, stage: StageName) -> None:
         answers = run.answers()
         if sum(a.ok for a in answers) < plan.min_answers:
             plan.opened.pop(stage)
-            raise QuorumNotMet(plan.min_answers, [(a.model, a.status, a.error) for a in answers])
+            exc = QuorumNotMet(plan.min_answers, [(a.model, a.status, a.error) for a in answers])
+            run.store.write_json("failed.json", {"error": str(exc)})  # for `mm jobs`
+            raise exc
         for seat in run.reviewers():
             if seat.kind == "agent":
                 task = run.review_task(seat.id)
@@ -694,12 +746,15 @@ def _result(run: Run) -> Step:
 
 
 @contextmanager
-def _step_lock(run: Run) -> Iterator[None]:
-    """One step at a time per run (a host may fire two at once)."""
+def _step_lock(run: Run, check: bool = True) -> Iterator[None]:
+    """One step at a time per run (a host may fire two at once); `check`: refuse a run that
+    was cancelled."""
     path = run.root / "step.lock"
     with open(path, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
+            if check and run.store.path("cancelled.json").exists():
+                raise UsageError(f"council run {run.run_id} was cancelled (`mm jobs cancel`)")
             run.plan = Run(run.root).plan  # what the previous holder saved
             yield
         finally:

@@ -51,7 +51,12 @@ def start(args: argparse.Namespace, question: str) -> int:
         min_answers=args.min_answers, timeout=args.timeout or settings.timeout,
         deadline_s=args.deadline, demo=args.demo,
         root=args.runs_dir / new_run_id(seed) if args.runs_dir else None,
-        allow_cursor_claude=args.allow_cursor_claude, allow_claude_cli=args.allow_claude_cli)
+        allow_cursor_claude=args.allow_cursor_claude, allow_claude_cli=args.allow_claude_cli,
+        join=None if args.fresh else {
+            "panel": specs, "chairman": chairman, "seed": args.seed, "demo": args.demo,
+            "min_answers": args.min_answers, "timeout": args.timeout, "deadline": args.deadline,
+            "cwd": os.getcwd(), "allow_cursor_claude": args.allow_cursor_claude,
+            "allow_claude_cli": args.allow_claude_cli})
     show(step, args.format, sys.stdout)
     return 0
 
@@ -81,8 +86,11 @@ def show(step: steps.Step, fmt: str, out: TextIO) -> None:
 def render_step(step: steps.Step) -> str:
     state = ("finished" if step.stage == "done" else "open" if step.done
              else "not finished")
-    lines = [f"Council run {step.run_id}: stage {step.stage} ({state})",
-             f"Run directory: {step.run_dir}", ""]
+    lines = [f"Council run {step.run_id}: stage {step.stage} ({state})"
+             + (" - joined: the same council was started moments ago" if step.joined else ""),
+             f"Run directory: {step.run_dir}",
+             f"Job: {step.run_id} (`mm jobs status {step.run_id}`, `mm jobs cancel "
+             f"{step.run_id}`)", ""]
     if step.tasks:
         lines.append("Claude seats to run now with the Agent tool, one call per seat, all in "
                      "one message:")

@@ -5,6 +5,8 @@ seats of one stage that have no record yet and writes each record as soon as it 
 worker killed half-way loses nothing finished: the next step starts a new one for the rest.
 FD is the stage's lock, taken by the starter and held here until exit (that is how a step
 tells a live worker from a dead one). SIGTERM stops every child CLI, as Ctrl-C does in `mm`.
+In a run of CLI seats only, once its seats are in, it carries the run on (`steps.advance`):
+the next stage opens and its worker starts, or the result is written; no host is needed.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from multi_model.council import stages
-from multi_model.council.steps import Run, worker_env
+from multi_model.council.steps import Run, advance, worker_env
 from multi_model.council.store import slug
+from multi_model.errors import MultiModelError
 from multi_model.fanout import OnResult, dispatch
 from multi_model.models import Response
 
@@ -49,7 +52,22 @@ def main(argv: Sequence[str]) -> int:
     except Exception:  # noqa: BLE001 - recorded, so the step reports it instead of waiting
         _crashed(run, stage, traceback.format_exc(limit=5))
         return 1
+    _carry_on(root)
     return 0
+
+
+def _carry_on(root: Path) -> None:
+    """A run of CLI seats only: take it on now that this stage's CLIs are in (open the next
+    stage and start its worker, or write the result), so it finishes with no host. A run with
+    Claude seats is left to its host's steps: a step here could take a seat's output file
+    before the host's `submit` does, and answer the host with "no open task"."""
+    run = Run(root)
+    if any(s.kind == "agent" for s in [*run.plan.seats, *filter(None, [run.plan.chairman])]):
+        return
+    try:
+        advance(run, "done", wait=0)
+    except MultiModelError as exc:  # quorum (the run recorded it), cancelled
+        sys.stderr.write(f"stopped: {exc}\n")
 
 
 def _answers(run: Run, dispatch_fn: Callable[..., list[Response]]) -> None:
