@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -109,10 +110,12 @@ def test_providers_that_cannot_resume_are_refused_before_anything_runs(
     assert fake_clis.calls() == []
 
 
-def test_chains_and_bad_names_are_refused(fake_clis: FakeCLIs) -> None:
+def test_chains_twins_and_bad_names_are_refused(fake_clis: FakeCLIs) -> None:
     codex_ok(fake_clis)
     with pytest.raises(UsageError, match="fallback chain"):
         dispatch(["codex|gemini"], "q", env=fake_clis.env(), settings=Settings(), session="x")
+    with pytest.raises(UsageError, match="listed twice"):
+        dispatch(["codex", "codex"], "q", env=fake_clis.env(), settings=Settings(), session="x")
     with pytest.raises(UsageError, match="bad session name"):
         dispatch(["codex"], "q", env=fake_clis.env(), settings=Settings(), session="../x")
     assert fake_clis.calls() == []
@@ -137,6 +140,8 @@ def test_resume_argv_of_each_adapter() -> None:
         tail = expected[name]
         assert any(argv[i:i + len(tail)] == tail for i in range(len(argv))), (name, argv)
         assert "ID" not in prov.build(Request(prompt="p"), {}, name).argv
+        if name == "codex":  # a subcommand: after exec's options, before the stdin marker
+            assert argv[1] == "exec" and argv[-3:] == ["resume", "ID", "-"]
 
 
 def test_mm_ask_session_and_mm_sessions(fake_clis: FakeCLIs, capsys: pytest.CaptureFixture[str],
@@ -158,3 +163,19 @@ def test_mm_ask_session_and_mm_sessions(fake_clis: FakeCLIs, capsys: pytest.Capt
     assert code == 2 and err.strip() == "mm: no session 'work' (see `mm sessions`)"
     code, _, err = run_mm(capsys, "ask", "--models", "grok", "--session", "w", "--prompt", "hi")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "grok keeps no sessions" in err
+
+
+def test_a_turn_is_recorded_only_over_the_state_it_started_from(fake_clis: FakeCLIs) -> None:
+    codex_ok(fake_clis)
+    dispatch(["codex"], "one", env=fake_clis.env(), settings=Settings(), session="race")
+    store = sessions()
+    start = store.get("race", "codex")
+    assert start is not None
+    later = replace(start, turns=2, updated=start.updated + 1)
+    assert not store.save(replace(start, native_id="y"), None)  # a racing first turn
+    assert store.save(later, start)  # the first of two concurrent turns to finish
+    assert not store.save(replace(start, turns=2, native_id="other"), start)  # the second
+    assert store.get("race", "codex").turns == 2
+    store.forget("race")
+    assert not store.save(replace(later, turns=3), later)  # a forget is not undone
+    assert store.list("race") == []

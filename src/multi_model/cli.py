@@ -284,7 +284,9 @@ def _ask_background(args: argparse.Namespace, specs: list[str], prompt: str,
                "allow_cursor_claude": args.allow_cursor_claude,
                "allow_claude_cli": args.allow_claude_cli, "local_only": args.task == "private",
                "session": args.session}
-    job_id, joined = Jobs(os.environ).submit("ask", request, prompt, fresh=args.fresh)
+    # a session's turn is never joined: the same words may well be the next turn
+    job_id, joined = Jobs(os.environ).submit("ask", request, prompt,
+                                             fresh=args.fresh or bool(args.session))
     _write_json({"job": job_id, "joined": joined, "status": "running",
                  "next": f"mm jobs result {job_id}"}, None)
     return EXIT_OK

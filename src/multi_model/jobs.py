@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 import uuid
@@ -34,6 +35,8 @@ from typing import Any
 
 from multi_model.errors import UsageError
 from multi_model.paths import data_dir
+from multi_model.runner import pid_alive as _alive
+from multi_model.runner import stop_detached
 from multi_model.store import Store
 
 JOIN_WINDOW_S = 120.0
@@ -55,6 +58,9 @@ CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, created);
 """
 ACTIVE = "running"
 FINAL = ("done", "failed", "cancelled")
+COUNCIL_OUTCOMES = (("result.json", "done"), ("cancelled.json", "cancelled"),
+                    ("failed.json", "failed"))
+"""A council run's own record of how it ended."""
 
 
 def jobs_dir(env: Mapping[str, str]) -> Path:
@@ -103,17 +109,19 @@ class Jobs:
     def _joinable(conn: Any, key: str) -> str | None:
         """The running or just-finished job with this key, if any."""
         row = conn.execute(
-            "SELECT id, status, finished, pid, kind FROM jobs WHERE key = ? AND created >= ? "
-            "AND status IN ('running', 'done') ORDER BY created DESC LIMIT 1",
+            "SELECT id, status, finished, pid, kind, dir FROM jobs WHERE key = ? AND created "
+            ">= ? AND status IN ('running', 'done') ORDER BY created DESC LIMIT 1",
             (key, time.time() - JOIN_WINDOW_S)).fetchone()
         if row is None:
             return None
-        job_id, status, finished, pid, kind = row
+        job_id, status, finished, pid, kind, folder = row
+        if kind == "council":  # only a run still going: not one that ended, seen or not
+            ended = any((Path(folder) / name).exists() for name, _ in COUNCIL_OUTCOMES)
+            return job_id if status == ACTIVE and not ended else None
         if status == "done":
             return job_id if finished >= time.time() - JOIN_WINDOW_S else None
-        # running: a council has no single pid; an ask job is alive, or inserted but its pid
-        # not yet set
-        return job_id if kind == "council" or pid is None or _alive(pid) else None
+        # running: alive, or inserted but its pid not yet set
+        return job_id if pid is None or _alive(pid) else None
 
     def joinable(self, kind: str, request: Mapping[str, Any]) -> str | None:
         """For work started elsewhere (a council run): an identical job to join, if any."""
@@ -123,10 +131,14 @@ class Jobs:
     def register(self, kind: str, request: Mapping[str, Any], job_id: str,
                  folder: Path) -> None:
         """Work started elsewhere, as a running job (its outcome is read from `folder`)."""
-        with self.store.write() as conn:
-            conn.execute("INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
-                         "(?, ?, ?, 'running', ?, ?)", (job_id, kind, request_key(
-                             kind, request), time.time(), str(folder)))
+        try:
+            with self.store.write() as conn:
+                conn.execute("INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
+                             "(?, ?, ?, 'running', ?, ?)", (job_id, kind, request_key(
+                                 kind, request), time.time(), str(folder)))
+        except sqlite3.IntegrityError:
+            raise UsageError(f"a job {job_id!r} exists already (the same seed in the same "
+                             "second, another --runs-dir): start again") from None
 
     def _spawn(self, folder: Path) -> int:
         from multi_model import runner
@@ -165,16 +177,16 @@ class Jobs:
     def _council_outcome(self, row: dict[str, Any]) -> None:
         """A running council row brought up to date from its run's records (reads only)."""
         root = Path(row["dir"])
-        for name, status in (("result.json", "done"), ("cancelled.json", "cancelled"),
-                             ("failed.json", "failed")):
+        for name, status in COUNCIL_OUTCOMES:
             try:
+                at = (root / name).stat().st_mtime
                 data = json.loads((root / name).read_text())
             except (OSError, ValueError):
                 continue
             summary = _council_summary(data) if status == "done" else None
             error = None if status == "done" else str(data.get("error", status))
-            self._finish(row["id"], status, summary=summary, error=error)
-            row.update(status=status, summary=summary, error=error, finished=time.time())
+            self._finish(row["id"], status, summary=summary, error=error, at=at)
+            row.update(status=status, summary=summary, error=error, finished=at)
             return
         try:
             opened = json.loads((root / "plan.json").read_text()).get("opened", {})
@@ -189,12 +201,8 @@ class Jobs:
         row = self.get(job_id)
         if row["kind"] == "council" and row["status"] == ACTIVE:
             from multi_model.council import steps
-            from multi_model.errors import MultiModelError
 
-            try:
-                steps.advance(steps.Run(Path(row["dir"])), "done", wait=0)
-            except MultiModelError:
-                pass  # quorum (recorded by the run), cancelled: the row says so below
+            steps.carry_on(Path(row["dir"]))
             row = self.get(job_id)
         return row
 
@@ -206,11 +214,11 @@ class Jobs:
     # --- finish / cancel --------------------------------------------------------------------
 
     def _finish(self, job_id: str, status: str, summary: str | None = None,
-                error: str | None = None) -> None:
+                error: str | None = None, at: float | None = None) -> None:
         with self.store.write() as conn:
             conn.execute("UPDATE jobs SET status = ?, finished = ?, summary = COALESCE(?, "
                          "summary), error = COALESCE(?, error) WHERE id = ? AND status = ?",
-                         (status, time.time(), summary, error, job_id, ACTIVE))
+                         (status, at or time.time(), summary, error, job_id, ACTIVE))
 
     def cancel(self, job_id: str) -> str:
         row = self.get(job_id)
@@ -222,17 +230,8 @@ class Jobs:
             steps.cancel(steps.Run(Path(row["dir"])), CANCEL_GRACE_S)
             self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
             return "cancelled"
-        pid = row["pid"]
-        if pid and _alive(pid):
-            try:
-                os.killpg(pid, signal.SIGTERM)
-                deadline = time.monotonic() + CANCEL_GRACE_S
-                while _alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                if _alive(pid):
-                    os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if row["pid"]:
+            stop_detached([row["pid"]], CANCEL_GRACE_S)
         self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
         return "cancelled"
 
@@ -243,22 +242,6 @@ def _council_summary(result: Mapping[str, Any]) -> str:
     chair = result.get("chairman_model")
     end = (f"synthesis by {chair}" if result.get("stage3_synthesis") else "no synthesis")
     return f"{ok} of {len(answers)} answered; {end}"
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (our own child not reaped yet) is not alive
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 # --- the worker ------------------------------------------------------------------------------

@@ -91,6 +91,38 @@ def spawn_detached(argv: list[str], *, cwd: str, env: dict[str, str], log: str,
     return proc.pid
 
 
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process runs (a zombie, our own child not yet reaped, does not)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def stop_detached(pids: list[int], grace: float | None) -> None:
+    """Stop the process groups led by `pids` (started with `spawn_detached`): SIGTERM, then
+    SIGKILL for a leader still alive after `grace` seconds (None: SIGTERM only)."""
+    for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    if grace is None:
+        return
+    deadline = time.monotonic() + grace
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        if pid_alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+
+
 def _spawn(argv: list[str], inv: Invocation, stdin: IO[bytes] | int, out: IO[bytes],
            err: IO[bytes]) -> subprocess.Popen[bytes] | str:
     """Start the leader of a new process group; the reason as a string when it cannot start."""

@@ -87,11 +87,20 @@ class Sessions:
         return [Conversation(*row) for row in conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM sessions {tail}", params)]
 
-    def save(self, conv: Conversation) -> None:
-        marks = ", ".join("?" for _ in COLUMNS)
+    def save(self, conv: Conversation, prev: Conversation | None) -> bool:
+        """Record a turn, only over the state it started from: False when another turn or a
+        `forget` changed the conversation meanwhile (this turn is then not recorded)."""
         with self.store.write() as conn:
-            conn.execute(f"INSERT OR REPLACE INTO sessions ({', '.join(COLUMNS)}) VALUES "
-                         f"({marks})", tuple(getattr(conv, c) for c in COLUMNS))
+            if prev is None:
+                marks = ", ".join("?" for _ in COLUMNS)
+                return conn.execute(
+                    f"INSERT OR IGNORE INTO sessions ({', '.join(COLUMNS)}) VALUES ({marks})",
+                    tuple(getattr(conv, c) for c in COLUMNS)).rowcount == 1
+            return conn.execute(
+                "UPDATE sessions SET native_id = ?, turns = ?, updated = ? WHERE name = ? AND "
+                "spec = ? AND native_id = ? AND turns = ?",
+                (conv.native_id, conv.turns, conv.updated, conv.name, conv.spec,
+                 prev.native_id, prev.turns)).rowcount == 1
 
     def forget(self, name: str) -> int:
         with self.store.write() as conn:
@@ -115,13 +124,17 @@ class Turn:
         turn = (prev.turns if prev else 0) + 1
         info: dict[str, object] = {"name": self.name, "turn": turn, "resumed": prev is not None}
         update: dict[str, object] = {}
-        if resp.ok and resp.session_id:
+        native = resp.session_id or (prev.native_id if prev else None)
+        if resp.ok and native:  # a resumed CLI that names no id goes on with the same one
             now = time.time()
-            model = prev.model if prev else resp.metadata.get("model_requested")
-            self.sessions.store.safely(self.sessions.save, Conversation(
-                self.name, self.spec, resp.provider, model if isinstance(model, str) else None,
-                resp.session_id, self.cwd, turn, prev.created if prev else now, now))
-            info["native_id"] = resp.session_id
+            saved = self.sessions.store.safely(self.sessions.save, Conversation(
+                self.name, self.spec, resp.provider, prev.model if prev else resp.model_requested,
+                native, self.cwd, turn, prev.created if prev else now, now), prev)
+            info["native_id"] = native
+            if not saved:
+                info["warning"] = (f"this turn of session {self.name!r} is not recorded: "
+                                   "another turn or a forget changed it meanwhile, or the "
+                                   "state store could not be written")
         elif resp.ok:
             info["warning"] = (f"{resp.provider} reported no session id: the next turn of "
                                f"{self.name!r} starts a new conversation")
@@ -137,6 +150,8 @@ def plan(name: str, specs: Sequence[str], chains: list[list[Route]], settings: S
     """Pin each spec's route to its conversation (or check a first turn can be continued
     later); raises UsageError, before anything runs, for what a session cannot do."""
     check_name(name)
+    if len(set(specs)) < len(specs):
+        raise UsageError("--session keeps one conversation per model: a model is listed twice")
     sessions = Sessions(store)
     here = os.path.realpath(cwd or os.getcwd())
     pinned: list[list[Route]] = []

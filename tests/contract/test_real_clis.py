@@ -99,6 +99,28 @@ def test_session_continues_the_real_conversation(name: str, tmp_path: Path, mock
     assert any(token in b and "Which word" in b for b in bodies), "turn 1 was not resent"
 
 
+@pytest.mark.parametrize("allow", [False, True], ids=["read-only", "writes-allowed"])
+@pytest.mark.parametrize("name", sorted(REPORTS_SESSION))
+def test_a_resumed_turn_keeps_the_write_mode(name: str, allow: bool, tmp_path: Path,
+                                             mock: Mock, shared_cache: Path) -> None:
+    """A resumed CLI gets the same sandbox flags as a fresh one: turn 2 asks the model to
+    write a file; read-only, nothing is written; with writes allowed (the control, so the
+    check can fail) the file appears."""
+    require_cli(name)
+    env, settings, setup = harness.prepare(name, tmp_path, mock.url, shared_cache, allow)
+    work = tmp_path / "work"
+    work.mkdir()
+    target = work / "written-by-model.txt"
+    spec = f"{name}:{setup.model('write')}"
+    [one] = dispatch([spec], "Say hello.", settings=settings, env=env, timeout=90,
+                     cwd=str(work), session="rw")
+    assert one.ok and one.session_id, one.error
+    [two] = dispatch([spec], write_prompt(target), settings=settings, env=env, timeout=90,
+                     cwd=str(work), session="rw")
+    assert two.metadata["session"]["resumed"] is True
+    assert target.exists() is allow, f"{name}, resumed, allow_writes={allow}: {two.status}"
+
+
 @pytest.mark.parametrize("scenario", list(ERROR_CLASSES))
 @pytest.mark.parametrize("name", CLIS)
 def test_error_scenarios_map_to_their_class(name: str, scenario: str, tmp_path: Path,

@@ -21,6 +21,8 @@ import pytest
 from multi_model import cli
 from multi_model.council import steps
 from multi_model.structured import NO_JSON
+from tests.conftest import run_mm
+from tests.test_jobs import wait_status
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "council-result.schema.json")
                     .read_text())
@@ -288,22 +290,7 @@ def test_default_panel_of_start_is_the_clis_plus_one_claude_seat(fakes, capsys) 
 # --- a council run is a background job ------------------------------------------------------
 
 def jobs(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
-    try:
-        code = cli.main(["jobs", *argv])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def wait_job(job: str, status: str, timeout: float = 90) -> dict:
-    from multi_model.jobs import Jobs
-
-    deadline = time.monotonic() + timeout
-    while (row := Jobs(os.environ).get(job))["status"] != status:
-        assert time.monotonic() < deadline, row
-        time.sleep(0.2)
-    return row
+    return run_mm(capsys, "jobs", *argv)
 
 
 def test_a_cli_panel_finishes_on_its_own_as_a_job(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -313,7 +300,7 @@ def test_a_cli_panel_finishes_on_its_own_as_a_job(capsys) -> None:  # type: igno
     assert step["joined"] is False
     code, out, _ = jobs(capsys, "list")
     assert code == 0 and step["job"] in out and "council" in out
-    row = wait_job(step["job"], "done")  # no step was run: the stage workers carried it
+    row = wait_status(step["job"], "done")  # no step was run: the stage workers carried it
     assert re.fullmatch(r"3 of 3 answered; synthesis by \S+", row["summary"]), row
     code, out, _ = jobs(capsys, "result", step["job"])
     result = json.loads(out)
@@ -356,12 +343,49 @@ def test_cancel_stops_the_workers_and_the_run(fakes, capsys) -> None:  # type: i
     assert code == 5 and "cancelled" in err
 
 
-def test_quorum_failure_marks_the_job_failed(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_quorum_failure_marks_the_job_failed_and_is_not_joined(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
     fakes.set("codex", fixture=OK)
     fakes.set("gemini", fixture="gemini/no-auth.json-mode.real.stderr.txt", exit=41)
     code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
-    row = wait_job(step["job"], "failed")
+    run_dir = Path(step["run_dir"])
+    deadline = time.monotonic() + 60
+    while not (run_dir / "failed.json").exists():  # the run records it; nobody looked yet
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    fakes.set("gemini", fixture="gemini/ok.json")  # logged in again: the same start anew
+    code, again = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    assert code == 0 and not again["joined"] and again["run_id"] != step["run_id"]
+    row = wait_status(step["job"], "failed")
     assert "quorum not met" in row["error"] and "gemini: auth_required" in row["error"]
+
+
+def test_cancel_does_not_wait_behind_a_waiting_step(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from multi_model.jobs import Jobs
+
+    fakes.set("codex", fixture=OK, sleep=60)
+    fakes.set("gemini", fixture="gemini/ok.json", sleep=60)
+    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q",
+                         "--runs-dir", "relative-runs")
+    assert Jobs(os.environ).get(step["job"])["dir"] == step["run_dir"]
+    assert Path(step["run_dir"]).is_absolute()  # `mm jobs` works from any folder
+    outcome: list[BaseException] = []
+
+    def host_waits() -> None:  # `mm council rank --wait 100`, as a host runs it
+        try:
+            steps.advance(steps.Run(Path(step["run_dir"])), "review", wait=100)
+        except BaseException as exc:  # noqa: BLE001
+            outcome.append(exc)
+
+    host = threading.Thread(target=host_waits)
+    host.start()
+    time.sleep(1)
+    began = time.monotonic()
+    assert Jobs(os.environ).cancel(step["job"]) == "cancelled"
+    host.join(30)
+    assert time.monotonic() - began < 15 and not host.is_alive()
+    assert "was cancelled" in str(outcome[0])
 
 
 def test_a_killed_worker_leaves_a_job_that_status_carries_on(fakes, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,7 +53,7 @@ from multi_model.council import stages, tally
 from multi_model.council.models import BallotRecord, CouncilResult, Synthesis
 from multi_model.council.run import finish
 from multi_model.council.store import RunStore, new_run_id, slug
-from multi_model.errors import ClaudeModelRefused, QuorumNotMet, UsageError
+from multi_model.errors import ClaudeModelRefused, MultiModelError, QuorumNotMet, UsageError
 from multi_model.models import Response
 
 StageName = Literal["answer", "review", "synthesis"]
@@ -263,14 +262,19 @@ class Run:
         finally:
             os.close(fd)
 
-    def stop_worker(self, stage: StageName, sig: int = signal.SIGTERM) -> None:
+    def worker_pid(self, stage: StageName) -> int | None:
+        """The pid of the stage's live worker, if one runs."""
         if not self.worker_alive(stage):
-            return
+            return None
         try:
-            pid = int(self.store.path(f"workers/{stage}.pid").read_text())
-            os.killpg(pid, sig)
+            return int(self.store.path(f"workers/{stage}.pid").read_text())
         except (OSError, ValueError):
-            pass
+            return None
+
+    def stop_worker(self, stage: StageName) -> None:
+        pid = self.worker_pid(stage)
+        if pid:
+            runner.stop_detached([pid], grace=None)  # SIGTERM: the worker stops its CLIs
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -349,12 +353,10 @@ def start(question: str, panel: Sequence[str], chairman: str | None, *, settings
     request = {**(join or {}), "question": question}
     existing = jobs.joinable("council", request) if join is not None else None
     if existing is not None:  # an identical run started moments ago: that one
-        run = Run(Path(jobs.get(existing)["dir"]))
-        with _step_lock(run):
-            step = _advance(run, "answer", wait=0)
+        step = advance(Run(Path(jobs.get(existing)["dir"])), "answer", wait=0)
         step.joined = True
         return step
-    root = _unused(root or runs_dir(env) / new_run_id(seed))
+    root = _reserve(Path(os.path.abspath(root or runs_dir(env) / new_run_id(seed))))
     plan = Plan(question=question, seats=seats, chairman=chair, seed=seed,
                 min_answers=min_answers, timeout=timeout, deadline_s=deadline_s, demo=demo,
                 cwd=os.getcwd(), **flags)
@@ -365,35 +367,53 @@ def start(question: str, panel: Sequence[str], chairman: str | None, *, settings
                                   "min_answers": min_answers, "timeout": timeout})
     jobs.register("council", request if join is not None else {"run": str(root)}, root.name,
                   root)
-    run = Run(root)
-    with _step_lock(run):
-        return _advance(run, "answer", wait=0)
+    return advance(Run(root), "answer", wait=0)
 
 
-def _unused(root: Path) -> Path:
-    """`root`, or `root-2`, `root-3`...: run ids are per second and seed, and a second start
-    with the same seed within a second must not write over the first."""
+def _reserve(root: Path) -> Path:
+    """A new run directory: `root`, or `root-2`, `root-3`... (run ids are per second and
+    seed; a second start with the same seed within that second must not share the first's)."""
+    root.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     candidate, n = root, 1
-    while candidate.exists():
-        n += 1
-        candidate = root.with_name(f"{root.name}-{n}")
-    return candidate
+    while True:
+        try:
+            candidate.mkdir(mode=0o700)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = root.with_name(f"{root.name}-{n}")
+
+
+def self_driving(plan: Plan) -> bool:
+    """A run of CLI seats only (chairman included): its workers carry it to the result."""
+    return all(s.kind == "cli" for s in [*plan.seats, *filter(None, [plan.chairman])])
+
+
+def carry_on(root: Path) -> None:
+    """Take a run of CLI seats only as far as it goes now (restart a dead stage worker, open
+    the next stage, write the result), unless a step is running already. A run with Claude
+    seats is left to its host's steps: a step here could take a seat's output file before
+    the host's `submit` does, and answer the host with "no open task". Never raises: a run
+    that cannot go on (quorum, cancelled) has recorded why."""
+    try:
+        run = Run(root)
+        if not self_driving(run.plan):
+            return
+        with _step_lock(run, wait=False):
+            _advance(run, "done", wait=0)
+    except (_Busy, MultiModelError, OSError, ValueError) as exc:
+        sys.stderr.write(f"not carried on: {exc or type(exc).__name__}\n")
 
 
 def cancel(run: Run, grace: float) -> None:
     """Stop the run: no step continues it after this; its workers get SIGTERM (their CLIs
-    stop with them), then SIGKILL after `grace` seconds."""
+    stop with them), then SIGKILL after `grace` seconds. The mark comes first: a step
+    waiting with the lock sees it at its next poll and lets go, and no worker is started
+    once the lock is taken here."""
+    run.store.write_json("cancelled.json", {"error": "cancelled by `mm jobs cancel`",
+                                            "t": time.time()})
     with _step_lock(run, check=False):
-        run.store.write_json("cancelled.json", {"error": "cancelled", "t": time.time()})
-        alive = [s for s in STAGES if run.worker_alive(s)]
-        for stage in alive:
-            run.stop_worker(stage)
-        deadline = time.monotonic() + grace
-        while any(run.worker_alive(s) for s in alive) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        for stage in alive:
-            if run.worker_alive(stage):
-                run.stop_worker(stage, signal.SIGKILL)
+        runner.stop_detached([p for p in (run.worker_pid(s) for s in STAGES) if p], grace)
 
 
 def advance(run: Run, target: StageName | Literal["done"], wait: float) -> Step:
@@ -409,6 +429,7 @@ def _advance(run: Run, target: StageName | Literal["done"], wait: float) -> Step
         if step.done or time.monotonic() >= until or not _worth_waiting(run, step):
             return step
         time.sleep(POLL_S)
+        _refuse_cancelled(run)
 
 
 def _worth_waiting(run: Run, step: Step) -> bool:
@@ -745,16 +766,28 @@ def _result(run: Run) -> Step:
     return run.step("done", True, result=result)
 
 
+class _Busy(Exception):
+    """Another step holds the run's lock."""
+
+
+def _refuse_cancelled(run: Run) -> None:
+    if run.store.path("cancelled.json").exists():
+        raise UsageError(f"council run {run.run_id} was cancelled (`mm jobs cancel`)")
+
+
 @contextmanager
-def _step_lock(run: Run, check: bool = True) -> Iterator[None]:
+def _step_lock(run: Run, check: bool = True, wait: bool = True) -> Iterator[None]:
     """One step at a time per run (a host may fire two at once); `check`: refuse a run that
-    was cancelled."""
+    was cancelled; `wait=False`: raise _Busy rather than wait for another step."""
     path = run.root / "step.lock"
     with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
         try:
-            if check and run.store.path("cancelled.json").exists():
-                raise UsageError(f"council run {run.run_id} was cancelled (`mm jobs cancel`)")
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise _Busy(f"a step of council run {run.run_id} is running") from None
+        try:
+            if check:
+                _refuse_cancelled(run)
             run.plan = Run(run.root).plan  # what the previous holder saved
             yield
         finally:

@@ -19,9 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from multi_model.council import stages
-from multi_model.council.steps import Run, advance, worker_env
+from multi_model.council.steps import Run, carry_on, worker_env
 from multi_model.council.store import slug
-from multi_model.errors import MultiModelError
 from multi_model.fanout import OnResult, dispatch
 from multi_model.models import Response
 
@@ -51,23 +50,11 @@ def main(argv: Sequence[str]) -> int:
         return 130
     except Exception:  # noqa: BLE001 - recorded, so the step reports it instead of waiting
         _crashed(run, stage, traceback.format_exc(limit=5))
+        if stage != "review":  # its records are written; a review crash would only recur
+            carry_on(root)
         return 1
-    _carry_on(root)
+    carry_on(root)
     return 0
-
-
-def _carry_on(root: Path) -> None:
-    """A run of CLI seats only: take it on now that this stage's CLIs are in (open the next
-    stage and start its worker, or write the result), so it finishes with no host. A run with
-    Claude seats is left to its host's steps: a step here could take a seat's output file
-    before the host's `submit` does, and answer the host with "no open task"."""
-    run = Run(root)
-    if any(s.kind == "agent" for s in [*run.plan.seats, *filter(None, [run.plan.chairman])]):
-        return
-    try:
-        advance(run, "done", wait=0)
-    except MultiModelError as exc:  # quorum (the run recorded it), cancelled
-        sys.stderr.write(f"stopped: {exc}\n")
 
 
 def _answers(run: Run, dispatch_fn: Callable[..., list[Response]]) -> None:
