@@ -222,22 +222,32 @@ def test_too_few_answers_stop_the_run_with_exit_6(fakes, capsys) -> None:  # typ
 
 # --- resumable: a step run again continues --------------------------------------------------
 
-def test_killed_worker_is_restarted_and_asks_only_the_unfinished_seats(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+def wait_file(path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def kill_mid_answer(fakes, capsys) -> dict:  # type: ignore[no-untyped-def]
+    """A codex,gemini run whose answer worker is SIGKILLed after codex answered, while the
+    slow gemini still ran (killed too: SIGKILL gave the worker no time to stop its CLIs)."""
     fakes.set("codex", fixture=OK)
     fakes.set("gemini", fixture="gemini/ok.json", sleep=30)
     code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
     run_dir = Path(step["run_dir"])
-    deadline = time.monotonic() + 30
-    while not (run_dir / "stage1" / "codex.json").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    code, step = mm_json(capsys, "rank", "--wait", "0")
-    assert code == 7 and "gemini: CLI running" in step["waiting"]
+    wait_file(run_dir / "stage1" / "codex.json", 30)
+    code, waiting = mm_json(capsys, "rank", "--wait", "0")
+    assert code == 7 and "gemini: CLI running" in waiting["waiting"]
     stop_worker(str(run_dir), "answer")
-    for call in fakes.calls("gemini"):  # SIGKILL gave the worker no time to stop its CLIs
+    for call in fakes.calls("gemini"):
         with contextlib.suppress(ProcessLookupError):
             os.kill(call["pid"], signal.SIGKILL)
+    return step
 
+
+def test_killed_worker_is_restarted_and_asks_only_the_unfinished_seats(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
+    kill_mid_answer(fakes, capsys)
     fakes.set("gemini", fixture="gemini/ok.json")
     code, step = mm_json(capsys, "rank", "--wait", "60")
     assert code == 0 and step["stage"] == "review"
@@ -347,11 +357,7 @@ def test_quorum_failure_marks_the_job_failed_and_is_not_joined(fakes, capsys) ->
     fakes.set("codex", fixture=OK)
     fakes.set("gemini", fixture="gemini/no-auth.json-mode.real.stderr.txt", exit=41)
     code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
-    run_dir = Path(step["run_dir"])
-    deadline = time.monotonic() + 60
-    while not (run_dir / "failed.json").exists():  # the run records it; nobody looked yet
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_file(Path(step["run_dir"]) / "failed.json")  # the run records it; nobody looked yet
     fakes.set("gemini", fixture="gemini/ok.json")  # logged in again: the same start anew
     code, again = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
     assert code == 0 and not again["joined"] and again["run_id"] != step["run_id"]
@@ -389,27 +395,13 @@ def test_cancel_does_not_wait_behind_a_waiting_step(fakes, capsys) -> None:  # t
 
 
 def test_a_killed_worker_leaves_a_job_that_status_carries_on(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
-    fakes.set("codex", fixture=OK)
-    fakes.set("gemini", fixture="gemini/ok.json", sleep=30)
-    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
-    run_dir = Path(step["run_dir"])
-    deadline = time.monotonic() + 30
-    while not (run_dir / "stage1" / "codex.json").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    stop_worker(str(run_dir), "answer")
-    for call in fakes.calls("gemini"):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(call["pid"], signal.SIGKILL)
+    step = kill_mid_answer(fakes, capsys)
     code, out, _ = jobs(capsys, "list", "--format", "json")
     [row] = json.loads(out)
     assert row["status"] == "running" and "stage answer" in row["summary"]
     fakes.set("gemini", fixture="gemini/ok.json")
     code, out, _ = jobs(capsys, "status", step["job"])  # restarts the answer worker
     assert code == 0
-    deadline = time.monotonic() + 60
-    while not (run_dir / "stage1" / "gemini.json").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_file(Path(step["run_dir"]) / "stage1" / "gemini.json")
     asked = [c["name"] for c in fakes.calls() if c["stdin"] == "q"]
     assert sorted(asked) == ["codex", "gemini", "gemini"]
