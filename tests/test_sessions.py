@@ -179,3 +179,13 @@ def test_a_turn_is_recorded_only_over_the_state_it_started_from(fake_clis: FakeC
     store.forget("race")
     assert not store.save(replace(later, turns=3), later)  # a forget is not undone
     assert store.list("race") == []
+
+
+def test_an_unusable_state_store_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("MULTI_MODEL_HOME", str(blocker))
+    code, _, err = run_mm(capsys, "sessions")
+    assert code == 2 and err.startswith("mm: sessions need the state store")
+    assert len(err.strip().splitlines()) == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -70,8 +71,13 @@ def check_name(name: str) -> str:
 
 class Sessions:
     def __init__(self, store: Store) -> None:
+        """Raises UsageError when the state store cannot be opened (a session cannot go on
+        without it, unlike the history, which a dispatch does without)."""
         self.store = store
-        self.store.connect().executescript(SCHEMA)
+        try:
+            self.store.connect().executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise UsageError(f"sessions need the state store {store.path}: {exc}") from None
 
     def get(self, name: str, spec: str) -> Conversation | None:
         rows = self._select("WHERE name = ? AND spec = ?", (name, spec))
