@@ -13,10 +13,10 @@ that is running or just finished joins that job instead of starting another; `--
 a new one.
 
 A council job is a run of `mm council start` (its id is the run id, its folder the run
-directory): its stage workers carry it on by themselves, and its outcome is the run's own
-record (result.json: done; failed.json: quorum not met; cancelled.json). A stage worker that
-was killed leaves a run that continues (`mm jobs status ID` or any council step restarts the
-worker for the seats left), not a failed job.
+directory): the stage workers of a panel of CLIs carry it on by themselves, and its outcome
+is the run's own record (result.json: done; failed.json: quorum not met; cancelled.json). A
+stage worker that was killed leaves a run that continues (any council step, or for a panel
+of CLIs `mm jobs status ID`, restarts the worker for the seats left), not a failed job.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ class Jobs:
         except (OSError, ValueError):
             opened = {}
         stage = max(opened, key=opened.get, default="answer")
-        row["summary"] = f"stage {stage} (`mm jobs status {row['id']}` carries it on)"
+        row["summary"] = f"stage {stage}"
 
     def refresh(self, job_id: str) -> dict[str, Any]:
         """The job, after a council job has been carried as far as it goes (a dead stage

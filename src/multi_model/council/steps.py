@@ -54,6 +54,7 @@ from multi_model.council.models import BallotRecord, CouncilResult, Synthesis
 from multi_model.council.run import finish
 from multi_model.council.store import RunStore, new_run_id, slug
 from multi_model.errors import ClaudeModelRefused, MultiModelError, QuorumNotMet, UsageError
+from multi_model.jobs import Jobs
 from multi_model.models import Response
 
 StageName = Literal["answer", "review", "synthesis"]
@@ -149,7 +150,8 @@ class Step:
 
     def as_dict(self) -> dict[str, object]:
         return {"run_id": self.run_id, "job": self.run_id, "joined": self.joined,
-                "run_dir": self.run_dir, "stage": self.stage, "done": self.done, "tasks": [t.as_dict() for t in self.tasks],
+                "run_dir": self.run_dir, "stage": self.stage, "done": self.done,
+                "tasks": [t.as_dict() for t in self.tasks],
                 "waiting": self.waiting, "notes": self.notes, "next": self.next}
 
 
@@ -339,8 +341,6 @@ def start(question: str, panel: Sequence[str], chairman: str | None, *, settings
     """Create the run, register it as a job, and open stage 1. `join`: the request as it
     identifies the run; an identical one started within the jobs' join window is returned
     instead of a new run (None: always a new run)."""
-    from multi_model.jobs import Jobs
-
     flags = {"allow_cursor_claude": allow_cursor_claude, "allow_claude_cli": allow_claude_cli}
     seats = classify(panel, settings, env, **flags)
     chair = None
