@@ -122,6 +122,16 @@ def test_unknown_job_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and err.strip() == "mm: no job 'nope' (see `mm jobs list`)"
 
 
+def test_a_job_of_a_kind_nobody_registered_is_a_clear_error(
+        tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    Jobs(os.environ).register("nope", {"x": 1}, "job-1", tmp_path)
+    code, out, _ = mm(capsys, "jobs", "list", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["status"] == "running"  # listed as it is
+    for action in ("status", "result", "cancel"):
+        code, _, err = mm(capsys, "jobs", action, "job-1")
+        assert code == 2 and "a job of kind 'nope' cannot be handled here" in err, err
+
+
 def test_a_background_turn_of_a_session(fakes: FakeCLIs,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     fakes.set("codex", fixture="codex/ok.exec-json.jsonl")

@@ -293,8 +293,10 @@ def _ask_background(args: argparse.Namespace, specs: list[str], prompt: str,
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
+    from multi_model.council.hosted import job as council_job
     from multi_model.jobs import Jobs
 
+    council_job.register()  # a council run is a job too
     jobs = Jobs(os.environ)
     if args.action == "list":
         rows = jobs.list()
@@ -515,25 +517,26 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_council_step(args: argparse.Namespace) -> int:
-    from multi_model.council import steps, stepview
+    from multi_model.council import stepview
+    from multi_model.council.hosted import machine, rundir, submission
 
     if args.step == "start":
         _check_run_args(args)
         return stepview.start(args, _read_prompt(args))
     if args.step == "prepare":
-        _write_json({"question_file": str(steps.question_path(os.environ))}, None)
+        _write_json({"question_file": str(rundir.question_path(os.environ))}, None)
         return EXIT_OK
-    run = steps.find_run(args.run, os.environ)
+    run = rundir.find_run(args.run, os.environ)
     if args.step == "submit":
         text = _read_submission(args, run)
-        step = steps.submit(run, args.seat, text, args.stage)
+        step = submission.submit(run, args.seat, text, args.stage)
     elif args.step == "status":
-        step = steps.status(run)
+        step = machine.status(run)
     else:
         if not (math.isfinite(args.wait) and args.wait >= 0):
             raise UsageError("--wait must be a number of seconds >= 0")
         target = {"rank": "review", "synthesize": "synthesis", "result": "done"}[args.step]
-        step = steps.advance(run, target, args.wait)  # type: ignore[arg-type]
+        step = machine.advance(run, target, args.wait)  # type: ignore[arg-type]
     if step.result is not None and args.output:
         _write_json(step.result.to_dict(), args.output)
     stepview.show(step, args.format, sys.stdout)
@@ -543,16 +546,16 @@ def cmd_council_step(args: argparse.Namespace) -> int:
 
 
 def _read_submission(args: argparse.Namespace, run: object) -> str:
-    from multi_model.council import steps
+    from multi_model.council.hosted import rundir, submission
 
-    assert isinstance(run, steps.Run)
-    seat = steps.agent_seat(run, args.seat)
+    assert isinstance(run, rundir.Run)
+    seat = submission.agent_seat(run, args.seat)
     if args.file == "-":
         return _read_stdin()
     if args.file:
         path = Path(args.file)
     else:
-        stage = args.stage or steps.open_stage_of(run, seat)
+        stage = args.stage or submission.open_stage_of(run, seat)
         if stage is None:
             raise UsageError(f"{args.seat} has no open task (see `mm council status`)")
         path = run.task_paths(stage, args.seat)[1]

@@ -12,11 +12,12 @@ An identical request (same models, prompt, timeout, settings) within JOIN_WINDOW
 that is running or just finished joins that job instead of starting another; `--fresh` forces
 a new one.
 
-A council job is a run of `mm council start` (its id is the run id, its folder the run
-directory): the stage workers of a panel of CLIs carry it on by themselves, and its outcome
-is the run's own record (result.json: done; failed.json: quorum not met; cancelled.json). A
-stage worker that was killed leaves a run that continues (any council step, or for a panel
-of CLIs `mm jobs status ID`, restarts the worker for the seats left), not a failed job.
+Other kinds of job are work started elsewhere and run by their own workers, registered with
+`register_kind(name, JobKind(...))`: the kind tells how a job ends (from its own records,
+never read here), carries it on, cancels it and reads its result. The council's kind is in
+council/hosted/job.py (a run of `mm council start`: its id is the run id, its folder the run
+directory); whoever handles council jobs calls its `register()` first. A row of a kind
+nobody registered is listed as it is; any other use of it is a UsageError.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +60,53 @@ CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, created);
 """
 ACTIVE = "running"
 FINAL = ("done", "failed", "cancelled")
-COUNCIL_OUTCOMES = (("result.json", "done"), ("cancelled.json", "cancelled"),
-                    ("failed.json", "failed"))
-"""A council run's own record of how it ended."""
+BUILTIN = "ask"  # the kind this module runs itself (its worker: `run` below)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a job of a registered kind stands: `status` is ACTIVE while it runs (`summary`
+    then says how far it got, shown but not stored), else one of FINAL, ended at `at`."""
+
+    status: str
+    summary: str | None = None
+    error: str | None = None
+    at: float | None = None
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job whose work runs elsewhere; each callable takes the job's folder."""
+
+    outcome: Callable[[Path], Outcome]
+    """Reads only."""
+    joinable: Callable[[Path], bool]
+    """May an identical request join this running job."""
+    carry_on: Callable[[Path], None]
+    """Take it as far as it goes now; never raises."""
+    cancel: Callable[[Path, float], None]
+    """Stop its work: SIGTERM, then SIGKILL after the grace seconds."""
+    result: Callable[[Path], Any]
+    """Its result as JSON data; None when it has none."""
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register_kind(name: str, kind: JobKind) -> None:
+    """Make jobs of kind `name` readable, joinable and cancellable (idempotent)."""
+    _KINDS[name] = kind
+
+
+def kind_of(name: str) -> JobKind | None:
+    """The registered kind; None for BUILTIN. UsageError for a kind nobody registered."""
+    if name == BUILTIN:
+        return None
+    if name not in _KINDS:
+        known = ", ".join(sorted({BUILTIN, *_KINDS}))
+        raise UsageError(f"a job of kind {name!r} cannot be handled here (known kinds: "
+                         f"{known})")
+    return _KINDS[name]
 
 
 def jobs_dir(env: Mapping[str, str]) -> Path:
@@ -115,16 +161,16 @@ class Jobs:
         if row is None:
             return None
         job_id, status, finished, pid, kind, folder = row
-        if kind == "council":  # only a run still going: not one that ended, seen or not
-            ended = any((Path(folder) / name).exists() for name, _ in COUNCIL_OUTCOMES)
-            return job_id if status == ACTIVE and not ended else None
+        if kind in _KINDS:  # only work still going: not work that ended, seen or not
+            return job_id if status == ACTIVE and _KINDS[kind].joinable(Path(folder)) else None
         if status == "done":
             return job_id if finished >= time.time() - JOIN_WINDOW_S else None
         # running: alive, or inserted but its pid not yet set
         return job_id if pid is None or _alive(pid) else None
 
     def joinable(self, kind: str, request: Mapping[str, Any]) -> str | None:
-        """For work started elsewhere (a council run): an identical job to join, if any."""
+        """For work started elsewhere (a registered kind): an identical job to join, if any."""
+        kind_of(kind)
         with self.store.write() as conn:
             return self._joinable(conn, request_key(kind, request))
 
@@ -165,8 +211,8 @@ class Jobs:
         rows = [dict(zip(cols, r)) for r in conn.execute(
             f"SELECT {', '.join(cols)} FROM jobs {tail}", params)]
         for row in rows:
-            if row["status"] == ACTIVE and row["kind"] == "council":
-                self._council_outcome(row)
+            if row["status"] == ACTIVE and row["kind"] in _KINDS:
+                self._outcome(row, _KINDS[row["kind"]])
             elif row["status"] == ACTIVE and not _alive(row["pid"]) and row["pid"] is not None:
                 self._finish(row["id"], "failed", error="worker gone (killed or crashed) "
                              "before it finished")
@@ -174,40 +220,33 @@ class Jobs:
                            "it finished")
         return rows
 
-    def _council_outcome(self, row: dict[str, Any]) -> None:
-        """A running council row brought up to date from its run's records (reads only)."""
-        root = Path(row["dir"])
-        for name, status in COUNCIL_OUTCOMES:
-            try:
-                at = (root / name).stat().st_mtime
-                data = json.loads((root / name).read_text())
-            except (OSError, ValueError):
-                continue
-            summary = _council_summary(data) if status == "done" else None
-            error = None if status == "done" else str(data.get("error", status))
-            self._finish(row["id"], status, summary=summary, error=error, at=at)
-            row.update(status=status, summary=summary, error=error, finished=at)
+    def _outcome(self, row: dict[str, Any], kind: JobKind) -> None:
+        """A running row of a registered kind brought up to date from its own records."""
+        outcome = kind.outcome(Path(row["dir"]))
+        if outcome.status == ACTIVE:
+            row["summary"] = outcome.summary
             return
-        try:
-            opened = json.loads((root / "plan.json").read_text()).get("opened", {})
-        except (OSError, ValueError):
-            opened = {}
-        stage = max(opened, key=opened.get, default="answer")
-        row["summary"] = f"stage {stage}"
+        self._finish(row["id"], outcome.status, summary=outcome.summary, error=outcome.error,
+                     at=outcome.at)
+        row.update(status=outcome.status, summary=outcome.summary, error=outcome.error,
+                   finished=outcome.at)
 
     def refresh(self, job_id: str) -> dict[str, Any]:
-        """The job, after a council job has been carried as far as it goes (a dead stage
-        worker restarted, the next stage opened, the result written)."""
+        """The job, after a job of a registered kind has been carried as far as it goes
+        (for a council: a dead stage worker restarted, the next stage opened, the result
+        written)."""
         row = self.get(job_id)
-        if row["kind"] == "council" and row["status"] == ACTIVE:
-            from multi_model.council import steps
-
-            steps.carry_on(Path(row["dir"]))
+        kind = kind_of(row["kind"])
+        if kind is not None and row["status"] == ACTIVE:
+            kind.carry_on(Path(row["dir"]))
             row = self.get(job_id)
         return row
 
     def result(self, job_id: str) -> dict[str, Any] | list[Any] | None:
         row = self.get(job_id)
+        kind = kind_of(row["kind"])
+        if kind is not None:
+            return kind.result(Path(row["dir"]))  # type: ignore[no-any-return]
         path = Path(row["dir"]) / "result.json"
         return json.loads(path.read_text()) if path.exists() else None
 
@@ -224,24 +263,13 @@ class Jobs:
         row = self.get(job_id)
         if row["status"] != ACTIVE:
             return row["status"]
-        if row["kind"] == "council":
-            from multi_model.council import steps
-
-            steps.cancel(steps.Run(Path(row["dir"])), CANCEL_GRACE_S)
-            self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
-            return "cancelled"
-        if row["pid"]:
+        kind = kind_of(row["kind"])
+        if kind is not None:
+            kind.cancel(Path(row["dir"]), CANCEL_GRACE_S)
+        elif row["pid"]:
             stop_detached([row["pid"]], CANCEL_GRACE_S)
         self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
         return "cancelled"
-
-
-def _council_summary(result: Mapping[str, Any]) -> str:
-    answers = result.get("stage1_responses") or []
-    ok = sum(1 for a in answers if a.get("status") == "ok")
-    chair = result.get("chairman_model")
-    end = (f"synthesis by {chair}" if result.get("stage3_synthesis") else "no synthesis")
-    return f"{ok} of {len(answers)} answered; {end}"
 
 
 # --- the worker ------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import jsonschema
 import pytest
 
 from multi_model import cli
-from multi_model.council import steps
+from multi_model.council.hosted import machine
+from multi_model.council.hosted.rundir import Run
 from multi_model.structured import NO_JSON
 from tests.conftest import run_mm
 from tests.test_jobs import wait_status
@@ -74,7 +75,7 @@ def fakes(fake_clis, monkeypatch: pytest.MonkeyPatch):
 def stop_worker(run_dir: str, stage: str) -> None:
     pid = int((Path(run_dir) / "workers" / f"{stage}.pid").read_text())
     os.killpg(pid, signal.SIGKILL)
-    run = steps.Run(Path(run_dir))
+    run = Run(Path(run_dir))
     deadline = time.monotonic() + 10
     while run.worker_alive(stage):  # type: ignore[arg-type]
         assert time.monotonic() < deadline, "the killed worker still holds its lock"
@@ -259,7 +260,7 @@ def test_one_worker_per_stage_even_when_asked_twice(fakes, capsys) -> None:  # t
     fakes.set("codex", fixture=OK, sleep=2)
     fakes.set("gemini", fixture="gemini/ok.json", sleep=2)
     code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
-    run = steps.Run(Path(step["run_dir"]))
+    run = Run(Path(step["run_dir"]))
     first = run.store.path("workers/answer.pid").read_text()
     run.start_worker("answer")
     assert run.store.path("workers/answer.pid").read_text() == first
@@ -334,7 +335,7 @@ def test_cancel_stops_the_workers_and_the_run(fakes, capsys) -> None:  # type: i
     fakes.set("codex", fixture=OK, sleep=60)
     fakes.set("gemini", fixture="gemini/ok.json", sleep=60)
     code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
-    run = steps.Run(Path(step["run_dir"]))
+    run = Run(Path(step["run_dir"]))
     deadline = time.monotonic() + 30
     while len(fakes.calls()) < 2:  # both CLIs started (their --version probes aside)
         assert time.monotonic() < deadline
@@ -380,7 +381,7 @@ def test_cancel_does_not_wait_behind_a_waiting_step(fakes, capsys) -> None:  # t
 
     def host_waits() -> None:  # `mm council rank --wait 100`, as a host runs it
         try:
-            steps.advance(steps.Run(Path(step["run_dir"])), "review", wait=100)
+            machine.advance(Run(Path(step["run_dir"])), "review", wait=100)
         except BaseException as exc:  # noqa: BLE001
             outcome.append(exc)
 

@@ -6,7 +6,8 @@ chairman's synthesis.
 
 Modules: models (data), stages (the three stages), tally (ranks, Borda, Kendall's W),
 ballot (the ballot schema and parser), anonymize (labels, shuffles, nonces), store (the run
-directory), report (Markdown), command (`mm council`).
+directory: every path in it), report (Markdown), command (`mm council`), stepview and
+hosted/ (`mm council start | submit | ...`: the council in steps through Claude Code).
 """
 
 from __future__ import annotations

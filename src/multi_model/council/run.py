@@ -33,7 +33,7 @@ def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
     dispatch_fn = dispatch_fn or _default_dispatch(timeout)
     seats = stages.seat_ids(panel)
     store = store or RunStore(data_dir(os.environ) / "runs" / new_run_id(seed))
-    store.write_json("run.json", {"question": prompt, "seats": seats, "chairman": chairman,
+    store.write_json(store.RUN, {"question": prompt, "seats": seats, "chairman": chairman,
                                   "seed": seed, "min_answers": min_answers,
                                   "exclude_self": exclude_self, "timeout": timeout})
     timings: dict[str, float] = {}
@@ -71,8 +71,8 @@ def finish(store: RunStore, *, question: str, seats: Sequence[str],
                                       for p in tally.self_preference(ballots, seats)],
                   "exclude_self": exclude_self, "min_answers": min_answers,
                   "tie_rule": TIE_RULE, **extra})
-    store.write_json("result.json", result)
-    store.write_text("report.md", render_report(result))
+    store.write_json(store.RESULT, result)
+    store.write_text(store.REPORT, render_report(result))
     return result
 
 

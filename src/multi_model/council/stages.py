@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from multi_model.council import anonymize
 from multi_model.council.ballot import parse_ballot
 from multi_model.council.models import AggregateRow, BallotRecord, Synthesis
-from multi_model.council.store import RunStore, slug
+from multi_model.council.store import RunStore
 from multi_model.models import Response
 from multi_model.prompts import render
 
@@ -61,7 +61,7 @@ def run_stage1(question: str, seats: Sequence[str], dispatch_fn: DispatchFn,
     answers = [r.model_copy(update={"model": seat}) for seat, r in zip(seats, responses)]
     for answer in answers:
         if store:
-            store.write_json(f"stage1/{slug(answer.model)}.json", answer)
+            store.write_json(store.answer_rel(answer.model), answer)
     return answers
 
 
@@ -137,15 +137,14 @@ def run_review(question: str, answered: dict[str, str], reviewer: str,
                store: RunStore | None = None) -> BallotRecord:
     """One reviewer's ballot, through the strict pipeline and at most one repair retry."""
     task = review_task(question, answered, reviewer, seed, nonce)
-    name = f"stage2/{slug(reviewer)}"
     if store:
-        store.write_text(f"{name}.prompt.md", task.prompt)
+        store.write_text(store.review_prompt_rel(reviewer), task.prompt)
     errors: list[str] = []
     for attempt in (1, 2):
         reply = ask_one(dispatch_fn, task.prompt if attempt == 1 else task.repair_prompt(errors),
                         reviewer)
         if store:
-            store.write_text(f"{name}.raw-{attempt}.txt", reply.text)
+            store.write_text(store.review_raw_rel(reviewer, attempt), reply.text)
         if not reply.ok:
             status = "missing" if reply.status == "timeout" else "failed"
             record = task.record(status=status, attempts=attempt,
@@ -155,7 +154,7 @@ def run_review(question: str, answered: dict[str, str], reviewer: str,
         if record.status == "valid":
             break
     if store:
-        store.write_json(f"{name}.json", record)
+        store.write_json(store.ballot_rel(reviewer), record)
     return record
 
 
@@ -213,17 +212,17 @@ def run_stage3(prompt: str, chairmen: Sequence[str], dispatch_fn: DispatchFn,
                store: RunStore | None = None) -> tuple[Synthesis | None, list[str]]:
     """Ask each chairman in turn until one writes a synthesis; (synthesis, failures)."""
     if store:
-        store.write_text("stage3/prompt.md", prompt)
+        store.write_text(store.SYNTHESIS_PROMPT, prompt)
     failures: list[str] = []
     for attempt, chair in enumerate(chairmen, 1):
         reply = ask_one(dispatch_fn, prompt, chair)
         if store:
-            store.write_text(f"stage3/raw-{attempt}.txt", reply.text)
+            store.write_text(store.chair_raw_rel(attempt), reply.text)
         if reply.ok:
             synthesis = Synthesis(chairman=chair, text=reply.text,
                                   fallback_from=[f.split(": ", 1)[0] for f in failures])
             if store:
-                store.write_json("stage3/synthesis.json", synthesis)
+                store.write_json(store.SYNTHESIS, synthesis)
             return synthesis, failures
         failures.append(f"{chair}: {reply.status}: {reply.error}")
     return None, failures

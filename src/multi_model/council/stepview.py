@@ -10,7 +10,9 @@ import os
 import secrets
 from typing import TextIO
 
-from multi_model.council import command, steps
+from multi_model.council import command
+from multi_model.council.hosted import job, machine
+from multi_model.council.hosted.plan import Step
 from multi_model.council.report import render_report
 from multi_model.council.store import new_run_id
 from multi_model.errors import UsageError
@@ -45,7 +47,8 @@ def start(args: argparse.Namespace, question: str) -> int:
     if len(specs) < 2:
         raise UsageError("a council needs at least two seats (see `mm detect --check-auth`)")
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
-    step = steps.start(
+    job.register()  # the run is a job; joining one asks the council's kind
+    step = machine.start(
         question, specs, chairman, settings=settings, env=env,
         seed=seed,
         min_answers=args.min_answers, timeout=args.timeout or settings.timeout,
@@ -68,7 +71,7 @@ def _is_claude(spec: str) -> bool:
     return head == "claude" or is_claude_model(spec) or is_claude_model(tail)
 
 
-def show(step: steps.Step, fmt: str, out: TextIO) -> None:
+def show(step: Step, fmt: str, out: TextIO) -> None:
     if fmt == "json":
         data = step.as_dict()
         if step.result is not None:
@@ -83,7 +86,7 @@ def show(step: steps.Step, fmt: str, out: TextIO) -> None:
     out.write(render_step(step))
 
 
-def render_step(step: steps.Step) -> str:
+def render_step(step: Step) -> str:
     state = ("finished" if step.stage == "done" else "open" if step.done
              else "not finished")
     lines = [f"Council run {step.run_id}: stage {step.stage} ({state})"

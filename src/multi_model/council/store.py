@@ -1,13 +1,27 @@
-"""The council's run directory: every prompt, raw reply, ballot and result as a file.
+"""The council's run directory: every prompt, raw reply, ballot and result as a file. This
+module owns every path in it; everything else asks RunStore for a name.
 
     <data dir>/runs/<run id>/
-      run.json                     question, seats, chairman, seed, settings of the run
-      stage1/<seat>.json           each seat's Response
-      stage2/<reviewer>.prompt.md  the prompt that reviewer saw (its own shuffle)
+      run.json                       question, seats, chairman, seed, settings of the run
+      stage1/<seat>.json             each seat's Response
+      stage2/<reviewer>.prompt.md    the prompt that reviewer saw (its own shuffle)
       stage2/<reviewer>.raw-<n>.txt  its reply to try n
-      stage2/<reviewer>.json       its BallotRecord
+      stage2/<reviewer>.json         its BallotRecord
       stage3/prompt.md, stage3/raw-<n>.txt, stage3/synthesis.json
+      stage3/failed.json             no chairman wrote a synthesis (the CLI chairmen's errors)
       result.json, report.md
+
+A hosted run (`mm council start`, council/hosted/) adds:
+      plan.json                          seats and their kind, settings, when each stage opened
+      tasks/<stage>/<seat>.prompt.md     what a Claude seat must answer (stage: answer,
+      tasks/<stage>/<seat>.md | .json    review, synthesis) and the file it writes (.json for
+      tasks/<stage>/<seat>.state.json    a ballot); its attempt and why the last was rejected
+      workers/<stage>.lock | .pid | .log the stage's background worker (holds the lock while
+                                         alive)
+      stage3/raw-agent.txt               a Claude chairman's synthesis as submitted
+      stage3/agent-failed.json           a Claude chairman that went missing
+      failed.json | cancelled.json       why the run ended without a result (quorum; cancel)
+      step.lock                          one step at a time per run
 
 Files are written atomically (temp file + rename) as each piece finishes, so killing the
 process loses nothing already done, and a stage re-run finds what exists.
@@ -20,7 +34,7 @@ import os
 import re
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
@@ -35,10 +49,68 @@ def new_run_id(seed: int) -> str:
 
 
 class RunStore:
-    """Reads and writes one run directory."""
+    """Reads and writes one run directory; names each of its files (relative paths)."""
+
+    RUN = "run.json"
+    RESULT = "result.json"
+    REPORT = "report.md"
+    SYNTHESIS_PROMPT = "stage3/prompt.md"
+    SYNTHESIS = "stage3/synthesis.json"
+    CHAIR_FAILED = "stage3/failed.json"
+    # a hosted run
+    PLAN = "plan.json"
+    AGENT_CHAIR_RAW = "stage3/raw-agent.txt"
+    AGENT_CHAIR_FAILED = "stage3/agent-failed.json"
+    FAILED = "failed.json"
+    CANCELLED = "cancelled.json"
+    STEP_LOCK = "step.lock"
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    # --- names ------------------------------------------------------------------------------
+
+    @staticmethod
+    def answer_rel(seat: str) -> str:
+        return f"stage1/{slug(seat)}.json"
+
+    @staticmethod
+    def ballot_rel(seat: str) -> str:
+        return f"stage2/{slug(seat)}.json"
+
+    @staticmethod
+    def review_prompt_rel(seat: str) -> str:
+        return f"stage2/{slug(seat)}.prompt.md"
+
+    @staticmethod
+    def review_raw_rel(seat: str, attempt: int) -> str:
+        return f"stage2/{slug(seat)}.raw-{attempt}.txt"
+
+    @staticmethod
+    def chair_raw_rel(attempt: int) -> str:
+        return f"stage3/raw-{attempt}.txt"
+
+    @staticmethod
+    def task_rels(stage: str, seat: str) -> tuple[str, str]:
+        """(prompt, output) of a Claude seat's task; a ballot is written as JSON."""
+        base = PurePosixPath("tasks", stage, slug(seat))  # with_suffix: 'x-4.5' -> 'x-4.md'
+        out = ".json" if stage == "review" else ".md"
+        return str(base.with_suffix(".prompt.md")), str(base.with_suffix(out))
+
+    @staticmethod
+    def task_state_rel(stage: str, seat: str) -> str:
+        return f"tasks/{stage}/{slug(seat)}.state.json"
+
+    @staticmethod
+    def worker_rel(stage: str, suffix: str) -> str:
+        """The stage worker's `lock`, `pid` or `log` file."""
+        return f"workers/{stage}.{suffix}"
+
+    def task_paths(self, stage: str, seat: str) -> tuple[Path, Path]:
+        prompt, out = self.task_rels(stage, seat)
+        return self.path(prompt), self.path(out)
+
+    # --- files ------------------------------------------------------------------------------
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)

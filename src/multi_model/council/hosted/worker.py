@@ -1,16 +1,19 @@
-"""A council stage's background worker: `python -m multi_model.council.worker RUN STAGE FD`.
+"""A council stage's background worker:
+`python -m multi_model.council.hosted.worker RUN STAGE FD`.
 
-Started by `steps` (never by hand), detached from the step that started it. It asks the CLI
-seats of one stage that have no record yet and writes each record as soon as it lands, so a
-worker killed half-way loses nothing finished: the next step starts a new one for the rest.
+Started by `Run.start_worker` (never by hand), detached from the step that started it. It
+asks the CLI seats of one stage that have no record yet and writes each record as soon as it
+lands, so a worker killed half-way loses nothing finished: the next step starts a new one for
+the rest.
 FD is the stage's lock, taken by the starter and held here until exit (that is how a step
 tells a live worker from a dead one). SIGTERM stops every child CLI, as Ctrl-C does in `mm`.
-In a run of CLI seats only, once its seats are in, it carries the run on (`steps.advance`):
+In a run of CLI seats only, once its seats are in, it carries the run on (`machine.carry_on`):
 the next stage opens and its worker starts, or the result is written; no host is needed.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import traceback
@@ -18,9 +21,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from multi_model.config import Settings, load_settings
 from multi_model.council import stages
-from multi_model.council.steps import Run, carry_on, worker_env
-from multi_model.council.store import slug
+from multi_model.council.hosted.machine import carry_on
+from multi_model.council.hosted.plan import Plan
+from multi_model.council.hosted.rundir import Run
+from multi_model.council.store import RunStore
 from multi_model.fanout import OnResult, dispatch
 from multi_model.models import Response
 
@@ -62,7 +68,7 @@ def _answers(run: Run, dispatch_fn: Callable[..., list[Response]]) -> None:
     seats = [s.id for s in run.plan.seats if s.kind == "cli" and run.answer(s.id) is None]
 
     def record(index: int, response: Response) -> None:
-        run.store.write_json(f"stage1/{slug(seats[index])}.json",
+        run.store.write_json(run.store.answer_rel(seats[index]),
                              response.model_copy(update={"model": seats[index]}))
 
     if seats:
@@ -82,10 +88,10 @@ def _reviews(run: Run, dispatch_fn: stages.DispatchFn) -> None:
 def _chairman(run: Run, dispatch_fn: stages.DispatchFn) -> None:
     plan = run.plan
     chain = [c for c in plan.chair_chain if plan.seat(c).kind == "cli"]
-    prompt = run.store.path("stage3/prompt.md").read_text(encoding="utf-8")
+    prompt = run.store.path(RunStore.SYNTHESIS_PROMPT).read_text(encoding="utf-8")
     synthesis, failures = stages.run_stage3(prompt, chain, dispatch_fn, run.store)
     if synthesis is None:
-        run.store.write_json("stage3/failed.json", {"failures": failures})
+        run.store.write_json(RunStore.CHAIR_FAILED, {"failures": failures})
 
 
 def _crashed(run: Run, stage: str, trace: str) -> None:
@@ -93,12 +99,24 @@ def _crashed(run: Run, stage: str, trace: str) -> None:
     if stage == "answer":
         for seat in run.plan.seats:
             if seat.kind == "cli" and run.answer(seat.id) is None:
-                run.store.write_json(f"stage1/{slug(seat.id)}.json", Response(
+                run.store.write_json(run.store.answer_rel(seat.id), Response(
                     model=seat.id, provider="", status="crashed", error=error,
                     metadata={"traceback": trace}))
     elif stage == "synthesis":
-        run.store.write_json("stage3/failed.json", {"failures": [error]})
+        run.store.write_json(RunStore.CHAIR_FAILED, {"failures": [error]})
     sys.stderr.write(trace)
+
+
+def worker_env(plan: Plan) -> tuple[dict[str, str], Settings]:
+    """The environment and settings the worker dispatches with (the demo's, in a demo run)."""
+    if plan.demo:
+        from multi_model import demo
+
+        env, settings, _ = demo.setup(",".join(s.id for s in plan.seats if s.kind == "cli")
+                                      or None)
+        return env, settings
+    env = dict(os.environ)
+    return env, load_settings(plan.cwd, env).settings
 
 
 def _interrupt(signum: int, frame: object) -> None:
