@@ -121,7 +121,7 @@ def _add_council(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
-COUNCIL_STEPS = ("prepare", "start", "submit", "rank", "synthesize", "result", "status")
+COUNCIL_STEPS = ("prepare", "start", "next", "submit", "rank", "synthesize", "result", "status")
 
 
 def build_steps_parser() -> argparse.ArgumentParser:
@@ -148,6 +148,13 @@ def build_steps_parser() -> argparse.ArgumentParser:
     start.add_argument("--format", choices=("md", "json"), default="md")
     start.add_argument("--fresh", action="store_true", help="start a new run even if an "
                        "identical one was started moments ago (default: join that one)")
+    nxt = sub.add_parser("next", help="the host's one step: take the run as far as it goes and "
+                                      "say what to do now (Agent calls, this step again, or "
+                                      "the report)")
+    nxt.add_argument("run", nargs="?", help="run id or directory (default: the newest)")
+    nxt.add_argument("--format", choices=("md", "json"), default="md")
+    nxt.add_argument("--wait", type=float, default=90.0,
+                     help="seconds to wait while seats are at work (90)")
     submit = sub.add_parser("submit", help="a Claude seat's answer, ballot or synthesis")
     submit.add_argument("run", nargs="?", help="run id or directory (default: the newest)")
     submit.add_argument("--seat", required=True)
@@ -527,6 +534,8 @@ def cmd_council_step(args: argparse.Namespace) -> int:
         _write_json({"question_file": str(rundir.question_path(os.environ))}, None)
         return EXIT_OK
     run = rundir.find_run(args.run, os.environ)
+    if args.step == "next":
+        return stepview.next_step(run, args.wait, args.format)
     if args.step == "submit":
         text = _read_submission(args, run)
         step = submission.submit(run, args.seat, text, args.stage)

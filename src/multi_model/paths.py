@@ -35,3 +35,11 @@ def data_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(
         Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
     return Path(base) / "multi-model"
+
+
+def question_inbox(env: Mapping[str, str]) -> Path:
+    """Where a host writes a question for `mm` with its file tool: always under HOME, where
+    the plugin's commands grant that Write, wherever MULTI_MODEL_HOME or XDG_DATA_HOME put
+    the data dir (a grant cannot follow an environment variable)."""
+    return Path(env.get("HOME", "~")).expanduser() / ".local" / "share" / "multi-model" / \
+        "questions"

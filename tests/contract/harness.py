@@ -20,6 +20,14 @@ ROOT = Path(__file__).resolve().parent
 PINS: dict[str, dict[str, str]] = {
     k: v for k, v in json.loads((ROOT / "clis.json").read_text()).items() if not k.startswith("_")
 }
+CLIS = [name for name in PINS if "@" not in name]
+"""One pin per provider CLI; `NAME@LABEL` pins are further releases of NAME (the plugin suite
+runs on every Claude Code release pinned)."""
+
+
+def releases(name: str) -> list[str]:
+    """The pin names of `name`'s releases: `name` first (the oldest supported), then the rest."""
+    return [name, *(pin for pin in PINS if pin.startswith(name + "@"))]
 MOCK_KEY = "sk-mock-0123456789abcdef"  # long: copilot masks short secrets inside its JSON output
 
 
@@ -29,8 +37,10 @@ def cache_dir() -> Path:
 
 
 def binary(name: str) -> Path:
+    """The installed binary of pin `name` (a CLI, or `CLI@LABEL` for another release)."""
     pin = PINS[name]
-    return cache_dir() / f"{name}-{pin['version']}" / "node_modules" / ".bin" / pin["bin"]
+    folder = f"{name.split('@')[0]}-{pin['version']}"
+    return cache_dir() / folder / "node_modules" / ".bin" / pin["bin"]
 
 
 @dataclass

@@ -21,7 +21,7 @@ LOGGED_OUT = {"codex": "logged_out", "claude": "logged_out", "gemini": "logged_o
 
 
 def real_env(home: Path, **extra: str) -> dict[str, str]:
-    dirs = [str(require_cli(name).parent) for name in harness.PINS]
+    dirs = [str(require_cli(name).parent) for name in harness.CLIS]
     return {"PATH": ":".join([*dirs, "/usr/local/bin", "/usr/bin", "/bin"]), "HOME": str(home),
             "TMPDIR": str(home), "OLLAMA_HOST": "127.0.0.1:9", **extra}
 

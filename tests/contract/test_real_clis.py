@@ -22,7 +22,7 @@ from tests.contract import harness
 from tests.contract.conftest import Mock, require_cli
 from tests.contract.mockserver import ANSWER, DONE
 
-CLIS = list(harness.PINS)
+CLIS = harness.CLIS
 REPORTS_USAGE = {"codex", "gemini", "qwen", "opencode", "claude"}
 REPORTS_SESSION = {"codex", "gemini", "qwen", "opencode", "copilot", "claude"}
 REPORTS_MODEL = {"gemini", "qwen", "copilot", "claude"}

@@ -21,6 +21,7 @@ import pytest
 from multi_model import cli
 from multi_model.council.hosted import machine
 from multi_model.council.hosted.rundir import Run
+from multi_model.council.store import RunStore
 from multi_model.structured import NO_JSON
 from tests.conftest import run_mm
 from tests.test_jobs import wait_status
@@ -61,8 +62,16 @@ def write(task: dict, text: str) -> None:
 
 
 def the_task(step: dict) -> dict:
-    [task] = step["tasks"]
-    return task
+    """The one Claude seat's task of a step: from `tasks` (rank, synthesize), or from the
+    Agent call that `start`/`next` hand the host (its prompt names the prompt file)."""
+    if "tasks" in step:
+        [task] = step["tasks"]
+        return task
+    [call] = step["agent_calls"]
+    prompt_file = Path(re.search(r"prompt file (\S+) and", call["prompt"]).group(1))
+    root, stage, seat = RunStore.task_of_prompt(prompt_file)
+    return {"prompt_file": str(prompt_file), "stage": stage, "agent": call["subagent_type"],
+            "output_file": str(root / RunStore.task_rels(stage, seat)[1]), "seat_slug": seat}
 
 
 @pytest.fixture
@@ -89,9 +98,9 @@ def test_demo_council_with_a_claude_seat_end_to_end(capsys) -> None:  # type: ig
                          "Tabs or spaces?", "--seed", "5")
     assert code == 0 and step["stage"] == "answer"
     task = the_task(step)
-    assert (task["seat"], task["model"], task["stage"]) == ("claude:opus", "opus", "answer")
+    assert (task["seat_slug"], task["stage"]) == ("claude_opus", "answer")
     assert Path(task["prompt_file"]).read_text() == "Tabs or spaces?"
-    assert step["next"] == f"mm council rank {step['run_dir']}"
+    assert step["then"].endswith(f" council next {step['run_dir']} --format json")
     assert task["agent"] == "multi-model:panelist-opus"
     write(task, "Spaces, four of them (PEP 8).")
 
@@ -157,6 +166,54 @@ def test_submit_rejects_an_empty_answer_and_a_cli_seat(capsys) -> None:  # type:
     assert code == 2 and "CLI seat" in err
     code, _, err = mm(capsys, "submit", "--seat", "nobody")
     assert code == 2 and "no seat 'nobody'" in err
+
+
+LAUNCHED = ("Async agent launched successfully.\nagentId: a1 (internal ID - do not mention "
+            "to user.)\nThe agent is working in the background. You will be notified "
+            "automatically when it completes.")
+HANDBACK = ("[Subagent hand-back] The text below is the final report of the subagent.\n"
+            "  Spaces.\nagentId: a1\n<usage>total_tokens: 10</usage>")
+
+
+def test_platform_notices_and_echoes_are_never_an_answer(capsys) -> None:  # type: ignore[no-untyped-def]
+    """What Claude Code says about an agent is not the agent's reply: a step leaves the task
+    open (no attempt spent) with the reason, and `next` records nothing for the seat."""
+    step = start_demo(capsys)
+    task = the_task(step)
+    for text, reason in ((LAUNCHED, "launched in the background"),
+                         (HANDBACK, "hand-back frame"),
+                         (Path(task["prompt_file"]).read_text(), "own prompt")):
+        write(task, text)
+        code, step = mm_json(capsys, "next", step["run_dir"], "--wait", "0")
+        assert code == 0 and not step["done"] and step["stage"] == "answer"
+        assert not Path(step["run_dir"], "stage1", "claude_opus.json").exists()
+        state = json.loads(Path(task["output_file"]).with_name("claude_opus.state.json")
+                           .read_text())
+        assert reason in state["note"] and state["attempt"] == 1, state
+    Path("notice.txt").write_text(LAUNCHED)
+    code, _, err = mm(capsys, "submit", "--seat", "claude:opus", "--file", "notice.txt")
+    assert code == 2 and "launched in the background" in err and err.count("\n") == 1
+
+
+def test_next_hands_each_task_out_once_and_finishes_with_the_report(capsys) -> None:  # type: ignore[no-untyped-def]
+    step = start_demo(capsys, "--chairman", "claude:opus")
+    assert [c["run_in_background"] for c in step["agent_calls"]] == [False]
+    assert step["then"].endswith(f"council next {step['run_dir']} --format json")
+    assert os.path.isabs(step["then"].split()[0])  # the launcher's full path, never bare mm
+    code, again = mm_json(capsys, "next", step["run_dir"], "--wait", "0")
+    assert code == 0 and again["agent_calls"] == [] and not again["done"]
+    for _ in range(3):  # answer, review, synthesis: each a task of the one Claude seat
+        task = the_task(step)
+        prompt = Path(task["prompt_file"]).read_text()
+        write(task, ballot(labels_of(task["prompt_file"])) if task["stage"] == "review"
+              else "Spaces." if "chair" not in prompt else "Spaces, says the chair.")
+        code, step = mm_json(capsys, "next", step["run_dir"], "--wait", "60")
+        assert code == 0
+        if step["done"]:
+            break
+    assert step["done"] and step["then"] is None and step["agent_calls"] == []
+    assert "## Synthesis (chairman: claude:opus)" in step["report"]
+    assert Path(step["report_file"]).is_file() and Path(step["result_file"]).is_file()
 
 
 def test_invalid_ballot_gets_one_repair_then_is_recorded_invalid(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -324,7 +381,8 @@ def test_an_identical_start_joins_unless_fresh(capsys) -> None:  # type: ignore[
     first = start_demo(capsys)
     again = start_demo(capsys)
     assert (again["run_id"], again["joined"]) == (first["run_id"], True)
-    assert the_task(again)["seat"] == "claude:opus"  # the same tasks, to the same files
+    assert the_task(first)["agent"] == "multi-model:panelist-opus"
+    assert again["agent_calls"] == []  # handed out once: the first host's agent is on it
     other = start_demo(capsys, "--fresh")
     assert other["run_id"] != first["run_id"] and not other["joined"]
     runs = list((Path(first["run_dir"]).parent).glob("*/plan.json"))

@@ -8,26 +8,30 @@ as SSE. The reply is chosen from the tail of the conversation (everything after 
 assistant message), never by re-reading the first turn once the model has acted, so a run
 cannot loop:
 
-Main conversation
-  - first turn, `/multi-model:council` expanded: step 1, a Write of the question to the
-    folder the command names; after it, `MM council start` (MM from the command's text);
-  - after a council step's JSON: one Agent call per task (all in one message), or the `next`
-    step, or the same step again on exit 7; after Agent results: one Write per seat of its
-    final message to the task's output file; after the Writes: the `next` step (or the same
-    one again if it had not finished); after `result`: a final text quoting the report;
+Main conversation (the host's behaviour is CLAUDEAPI_HOST: follow, background or notified)
+  - first turn, `/multi-model:council` expanded: `MM council prepare` (MM from the command's
+    text); after it, a Write of the question to its `question_file`; then `MM council start`;
+  - after a council step's JSON: its `agent_calls` as Agent calls and its `then` as a Bash
+    call, in one message (notified: the Agent calls alone); once `done`: "COUNCIL-DONE" and
+    the report; after background launches alone: the turn ends; a <task-notification> turn:
+    the newest `then` again. The host never writes a reply: the plugin's hooks take them;
   - first turn containing `PLEASE_SKILL <name>`: a Skill call; after it: SKILL-DONE;
   - first turn containing `PLEASE_EDIT <path> [wait=S]`: a Write of code with an eval() to
     <path>; after it, S seconds later: a Read of <path>; after the Read: EDIT-DONE;
+  - first turn `/multi-model:ask`, `detect` or `review`: see their own section below;
   - anything else (a Stop hook's feedback included): MOCK-REPLY.
 Subagents (`x-claude-code-agent-id` header)
   - first turn: Read the prompt file named in the prompt; after the Read: the seat's reply,
-    a JSON ballot over the labels shown, a synthesis, or an answer naming the model it ran on.
+    a JSON ballot over the labels shown, a synthesis, or an answer naming the model it ran on
+    (CLAUDEAPI_REPLIES=tricky: with markup, entities, leading spaces, blank lines, 40 KB for
+    opus; CLAUDEAPI_ANSWER_BYTES: answers padded to that size).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import threading
@@ -38,7 +42,7 @@ from pathlib import Path
 
 EDIT_RE = re.compile(r"PLEASE_EDIT (\S+)(?: wait=([\d.]+))?")
 BUGGY = "import os\nprint(eval(os.environ['EXPR']))\n"
-STEP_RE = re.compile(r"council (prepare|start|rank|synthesize|result)\b")
+STEP_RE = re.compile(r"council (prepare|start|next)\b")
 LABEL_RE = re.compile(r"<<<BEGIN \S+ (Response [A-Z]+)>>>")
 
 
@@ -67,21 +71,40 @@ def say(text: str) -> list[dict]:
 
 # --- the main conversation -------------------------------------------------------------------
 
+# follow: the command text exactly (Agent calls and `then` in one message); background: the
+# same, keeping the Agent tool's default (2.1.198+: in the background); notified: background
+# Agent calls alone, then the turn ends and each <task-notification> turn runs `then`
+HOST = os.environ.get("CLAUDEAPI_HOST", "follow")
+REPLIES = os.environ.get("CLAUDEAPI_REPLIES", "plain")  # plain | tricky
+ANSWER_BYTES = int(os.environ.get("CLAUDEAPI_ANSWER_BYTES", "0"))  # pad answers to this size
+NOTIFICATION = "<task-notification>"
+
+
 def main_turn(messages: list[dict]) -> list[dict]:
+    own = command_turn(messages)  # /multi-model:ask, detect, review: their own section below
+    if own is not None:
+        return own
     last_a = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
     tail = messages[last_a + 1:]
     results = {b["tool_use_id"]: b for m in tail if isinstance(m["content"], list)
                for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_result"}
     if last_a < 0:
         return first_turn(messages)
+    mm = launcher(messages)
+    if mm and not results and NOTIFICATION in "\n".join(text_of(m["content"]) for m in tail):
+        return council_then(messages)  # a background seat reported back: the step again
     if not results:
         return say("MOCK-REPLY")
     calls = [b for b in messages[last_a]["content"] if isinstance(b, dict)
              and b.get("type") == "tool_use"]
-    mm = launcher(messages)
-    if calls and calls[0]["name"] == "Agent":
-        return [tool("Write", file_path=output_file(call, messages),
-                     content=agent_reply(results[call["id"]])) for call in calls]
+    steps = [c for c in calls if c["name"] == "Bash" and STEP_RE.search(c["input"]["command"])]
+    if mm and steps and calls[0]["name"] == "Agent":  # Agent calls and `then` in one message
+        return after_bash(steps, results, messages)
+    if calls and calls[0]["name"] == "Agent" and mm:
+        if all(text_of(r.get("content")).startswith("Async agent launched")
+               for r in results.values()):
+            return say("The council's subagents run in the background; I wait for them.")
+        return council_then(messages)  # replies are taken by the plugin's hooks
     if calls and calls[0]["name"] == "Write" and not mm:
         match = EDIT_RE.search(text_of(messages[0]["content"]))
         time.sleep(float(match.group(2) or 0) if match else 0)
@@ -90,12 +113,10 @@ def main_turn(messages: list[dict]) -> list[dict]:
         return say("EDIT-DONE")
     if calls and calls[0]["name"] == "Write" and mm:
         path = calls[0]["input"]["file_path"]
-        if "/questions/" in path:
-            return [tool("Bash", command=f"{mm} council start --format json --prompt-file {path}",
-                         description="start the council")]
-        return next_step(mm, messages)
+        return [tool("Bash", command=f"{mm} council start --format json --prompt-file {path}",
+                     description="start the council")]
     if calls and calls[0]["name"] == "Bash" and mm:
-        return after_bash(mm, calls, results, messages)
+        return after_bash(calls, results, messages)
     if calls and calls[0]["name"] == "Skill":
         return say("SKILL-DONE")
     return say("MOCK-REPLY")
@@ -124,67 +145,59 @@ def launcher(messages: list[dict]) -> str | None:
     return None
 
 
-def agent_reply(result: dict) -> str:
-    """The subagent's final message: the first text block (Claude Code appends an agentId
-    and usage note as further blocks)."""
-    content = result.get("content")
-    if isinstance(content, list):
-        return next((b.get("text", "") for b in content if b.get("type") == "text"), "")
-    return str(content or "")
-
-
-def output_file(call: dict, messages: list[dict]) -> str:
-    """The output file of the task whose prompt file this Agent call was given."""
-    prompt_file = re.search(r"prompt file (\S+?)\.? and", call["input"]["prompt"]).group(1)
-    for task in latest_step(messages)[1]["tasks"]:
-        if task["prompt_file"] == prompt_file:
-            return task["output_file"]
-    raise RuntimeError(f"no task with the prompt file {prompt_file}")
-
-
-def after_bash(mm: str, calls: list[dict], results: dict, messages: list[dict]) -> list[dict]:
+def after_bash(calls: list[dict], results: dict, messages: list[dict]) -> list[dict]:
+    """After `prepare`: Write the question. After `start`/`next`: do what its JSON says."""
     command = calls[-1]["input"]["command"]
     output = text_of(results[calls[-1]["id"]].get("content"))
-    found = STEP_RE.search(command)
-    if not found:
+    if not STEP_RE.search(command):
         return say("MOCK-REPLY")
     if "council prepare" in command:
         question = re.search(r"<command-args>(.*?)</command-args>", "\n".join(
             text_of(m["content"]) for m in messages if m["role"] != "assistant"), re.S).group(1)
         return [tool("Write", file_path=parse_json(output)["question_file"], content=question)]
-    if found.group(1) == "result":
-        return say("COUNCIL-DONE\n" + output)
     step = parse_json(output)
-    if step is None:
+    if step is None or "done" not in step:
         return say("COUNCIL-FAILED: " + output[:2000])
-    if step["tasks"]:
-        return [tool("Agent", subagent_type=t["agent"], description=f"{t['seat']} {t['stage']}",
-                     prompt=f"Read the prompt file {t['prompt_file']} and do what it asks.")
-                for t in step["tasks"]]
-    return next_step(mm, messages)
+    if step["done"]:
+        return say("COUNCIL-DONE\n" + str(step.get("report") or step.get("error")))
+    then = tool("Bash", command=step["then"], description="the council's next step")
+    if step.get("agent_calls"):
+        agents = [tool("Agent", **agent_args(call)) for call in step["agent_calls"]]
+        return agents if HOST == "notified" else [*agents, then]
+    return [then]
 
 
-def latest_step(messages: list[dict]) -> tuple[str, dict]:
-    """The newest council step the model ran: (its Bash command, its JSON)."""
+def agent_args(call: dict) -> dict:
+    """The Agent call as the step gave it; a `background` or `notified` host drops
+    run_in_background, as a model that keeps the tool's default would."""
+    if HOST in ("background", "notified"):
+        return {k: v for k, v in call.items() if k != "run_in_background"}
+    return dict(call)
+
+
+def council_then(messages: list[dict]) -> list[dict]:
+    """Run the newest step's `then` (or say the council is over)."""
+    step = latest_step(messages)
+    if step is None:
+        return say("MOCK-REPLY")
+    if step["done"]:
+        return say("The council has finished.")
+    return [tool("Bash", command=step["then"], description="the council's next step")]
+
+
+def latest_step(messages: list[dict]) -> dict | None:
+    """The JSON of the newest council step the model ran."""
     commands = {b["id"]: b["input"].get("command", "") for m in messages
                 if m["role"] == "assistant" and isinstance(m["content"], list)
                 for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_use"}
     for m in reversed(messages):
-        for block in m["content"] if isinstance(m["content"], list) else []:
+        for block in reversed(m["content"]) if isinstance(m["content"], list) else []:
             if isinstance(block, dict) and block.get("type") == "tool_result":
                 command = commands.get(block["tool_use_id"], "")
                 step = parse_json(text_of(block.get("content")))
-                if STEP_RE.search(command) and step and "tasks" in step:
-                    return command, step
-    raise RuntimeError("no council step in the conversation")
-
-
-def next_step(mm: str, messages: list[dict]) -> list[dict]:
-    command, step = latest_step(messages)
-    if not step["done"]:
-        return [tool("Bash", command=command, description="the same council step again")]
-    return [tool("Bash", command=f"{mm} {step['next'][3:]} --format json",
-                 description="next council step")]
+                if re.search(r"council (start|next)\b", command) and step and "done" in step:
+                    return step
+    return None
 
 
 def parse_json(text: str) -> dict | None:
@@ -193,6 +206,68 @@ def parse_json(text: str) -> dict | None:
         return json.loads(text[start:end + 1]) if start >= 0 else None
     except ValueError:
         return None
+
+
+# --- the other commands: ask, detect, review --------------------------------------------------
+# The model follows the expanded command text: ask runs `MM council prepare`, Writes the
+# question (the arguments after the model list) to its question_file, runs
+# `MM ask --models <models> --prompt-file <question_file>` and ends with "ASK-DONE" and the
+# output; detect and review run the one command their step 1 spells (the plugin root and the
+# arguments substituted by Claude Code) and end with "DETECT-DONE" / "REVIEW-DONE" and it.
+
+COMMAND_RE = re.compile(r"<command-name>/multi-model:(ask|detect|review)</command-name>")
+STEP1_RE = re.compile(r"1\. Run `([^`]+/scripts/mm (?:detect|review)\b[^`]*)`")
+
+
+def command_turn(messages: list[dict]) -> list[dict] | None:
+    """The next move for ask, detect or review; None when the conversation is none of them."""
+    first_a = next((i for i, m in enumerate(messages) if m["role"] == "assistant"),
+                   len(messages))
+    opening = "\n".join(text_of(m["content"]) for m in messages[:first_a])
+    found = COMMAND_RE.search(opening)
+    if not found:
+        return None
+    if first_a == len(messages):
+        return command_start(found.group(1), opening, messages)
+    last_a = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
+    content = messages[last_a]["content"]
+    calls = [b for b in (content if isinstance(content, list) else [])
+             if isinstance(b, dict) and b.get("type") == "tool_use"]
+    results = {b["tool_use_id"]: text_of(b.get("content")) for m in messages[last_a + 1:]
+               if isinstance(m["content"], list) for b in m["content"]
+               if isinstance(b, dict) and b.get("type") == "tool_result"}
+    if not calls or calls[-1]["id"] not in results:
+        return say("MOCK-REPLY")
+    return command_next(found.group(1), calls[-1], results[calls[-1]["id"]], opening,
+                        messages)
+
+
+def command_start(name: str, opening: str, messages: list[dict]) -> list[dict]:
+    if name == "ask":
+        return [tool("Bash", command=f"{launcher(messages)} council prepare",
+                     description="a file for the question")]
+    return [tool("Bash", command=STEP1_RE.search(opening).group(1).strip(),
+                 description=f"mm {name}")]
+
+
+def command_next(name: str, call: dict, output: str, opening: str,
+                 messages: list[dict]) -> list[dict]:
+    command = call["input"].get("command", "")
+    if name == "ask" and call["name"] == "Bash" and command.endswith(" council prepare"):
+        return [tool("Write", file_path=parse_json(output)["question_file"],
+                     content=ask_arguments(opening)[1])]
+    if name == "ask" and call["name"] == "Write":
+        models = ask_arguments(opening)[0]
+        return [tool("Bash", command=f"{launcher(messages)} ask --models {models} "
+                     f"--prompt-file {call['input']['file_path']}", description="ask the models")]
+    return say(f"{name.upper()}-DONE\n{output}")
+
+
+def ask_arguments(opening: str) -> tuple[str, str]:
+    """(models, question): the first word of the arguments, and the rest verbatim."""
+    args = re.search(r"<command-args>(.*?)</command-args>", opening, re.S).group(1)
+    models, question = re.match(r"\s*(\S+)\s(.*)\Z", args, re.S).groups()
+    return models, question
 
 
 # --- subagents (Claude seats) -----------------------------------------------------------------
@@ -206,11 +281,26 @@ def subagent_turn(messages: list[dict], model: str) -> list[dict]:
     task = text_of(messages[-1]["content"])
     labels = sorted(set(LABEL_RE.findall(task)))
     if "You chair a council" in task:
-        return say(f"SYNTHESIS by the subagent on {model}: the council's answer.")
+        return say(seat_text("SYNTHESIS", model))
     if labels and '"ranking"' in task:
-        return say(json.dumps({"ranking": labels,
-                               "critiques": {lb: f"critique from {model}" for lb in labels}}))
-    return say(f"ANSWER from the subagent on {model}.")
+        ballot = json.dumps({"ranking": labels,
+                             "critiques": {lb: f"critique from {model}" for lb in labels}})
+        return say(f"  \n{ballot}\n" if REPLIES == "tricky" else ballot)
+    return say(seat_text("ANSWER", model))
+
+
+def seat_text(kind: str, model: str) -> str:
+    """A seat's reply: plain, or (tricky) with markup, entities, braces, quotes, leading
+    spaces and blank lines; the opus answer of a tricky run is 40 KB."""
+    text = f"{kind} from the subagent on {model}."
+    if REPLIES == "tricky":
+        text = (f"  {text}\n\n<b>&amp; {{\"q\": 'x'}}</b> &lt;tag&gt;\n\n    indented\n"
+                "\ttab\n")
+        if kind == "ANSWER" and "opus" in model:
+            text += "".join(f"line {i:05d} <i>&quot;{'x' * 60}&quot;</i>\n" for i in range(460))
+    if kind == "ANSWER" and ANSWER_BYTES > len(text):
+        text += "\n" + "w" * (ANSWER_BYTES - len(text) - 1)
+    return text
 
 
 # --- plumbing ---------------------------------------------------------------------------------
@@ -229,9 +319,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-        with self.server.lock, open(self.server.log, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"path": self.path, "headers": dict(self.headers),
-                                "body": body}) + "\n")
         try:
             if self.headers.get("x-claude-code-agent-id"):
                 blocks = subagent_turn(body.get("messages", []), body.get("model", ""))
@@ -239,6 +326,9 @@ class Handler(BaseHTTPRequestHandler):
                 blocks = main_turn(body.get("messages", []))
         except Exception as exc:  # noqa: BLE001 - the test reads this text in the result
             blocks = say(f"MOCK-ERROR: {exc!r}")
+        with self.server.lock, open(self.server.log, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"path": self.path, "headers": dict(self.headers),
+                                "body": body, "reply": blocks, "t": time.time()}) + "\n")
         self.stream(body.get("model", "mock"), blocks)
 
     def stream(self, model: str, blocks: list[dict]) -> None:

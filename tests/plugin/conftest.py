@@ -14,12 +14,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from multi_model import demo
+from tests.contract import harness
 from tests.contract.conftest import require_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,15 +65,30 @@ class Claude:
     home: Path
     bin: Path
     tmp: Path
+    version: str = ""
+
+    @property
+    def newer(self) -> bool:
+        """2.1.198 and later: subagents in the background by default, hook output as system
+        messages, validate --json."""
+        return tuple(map(int, self.version.split("."))) >= (2, 1, 198)
 
     def run(self, prompt: str, *args: str, env: dict[str, str] | None = None,
-            max_turns: int = 40) -> Run:
+            max_turns: int = 40, project: Path | None = None,
+            setup: Callable[[Path], object] | None = None,
+            mock: dict[str, str] | None = None, persist: bool = False) -> Run:
+        """One headless run. `project`: the working folder (default: a fresh one per run);
+        `setup(project)` fills it before Claude starts; `mock`: the scripted model's
+        behaviour (CLAUDEAPI_* variables, see claudeapi.py); `persist`: keep session
+        transcripts (subagents' included)."""
         folder = self.tmp / f"run-{time.monotonic_ns()}"
-        project, config = folder / "project", folder / "config"
+        project, config = project or folder / "project", folder / "config"
         prompt = prompt.replace("{project}", str(project))
-        project.mkdir(parents=True)
-        config.mkdir()
-        with MockApi(folder) as api:
+        project.mkdir(parents=True, exist_ok=True)
+        config.mkdir(parents=True)
+        if setup:
+            setup(project)
+        with MockApi(folder, mock or {}) as api:
             full_env = {"PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin", "HOME": str(self.home),
                         "CLAUDE_CONFIG_DIR": str(config), "TERM": "dumb", "LANG": "C.UTF-8",
                         "ANTHROPIC_BASE_URL": api.url, "ANTHROPIC_API_KEY": "dummy",
@@ -79,7 +96,8 @@ class Claude:
                         "CLAUDE_CODE_MAX_RETRIES": "0", **(env or {})}
             done = subprocess.run(
                 [str(self.binary), "-p", prompt, "--output-format", "stream-json", "--verbose",
-                 "--include-hook-events", "--plugin-dir", str(ROOT), "--no-session-persistence",
+                 "--include-hook-events", "--plugin-dir", str(ROOT),
+                 *([] if persist else ["--no-session-persistence"]),
                  "--max-turns", str(max_turns), *args],
                 cwd=project, env=full_env, stdin=subprocess.DEVNULL, capture_output=True,
                 text=True, timeout=RUN_TIMEOUT_S, check=False)
@@ -99,14 +117,16 @@ class Claude:
 class MockApi:
     """claudeapi.py as a subprocess on 127.0.0.1: bounded lifetime, stopped by its PID."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, behaviour: dict[str, str]) -> None:
         self.port_file, self.log = folder / "api.port", folder / "api.jsonl"
+        self.behaviour = behaviour
 
     def __enter__(self) -> MockApi:
         self.proc = subprocess.Popen(
             [sys.executable, str(CLAUDEAPI), "--port-file", str(self.port_file), "--log",
              str(self.log), "--lifetime", str(RUN_TIMEOUT_S + 60)],
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, **self.behaviour})
         deadline = time.monotonic() + 20
         while not self.port_file.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -125,9 +145,18 @@ class MockApi:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line]
 
 
+@dataclass(frozen=True)
+class Home:
+    """The user's side shared by every release: HOME with the launcher's environment built
+    (as on a user's first run) and the fake provider CLIs."""
+
+    home: Path
+    bin: Path
+    tmp: Path
+
+
 @pytest.fixture(scope="session")
-def claude(tmp_path_factory: pytest.TempPathFactory) -> Claude:
-    binary = require_cli("claude")
+def plugin_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     root = tmp_path_factory.mktemp("claude-code")
     home, bindir = root / "home", root / "bin"
     home.mkdir()
@@ -138,4 +167,13 @@ def claude(tmp_path_factory: pytest.TempPathFactory) -> Claude:
         env={"PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
              "LANG": "C.UTF-8"})
     assert built.returncode == 0, built.stderr
-    return Claude(binary=binary, home=home, bin=bindir, tmp=root)
+    return Home(home, bindir, root)
+
+
+@pytest.fixture(scope="session", params=harness.releases("claude"),
+                ids=lambda pin: harness.PINS[pin]["version"])
+def claude(request: pytest.FixtureRequest, plugin_home: Home) -> Claude:
+    """The real Claude Code, once per pinned release (the oldest supported and the newest)."""
+    binary = require_cli(request.param)
+    return Claude(binary=binary, home=plugin_home.home, bin=plugin_home.bin,
+                  tmp=plugin_home.tmp, version=harness.PINS[request.param]["version"])

@@ -35,7 +35,15 @@ def run_edit(claude: Claude, tmp_path: Path, mode: str | None, wait: float) -> t
 
 
 def request_texts(run: Run) -> list[str]:
-    return [json.dumps(r["body"].get("messages", [])[-1:]) for r in run.requests]
+    """Per request, everything after the model's last turn: hook output arrives there in a
+    tool_result's reminder (2.1.197), a role "system" message, or a user reminder followed
+    by a system message (2.1.198+)."""
+    return [json.dumps(after_last_turn(r["body"].get("messages", []))) for r in run.requests]
+
+
+def after_last_turn(messages: list[dict]) -> list[dict]:
+    last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
+    return messages[last + 1:]
 
 
 def test_edit_mode_finding_reaches_the_model_and_stop_blocks_once(claude: Claude,

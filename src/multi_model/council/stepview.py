@@ -8,13 +8,18 @@ import json
 import math
 import os
 import secrets
+import shlex
+import shutil
+import sys
+from pathlib import Path
 from typing import TextIO
 
 from multi_model.council import command
-from multi_model.council.hosted import job, machine
+from multi_model.council.hosted import host, job, machine
 from multi_model.council.hosted.plan import Step
+from multi_model.council.hosted.rundir import Run
 from multi_model.council.report import render_report
-from multi_model.council.store import new_run_id
+from multi_model.council.store import RunStore, new_run_id
 from multi_model.errors import UsageError
 
 DEFAULT_CLAUDE_SEAT = "claude"  # the host's own model, through the Agent tool
@@ -22,9 +27,7 @@ DEFAULT_CLAUDE_SEAT = "claude"  # the host's own model, through the Agent tool
 
 def start(args: argparse.Namespace, question: str) -> int:
     """`mm council start`: the panel (default: the CLI buckets plus one Claude seat), checks,
-    the run; prints the first step."""
-    import sys
-
+    the run; prints what the host does first (as `next` does)."""
     from multi_model import demo
     from multi_model.config import load_settings
 
@@ -60,8 +63,75 @@ def start(args: argparse.Namespace, question: str) -> int:
             "min_answers": args.min_answers, "timeout": args.timeout, "deadline": args.deadline,
             "cwd": os.getcwd(), "allow_cursor_claude": args.allow_cursor_claude,
             "allow_claude_cli": args.allow_claude_cli})
-    show(step, args.format, sys.stdout)
+    first = host.next_step(Run(Path(step.run_dir)), wait=0)
+    first.joined = step.joined
+    show_host(first, args.format, sys.stdout)
     return 0
+
+
+def next_step(run: Run, wait: float, fmt: str) -> int:
+    """`mm council next`: one step for the host. Exit 0 while there is something to do and
+    once the council is done; 5 when it ended without a synthesis; 6 when too few seats
+    answered."""
+    if not (math.isfinite(wait) and 0 <= wait <= 3600):
+        raise UsageError("--wait must be a number of seconds between 0 and 3600")
+    step = host.next_step(run, wait)
+    show_host(step, fmt, sys.stdout)
+    if step.error:
+        return 6
+    if step.result is not None and step.result.stage3_synthesis is None:
+        return 5
+    return 0
+
+
+def launcher() -> str:
+    """How the host runs `mm`: this plugin's launcher by its full path (never a bare `mm`)."""
+    path = os.environ.get("MM_LAUNCHER") or sys.argv[0]
+    found = path if os.sep in path else shutil.which(path)
+    return os.path.abspath(found) if found else "mm"
+
+
+def show_host(step: Step, fmt: str, out: TextIO) -> None:
+    """What the host does now, as JSON (`agent_calls`, `then`, `done`, the report) or as
+    Markdown for a person."""
+    if not step.done:
+        step.then = shlex.join([launcher(), "council", "next", step.run_dir, "--format", fmt])
+    data = step.for_host()
+    if step.result is not None:
+        store = RunStore(Path(step.run_dir))
+        data.update(report=_report(step), report_file=str(store.path(RunStore.REPORT)),
+                    result_file=str(store.path(RunStore.RESULT)))
+    if fmt == "json":
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(render_host(data))
+
+
+def _report(step: Step) -> str:
+    assert step.result is not None
+    demo = bool(step.result.metadata.get("demo"))
+    return ("**DEMO** stand-in executables, no real model.\n\n" if demo else "") + render_report(
+        step.result)
+
+
+def render_host(data: dict[str, object]) -> str:
+    lines = [f"Council run {data['run_id']}: stage {data['stage']}"
+             + (" (done)" if data["done"] else ""), f"Run directory: {data['run_dir']}", ""]
+    calls = data.get("agent_calls") or []
+    if calls:
+        lines.append("Make these Agent calls, all in one message, with exactly these arguments:")
+        lines += [f"- {json.dumps(c, ensure_ascii=False)}" for c in calls]  # type: ignore[union-attr]
+        lines.append("")
+    for key, title in (("waiting", "Waiting for"), ("notes", "Notes")):
+        if data.get(key):
+            lines += [f"{title}:", *(f"- {x}" for x in data[key]), ""]  # type: ignore[union-attr]
+    if data.get("error"):
+        lines += [f"Stopped: {data['error']}", ""]
+    if data.get("report"):
+        lines += [str(data["report"]).rstrip("\n"), "", f"Report file: {data['report_file']}"]
+    elif data.get("then"):
+        lines.append(f"Then run: {data['then']}")
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _is_claude(spec: str) -> bool:

@@ -15,7 +15,9 @@ A hosted run (`mm council start`, council/hosted/) adds:
       plan.json                          seats and their kind, settings, when each stage opened
       tasks/<stage>/<seat>.prompt.md     what a Claude seat must answer (stage: answer,
       tasks/<stage>/<seat>.md | .json    review, synthesis) and the file it writes (.json for
-      tasks/<stage>/<seat>.state.json    a ballot); its attempt and why the last was rejected
+      tasks/<stage>/<seat>.state.json    a ballot); its attempt and why the last was rejected;
+      tasks/<stage>/<seat>.capture.json  how the reply was taken from Claude Code's hooks;
+      tasks/<stage>/<seat>.issued.json   when its Agent call was last handed to the host
       workers/<stage>.lock | .pid | .log the stage's background worker (holds the lock while
                                          alive)
       stage3/raw-agent.txt               a Claude chairman's synthesis as submitted
@@ -34,9 +36,15 @@ import os
 import re
 import tempfile
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from pydantic import BaseModel
+TYPE_CHECKING = False  # the plugin's hooks import this module: stdlib only at run time
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+
+TASK_PROMPT = ".prompt.md"
+TASK_STAGES = ("answer", "review", "synthesis")
 
 
 def slug(seat: str) -> str:
@@ -93,13 +101,32 @@ class RunStore:
     @staticmethod
     def task_rels(stage: str, seat: str) -> tuple[str, str]:
         """(prompt, output) of a Claude seat's task; a ballot is written as JSON."""
-        base = PurePosixPath("tasks", stage, slug(seat))  # with_suffix: 'x-4.5' -> 'x-4.md'
-        out = ".json" if stage == "review" else ".md"
-        return str(base.with_suffix(".prompt.md")), str(base.with_suffix(out))
+        base = f"tasks/{stage}/{slug(seat)}"
+        return base + TASK_PROMPT, base + (".json" if stage == "review" else ".md")
 
     @staticmethod
     def task_state_rel(stage: str, seat: str) -> str:
         return f"tasks/{stage}/{slug(seat)}.state.json"
+
+    @staticmethod
+    def task_capture_rel(stage: str, seat: str) -> str:
+        """How the seat's reply was taken from Claude Code's hooks (hosted/capture.py)."""
+        return f"tasks/{stage}/{slug(seat)}.capture.json"
+
+    @staticmethod
+    def task_issued_rel(stage: str, seat: str) -> str:
+        """When the seat's Agent call was last handed to the host, for which attempt."""
+        return f"tasks/{stage}/{slug(seat)}.issued.json"
+
+    @staticmethod
+    def task_of_prompt(prompt_file: Path) -> tuple[Path, str, str] | None:
+        """(run root, stage, seat slug) when `prompt_file` is a task's prompt file by name
+        (tasks/<stage>/<seat>.prompt.md); None for any other file."""
+        name, folder = prompt_file.name, prompt_file.parent
+        if (not name.endswith(TASK_PROMPT) or folder.name not in TASK_STAGES
+                or folder.parent.name != "tasks"):
+            return None
+        return folder.parent.parent, folder.name, name[: -len(TASK_PROMPT)]
 
     @staticmethod
     def worker_rel(stage: str, suffix: str) -> str:
@@ -125,7 +152,7 @@ class RunStore:
         return target
 
     def write_json(self, rel: str, data: BaseModel | dict) -> Path:
-        payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+        payload = data if isinstance(data, dict) else data.model_dump(mode="json")
         return self.write_text(rel, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
     def read_json(self, rel: str) -> dict | None:

@@ -153,7 +153,7 @@ def advance(run: Run, target: StageName | Literal["done"], wait: float) -> Step:
 def _advance(run: Run, target: StageName | Literal["done"], wait: float) -> Step:
     until = time.monotonic() + wait
     while True:
-        step = _once(run, target)
+        step = once(run, target)
         if step.done or time.monotonic() >= until or not _worth_waiting(run, step):
             return step
         time.sleep(POLL_S)
@@ -171,7 +171,7 @@ def _worth_waiting(run: Run, step: Step) -> bool:
     return any(Path(t.output_file).exists() for t in step.tasks)
 
 
-def _once(run: Run, target: StageName | Literal["done"]) -> Step:
+def once(run: Run, target: StageName | Literal["done"]) -> Step:
     """One pass: open and collect each stage in turn; stop at the first stage that is not
     complete (done=False, unless it is the target: a step has done its job once its stage
     is open) or at the target."""

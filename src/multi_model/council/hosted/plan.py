@@ -30,6 +30,8 @@ UNVERIFIED = "Claude Code subagent: no process record, the host's word"
 KILL_GRACE_S = 30.0  # past a stage's deadline, a worker still alive is stopped
 ANSWER_MAX = 200_000  # characters; a bigger submission is a mistake, not an answer
 POLL_S = 0.3
+AGENT_PROMPT = "Read the prompt file {prompt_file} and do what it asks."
+LOSSY_GRACE_S = 15.0  # a reply without its exact text waits this long for the exact one
 
 
 class _Model(BaseModel):
@@ -110,12 +112,25 @@ class Step:
     result: CouncilResult | None = None
     joined: bool = False
     """`start` found an identical run started moments ago and returned that one."""
+    calls: list[dict[str, object]] = field(default_factory=list)
+    """`next`: the Agent tool calls the host makes now (host.py)."""
+    then: str | None = None
+    """`next`: the command the host runs after the calls (None once done)."""
+    error: str | None = None
+    """Why the run ended without a result (quorum not met)."""
 
     def as_dict(self) -> dict[str, object]:
         return {"run_id": self.run_id, "job": self.run_id, "joined": self.joined,
                 "run_dir": self.run_dir, "stage": self.stage, "done": self.done,
                 "tasks": [t.as_dict() for t in self.tasks],
                 "waiting": self.waiting, "notes": self.notes, "next": self.next}
+
+    def for_host(self) -> dict[str, object]:
+        """What `start` and `next` print for the host: what to do now, nothing else."""
+        return {"run_id": self.run_id, "job": self.run_id, "joined": self.joined,
+                "run_dir": self.run_dir, "stage": self.stage,
+                "done": self.done, "agent_calls": self.calls, "then": self.then,
+                "waiting": self.waiting, "notes": self.notes, "error": self.error}
 
 
 def classify(specs: Sequence[str], settings: Settings, env: Mapping[str, str], *,

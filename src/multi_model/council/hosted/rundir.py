@@ -14,6 +14,7 @@ from typing import Literal
 
 from multi_model import runner
 from multi_model.config import data_dir
+from multi_model.paths import question_inbox
 from multi_model.council import stages
 from multi_model.council.hosted.plan import Plan, Seat, StageName, Step, Task
 from multi_model.council.models import BallotRecord, Synthesis
@@ -197,8 +198,9 @@ def runs_dir(env: Mapping[str, str]) -> Path:
 def question_path(env: Mapping[str, str]) -> Path:
     """A new file name for a question (its folder made, the file not: a host's Write tool
     creates it). Written there rather than passed on a command line, where Claude Code's
-    Bash checks refuse text with braces and quotes and a shell could misread it."""
-    folder = data_dir(env) / "questions"
+    Bash checks refuse text with braces and quotes and a shell could misread it. The folder
+    is the one the plugin's commands grant that Write (paths.question_inbox)."""
+    folder = question_inbox(env)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.md"
 

@@ -4,10 +4,15 @@ and recorded as that seat's answer, ballot or synthesis. Only Claude seats take 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from multi_model.council import stages
+from multi_model.council.hosted import replies
+from multi_model.council.hosted.capture import read_capture
 from multi_model.council.hosted.plan import (
     AGENT_CLI,
+    AGENT_PROMPT,
+    LOSSY_GRACE_S,
     AGENT_PROVIDER,
     ANSWER_MAX,
     STAGES,
@@ -18,7 +23,7 @@ from multi_model.council.hosted.plan import (
 )
 from multi_model.council.hosted.rundir import Run
 from multi_model.council.models import Synthesis
-from multi_model.council.store import RunStore
+from multi_model.council.store import RunStore, slug
 from multi_model.errors import UsageError
 from multi_model.models import Response
 
@@ -69,16 +74,22 @@ def open_stage_of(run: Run, seat: Seat) -> StageName | None:
 
 def accept_file(run: Run, stage: StageName, seat: Seat) -> bool | tuple[int, str] | None:
     """Validate a Claude seat's output file if it wrote one: True when accepted; (attempt,
-    note) when it was rejected and a repair task is open; None when there is no file."""
+    note) when it was rejected and a repair task is open; None when there is no file (or
+    only a lossy capture, for LOSSY_GRACE_S, while an exact one may still come)."""
     _, out = run.task_paths(stage, seat.id)
-    if not out.exists():
+    captured = read_capture(run.store, stage, slug(seat.id))
+    lossy_young = (captured is not None and captured.get("exact") is False
+                   and time.time() - float(str(captured.get("t", 0))) < LOSSY_GRACE_S)
+    if not out.exists() or lossy_young:
         state = run.store.read_json(run.store.task_state_rel(stage, seat.id)) or {}
         return (int(state.get("attempt", 1)), str(state.get("note", ""))) if state else None
     try:
-        text = out.read_text(encoding="utf-8")
+        with open(out, encoding="utf-8", newline="") as f:  # byte-exact: no newline mapping
+            text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
         return _reject(run, stage, seat, [f"cannot read {out}: {exc}"])
-    errors = accept(run, stage, seat, text, via="file")
+    via = "hook" if captured and captured.get("source") else "file"
+    errors = accept(run, stage, seat, text, via=via, capture=captured)
     if errors:
         return _reject(run, stage, seat, errors)
     return True
@@ -95,15 +106,19 @@ def _reject(run: Run, stage: StageName, seat: Seat, errors: list[str]) -> tuple[
     return attempt, note
 
 
-def accept(run: Run, stage: StageName, seat: Seat, text: str, via: str) -> list[str]:
+def accept(run: Run, stage: StageName, seat: Seat, text: str, via: str,
+           capture: Mapping[str, object] | None = None) -> list[str]:
     """Validate and record one Claude seat's reply; the errors when it is not accepted.
-    A ballot gets the same single repair as a CLI reviewer: the second invalid one is
-    recorded as invalid (and accepted as that seat's last word)."""
-    meta = {"seat_kind": "agent", "provenance": UNVERIFIED, "submitted_via": via,
-            "agent_model": seat.agent_model}
+    Claude Code's own notices and frames, empty text and the seat's prompt are never taken
+    (the task stays open, no attempt spent). A ballot gets the same single repair as a CLI
+    reviewer: the second invalid one is recorded as invalid (that seat's last word)."""
+    errors = replies.problems(text, _asked(run, stage, seat))
+    if errors:
+        return errors
+    meta = {"seat_kind": "agent", "provenance": _provenance(capture), "submitted_via": via,
+            "agent_model": seat.agent_model,
+            **({"capture": {k: v for k, v in capture.items() if k != "t"}} if capture else {})}
     if stage in ("answer", "synthesis"):
-        if not text.strip():
-            return ["the reply is empty"]
         if len(text) > ANSWER_MAX:
             return [f"the reply has {len(text)} characters; at most {ANSWER_MAX} are taken"]
     if stage == "answer":
@@ -117,6 +132,24 @@ def accept(run: Run, stage: StageName, seat: Seat, text: str, via: str) -> list[
         run.store.write_json(RunStore.SYNTHESIS, Synthesis(chairman=seat.id, text=text))
         return []
     return _accept_ballot(run, seat, text)
+
+
+def _asked(run: Run, stage: StageName, seat: Seat) -> tuple[str, ...]:
+    """What the seat was sent: its task's prompt file and the Agent call's prompt."""
+    prompt_file, _ = run.task_paths(stage, seat.id)
+    try:
+        prompt = prompt_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        prompt = ""
+    return prompt, AGENT_PROMPT.format(prompt_file=prompt_file)
+
+
+def _provenance(capture: Mapping[str, object] | None) -> str:
+    if not capture or not capture.get("source"):
+        return UNVERIFIED
+    text = (f"Claude Code subagent {capture.get('agent_id')}: reply taken from its "
+            f"{capture['source']}")
+    return text + (f" ({capture['note']})" if capture.get("note") else "")
 
 
 def _accept_ballot(run: Run, seat: Seat, text: str) -> list[str]:

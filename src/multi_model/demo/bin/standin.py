@@ -48,6 +48,7 @@ def flag_values(argv):
 BLOCK = re.compile(r"<<<BEGIN \S+ (Response [A-Z]+)>>>\n(.*?)\n<<<END ", re.S)
 FILE_BLOCK = re.compile(r"<<<BEGIN (\S+) (.+?)>>>\n(.*?)\n<<<END \1 \2>>>", re.S)
 HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
+HEADERS = re.compile(r"(?m)^(@@ -\d|diff --git |new content \(whole file\):)")
 SUSPECTS = (("eval(", "high", "eval() on data"), ("exec(", "high", "exec() on data"),
             ("TODO", "low", "unfinished TODO"))
 
@@ -76,10 +77,12 @@ def ballot(cli, blocks):
 
 def findings(cli, prompt):
     """A review reply: one canned finding per line that contains eval(, exec( or TODO (line
-    numbers from the hunk headers, or counted in a whole file); none otherwise."""
+    numbers from the hunk headers, or counted in a whole file: a new file's content, or a
+    named file's, which has no header at all); none otherwise."""
     found = []
     for _, path, text in FILE_BLOCK.findall(prompt):
-        line = None
+        whole = not HEADERS.search(text)
+        line = 1 if whole else None
         for row in text.splitlines():
             start = HUNK.match(row)
             if start:
@@ -88,7 +91,8 @@ def findings(cli, prompt):
             if row.startswith("new content (whole file):"):
                 line = 1
                 continue
-            if line is None or row.startswith(("-", "diff --git", "index ", "+++", "---")):
+            if line is None or not whole and row.startswith(
+                    ("-", "diff --git", "index ", "+++", "---")):
                 continue
             for needle, severity, title in SUSPECTS:
                 if needle in row:
