@@ -118,7 +118,7 @@ def test_logged_out_provider_fails_over_along_the_family_route(fake_clis: FakeCL
         ("agy", "gemini-3-pro", "not_installed", "failover"),
         ("cursor-agent", "gemini-3-pro", "ok", "done")]
     [call] = [c for c in fake_clis.calls("cursor-agent") if "--print" in c["argv"]]
-    assert "gemini-3-pro" in call["argv"]
+    assert "--model=gemini-3-pro" in call["argv"]
     rows = Store.of({"MULTI_MODEL_HOME": _home()}).calls()
     assert sorted((r["provider"], r["status"], r["attempt"]) for r in rows) == [
         ("agy", "not_installed", 2), ("cursor-agent", "ok", 3), ("gemini", "auth_required", 1)]

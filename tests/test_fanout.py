@@ -75,7 +75,7 @@ def exec_calls(fake_clis: FakeCLIs) -> list[dict]:
 
 
 def call_for(fake_clis: FakeCLIs, model: str) -> dict:
-    return next(c for c in exec_calls(fake_clis) if model in c["argv"])
+    return next(c for c in exec_calls(fake_clis) if f"--model={model}" in c["argv"])
 
 
 def live_members(pgid: int) -> list[int]:
@@ -195,11 +195,11 @@ def test_whitespace_only_answer_is_empty_output(fake_clis: FakeCLIs) -> None:
     assert result.status == "empty_output"
 
 
-def test_login_nag_with_exit_0_is_empty_output(fake_clis: FakeCLIs) -> None:
+def test_login_nag_with_exit_0_is_auth_required(fake_clis: FakeCLIs) -> None:
     nag = "You are not logged in. Please run `codex login` to sign in.\n"
     fake_codex(fake_clis, **{"m-nag": {"stdout": nag}})
     [result] = run(fake_clis, ["codex:m-nag"])
-    assert result.status == "empty_output"
+    assert result.status == "auth_required"
     assert "login" in (result.error or "").lower()
 
 

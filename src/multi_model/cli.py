@@ -95,8 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--timeout", type=float, help="seconds per reviewer (default 300)")
     review.add_argument("--format", choices=("md", "json"), default="md")
     review.add_argument("--output", type=Path, help="write the full JSON here")
-    review.add_argument("--deny", action="append", default=[], metavar="GLOB",
-                        help="never send files matching GLOB (added to the built-in list)")
+    review.add_argument("--deny", action="append", default=[], metavar="PATTERN",
+                        help="never send files matching PATTERN (gitignore syntax, any case; "
+                        "added to the built-in list and [review] deny)")
+    review.add_argument("--explain-deny", metavar="PATH", help="say whether PATH (and its link "
+                        "target) would be held back, and by which pattern; sends nothing, "
+                        "exit 0 either way")
     return parser
 
 
@@ -246,6 +250,7 @@ def _review_controls() -> tuple[str, ...]:
 def cmd_ask(args: argparse.Namespace) -> int:
     from multi_model import demo
     from multi_model.fanout import dispatch
+    from multi_model.routing import split_specs
 
     _check_run_args(args)
     prompt = _read_prompt(args)
@@ -257,7 +262,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not models:
         raise UsageError("--models is required (e.g. --models codex,gemini), or --task, "
                          "or --demo")
-    specs = [m.strip() for m in models.split(",") if m.strip()]
+    specs = split_specs(models)
     if args.background:
         return _ask_background(args, specs, prompt, settings)
     progress = render.Progress(specs, sys.stderr) if sys.stderr.isatty() else None
@@ -582,6 +587,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     _check_run_args(args)
     env = dict(os.environ)
     settings = load_settings(None, env).settings
+    if args.explain_deny is not None:
+        return _explain_deny(args.explain_deny, [*settings.review.deny, *args.deny])
     try:
         models = engine.reviewers(args.models, settings, env)
         change = engine.collect(args.paths, Path.cwd(), [*settings.review.deny, *args.deny])
@@ -601,6 +608,18 @@ def cmd_review(args: argparse.Namespace) -> int:
         sys.stdout.write(engine.to_markdown(result))
     ran = [r for r in result.reviewers if r.status == "ok"]
     return EXIT_OK if ran or not result.reviewers else EXIT_ALL_FAILED
+
+
+def _explain_deny(path: str, deny: list[str]) -> int:
+    from multi_model.review import engine
+    from multi_model.review.deny import DenyList, DenyPatternError
+
+    try:
+        rules = DenyList(deny)
+    except DenyPatternError as exc:
+        raise UsageError(str(exc)) from None
+    sys.stdout.write(rules.explain(path, engine.repository_root(Path.cwd())))
+    return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:

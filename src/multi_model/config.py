@@ -5,7 +5,9 @@ or `$MULTI_MODEL_HOME/config.toml`), the project file (`.claude/multi-model.toml
 working directory or a parent), the environment (`OLLAMA_HOST`), then command-line flags.
 A project file comes with whatever repository is checked out, so it may set only timeouts,
 routes and models (`PROJECT_KEYS`); anything that decides what runs, what it may write, or
-where prompts and keys go belongs to the user.
+where prompts and keys go belongs to the user. Even those few are untrusted: model ids are
+strict tokens (they reach argv), every number has a range, and routing knows which rules came
+from a project file (`RouteRule.from_project`: never to an opt-in provider, patterns bounded).
 `MULTI_MODEL_HOME` relocates config and data together (tests point it at a temp dir).
 """
 
@@ -17,11 +19,13 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from multi_model.bounded import PatternError, compiled
 from multi_model.errors import ConfigError
+from multi_model.models import model_id_problem
 from multi_model.paths import data_dir, user_config_path  # noqa: F401 - data_dir re-exported
 
 if sys.version_info >= (3, 11):
@@ -34,13 +38,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+def _model_id(value: str) -> str:
+    problem = model_id_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+ModelId = Annotated[str, AfterValidator(_model_id)]
+"""A model id from a config file: it reaches a CLI's argv, so a strict token (`--yolo` is not)."""
+ProviderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+DAY = 86400.0
+Seconds = Annotated[float, Field(gt=0, le=DAY)]
+"""A timeout: positive, at most a day (a larger one is a typo, and overflows timers)."""
+Delay = Annotated[float, Field(ge=0, le=DAY)]
+
+
 class ProviderSettings(_Strict):
     binary: str | None = Field(None, description="Executable name or path to use instead.")
     args: list[str] = Field(default_factory=list, description="Extra arguments for every call.")
     env: list[str] = Field(default_factory=list, description="More env vars passed through.")
-    timeout: float | None = Field(None, gt=0, description="Per-call timeout for this provider.")
-    model: str | None = Field(None, description="Model used when the spec names none.")
-    models: list[str] = Field(default_factory=list, description="Bare names routed here.")
+    timeout: Seconds | None = Field(None, description="Per-call timeout for this provider.")
+    model: ModelId | None = Field(None, description="Model used when the spec names none.")
+    models: list[ModelId] = Field(default_factory=list, description="Bare names routed here.")
     allow_writes: bool = Field(False, description="Start the CLI in a mode that may edit files.")
 
 
@@ -49,23 +69,31 @@ class EndpointSettings(_Strict):
 
     base_url: str = Field(description="Base URL including /v1, e.g. http://127.0.0.1:4000/v1")
     key_env: str | None = Field(None, description="Env var holding the API key, if any.")
-    model: str | None = None
-    models: list[str] = Field(default_factory=list, description="Bare names routed here.")
-    timeout: float | None = Field(None, gt=0)
+    model: ModelId | None = None
+    models: list[ModelId] = Field(default_factory=list, description="Bare names routed here.")
+    timeout: Seconds | None = None
 
 
 class RouteRule(_Strict):
-    match: str = Field(description="Regex, matched case-insensitively against a bare model id.")
-    providers: list[str] = Field(min_length=1, description="Candidates, most preferred first.")
+    match: str = Field(max_length=300, description="Regex, matched case-insensitively against "
+                       "a bare model id (on the `regex` engine, with a timeout).")
+    providers: list[ProviderName] = Field(min_length=1, max_length=20,
+                                          description="Candidates, most preferred first.")
+    origin: str = Field("", description="Set by the loader: the file and key of this rule.")
+    from_project: bool = Field(False, description="Set by the loader: a project file's rule.")
 
     @field_validator("match")
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            re.compile(value)
-        except re.error as exc:
+            compiled(value)
+        except (PatternError, ValueError) as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
+
+    def where(self, key: str) -> str:
+        """'<file>: routes.<n>.<key>', for errors about this rule."""
+        return f"{self.origin}.{key}" if self.origin else f"built-in route /{self.match}/ {key}"
 
 
 class ReviewSettings(_Strict):
@@ -81,11 +109,12 @@ class ReviewSettings(_Strict):
         "high", description="Stop is blocked once for findings at or above this severity.")
     stop_wait: float = Field(90.0, ge=0, le=180, description="Seconds Stop waits for "
                              "pending reviews.")
-    quiet: float = Field(3.0, ge=0, description="Edits closer than this are one batch.")
-    max_batch_wait: float = Field(20.0, gt=0, description="A batch waits at most this long.")
-    idle_exit: float = Field(120.0, gt=0, description="The session's reviewer exits after "
-                             "this long without edits.")
-    timeout: float = Field(300.0, gt=0, description="Per-reviewer timeout in seconds.")
+    quiet: float = Field(3.0, ge=0, le=600, description="Edits closer than this are one batch.")
+    max_batch_wait: float = Field(20.0, gt=0, le=3600, description="A batch waits at most "
+                                  "this long.")
+    idle_exit: Seconds = Field(120.0, description="The session's reviewer exits after "
+                               "this long without edits.")
+    timeout: Seconds = Field(300.0, description="Per-reviewer timeout in seconds.")
     deny: list[str] = Field(default_factory=list, description="More globs never sent.")
     read_project: bool = Field(False, description="Run reviewers in the project folder, so "
                                "they may read files beyond what is sent (deny list included).")
@@ -96,9 +125,10 @@ class RetrySettings(_Strict):
 
     max_retries: int = Field(2, ge=0, le=10, description="Retries of one provider after a "
                              "transient failure (rate limit with a short reset, 5xx, network).")
-    base_delay: float = Field(2.0, ge=0, description="First backoff in seconds; doubles.")
-    max_delay: float = Field(30.0, ge=0, description="Longest single backoff.")
-    short_reset: float = Field(60.0, ge=0, description="A rate limit resetting within this "
+    base_delay: float = Field(2.0, ge=0, le=3600, description="First backoff in seconds; "
+                              "doubles.")
+    max_delay: Delay = Field(30.0, description="Longest single backoff.")
+    short_reset: Delay = Field(60.0, description="A rate limit resetting within this "
                                "many seconds is waited out; a longer one fails over.")
     failover: bool = Field(True, description="Try the route's next provider on not_installed, "
                            "auth_required, model_not_found or a long rate limit.")
@@ -107,14 +137,18 @@ class RetrySettings(_Strict):
 class PriceSettings(_Strict):
     """USD per million tokens."""
 
-    input: float = Field(ge=0)
-    cached_input: float | None = Field(None, ge=0, description="Default: the input price.")
-    output: float = Field(ge=0)
+    input: float = Field(ge=0, le=1e6)
+    cached_input: float | None = Field(None, ge=0, le=1e6, description="Default: the input "
+                                       "price.")
+    output: float = Field(ge=0, le=1e6)
 
 
 class HistorySettings(_Strict):
     enabled: bool = Field(True, description="Record every call in the state store.")
     keep_text: bool = Field(False, description="Also keep prompt and answer texts.")
+
+
+CallCap = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 class PolicySettings(_Strict):
@@ -123,11 +157,11 @@ class PolicySettings(_Strict):
     allow: list[str] = Field(default_factory=list, description="Only these providers "
                              "(empty: all).")
     block: list[str] = Field(default_factory=list, description="Never these providers.")
-    max_calls_per_hour: dict[str, int] = Field(default_factory=dict, description="provider "
+    max_calls_per_hour: dict[str, CallCap] = Field(default_factory=dict, description="provider "
                                                "(or '*') -> calls allowed in the last hour.")
-    max_calls_per_day: dict[str, int] = Field(default_factory=dict, description="provider "
+    max_calls_per_day: dict[str, CallCap] = Field(default_factory=dict, description="provider "
                                               "(or '*') -> calls allowed in the last 24 h.")
-    max_timeout: float | None = Field(None, gt=0, description="Longest timeout a call may ask.")
+    max_timeout: Seconds | None = Field(None, description="Longest timeout a call may ask.")
     hook_providers: list[str] | None = Field(None, description="Providers that may see code "
                                              "from the edit-review hooks (None: any allowed).")
 
@@ -136,13 +170,14 @@ class TaskSettings(_Strict):
     """One task's models: each entry is one seat, `primary|fallback|...`."""
 
     models: list[str] = Field(min_length=1, description="Seats; `a|b` asks b when a fails.")
-    timeout: float | None = Field(None, gt=0, description="Per seat, chain included.")
+    timeout: Seconds | None = Field(None, description="Per seat, chain included.")
 
 
 class Settings(_Strict):
-    timeout: float = Field(300.0, gt=0, description="Per-model timeout in seconds.")
-    probe_timeout: float = Field(10.0, gt=0, description="Timeout of version/auth probes.")
-    output_cap_mb: float = Field(10.0, gt=0, description="Per-stream output cap.")
+    timeout: Seconds = Field(300.0, description="Per-model timeout in seconds.")
+    probe_timeout: float = Field(10.0, gt=0, le=600, description="Timeout of version/auth "
+                                 "probes.")
+    output_cap_mb: float = Field(10.0, gt=0, le=1024, description="Per-stream output cap.")
     ollama_host: str | None = Field(None, description="Ollama server; default 127.0.0.1:11434.")
     allow_claude_cli: bool = False
     allow_cursor_claude: bool = False
@@ -199,12 +234,12 @@ def load_settings(
     layers: list[tuple[str, dict[str, Any]]] = []
     user = user_config_path(env)
     if user.is_file():
-        layers.append((str(user), _read_toml(user)))
+        layers.append((str(user), _stamp_routes(_read_toml(user), str(user), False)))
     project = project_config_path(Path(cwd or os.getcwd()))
     if project is not None:
         data = _read_toml(project)
         _check_project_keys(data, project, user)
-        layers.append((str(project), data))
+        layers.append((str(project), _stamp_routes(data, str(project), True)))
     if env.get("OLLAMA_HOST"):
         layers.append(("env OLLAMA_HOST", {"ollama_host": env["OLLAMA_HOST"]}))
     if flags:
@@ -216,9 +251,37 @@ def load_settings(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        origin = sources.get(where, next(iter(s for s, _ in layers), "settings"))
-        raise ConfigError(f"{origin}: {where}: {first['msg']}") from None
+        raise ConfigError(f"{_origin(where, sources, layers)}: {where}: "
+                          f"{' '.join(first['msg'].split())}") from None
     return Loaded(settings=settings, sources=sources)
+
+
+def _origin(where: str, sources: Mapping[str, str],
+            layers: list[tuple[str, dict[str, Any]]]) -> str:
+    """The layer that set dotted key `where` or its nearest parent (a list, such as routes,
+    is set whole), else the first layer."""
+    parts = where.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in sources:
+            return sources[".".join(parts[:end])]
+    return next(iter(s for s, _ in layers), "settings")
+
+
+def _stamp_routes(data: dict[str, Any], source: str, project: bool) -> dict[str, Any]:
+    """`data` with each `[[routes]]` entry marked with its file and key, and whether a
+    project file set it; a file cannot set those marks itself."""
+    routes = data.get("routes")
+    if not isinstance(routes, list):
+        return data
+    stamped: list[object] = []
+    for n, rule in enumerate(routes):
+        if isinstance(rule, Mapping):
+            taken = sorted({"origin", "from_project"} & rule.keys())
+            if taken:
+                raise ConfigError(f"{source}: routes.{n}.{taken[0]}: set by mm, not by a file")
+            rule = {**rule, "origin": f"{source}: routes.{n}", "from_project": project}
+        stamped.append(rule)
+    return {**data, "routes": stamped}
 
 
 PROJECT_KEYS = re.compile(

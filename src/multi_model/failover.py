@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from multi_model import policy, providers
 from multi_model.config import RetrySettings, Settings
 from multi_model.models import Attempt, Response
-from multi_model.routing import Route, _regex
+from multi_model.routing import Route, covers, is_claude_model
 
 TRANSIENT = frozenset({"network", "server_error"})
 FAILOVER = frozenset({"not_installed", "auth_required", "model_not_found"})
@@ -90,16 +90,16 @@ def alternatives(route: Route, settings: Settings, hooks: bool = False) -> list[
 
 def family_model(name: str, family: str, settings: Settings) -> str | None:
     """The model of `family` that provider `name` would run: its configured default if that
-    belongs to the family, else the first of its catalog that does."""
+    belongs to the family, else the first of its catalog that does. Never a Claude model:
+    those run only when asked for by name, with an opt-in."""
     configured = settings.provider(name).model
-    pattern = _regex(family)
-    if configured and pattern.fullmatch(configured):
+    if configured and covers(family, configured) and not is_claude_model(configured):
         return configured
     try:
         catalog = providers.get(name, settings).catalog
     except Exception:  # noqa: BLE001 - an unknown name simply offers nothing
         return None
-    return next((m for m in catalog if pattern.fullmatch(m)), None)
+    return next((m for m in catalog if covers(family, m) and not is_claude_model(m)), None)
 
 
 def run(route: Route, once: Once, settings: Settings, budget: float,

@@ -270,6 +270,7 @@ def finish(out: RunOutput, parsed: Parsed, timeout: float,
     if out.spawn_error:
         status: Status = ("not_installed" if "not found" in out.spawn_error
                           else "oversize" if "Argument list too long" in out.spawn_error
+                          else "refused" if runner.NUL_IN_ARGV in out.spawn_error
                           else "crashed")
         return Parsed(status=status, error=out.spawn_error)
     if out.cancelled:
@@ -286,7 +287,15 @@ def finish(out: RunOutput, parsed: Parsed, timeout: float,
     if parsed.status == "ok" and not parsed.text.strip():
         return replace(parsed, status="empty_output",
                        error=parsed.error or "exit 0 but no answer text")
-    return parsed
+    return _with_login_hint(parsed, prov)
+
+
+def _with_login_hint(parsed: Parsed, prov: CliProvider | None) -> Parsed:
+    """auth_required always says how to log in to this CLI."""
+    hint = prov.login_hint if prov else ""
+    if parsed.status != "auth_required" or not hint or hint in (parsed.error or ""):
+        return parsed
+    return replace(parsed, error=f"{parsed.error or 'not logged in'} (log in: {hint})")
 
 
 def _parsed_fields(parsed: Parsed) -> dict[str, object]:

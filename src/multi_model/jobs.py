@@ -7,7 +7,9 @@ The worker (`python -m multi_model.jobs RUN_DIR`) runs in its own session and pr
 writes result.json atomically, then marks the row done. Whatever kills it:
     - SIGTERM (`mm jobs cancel`): the dispatch stops its CLIs, the row says cancelled;
     - SIGKILL, a crash, a reboot: the row still says running with a dead pid, and every
-      reader marks it failed ("worker gone") the first time it looks.
+      reader marks it failed ("worker gone") the first time it looks, and first stops
+      whatever the worker had started: every process it started carries the job's scope
+      marker (proctree.py), even one that left the CLI's process group.
 An identical request (same models, prompt, timeout, settings) within JOIN_WINDOW_S of a job
 that is running or just finished joins that job instead of starting another; `--fresh` forces
 a new one.
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from multi_model.errors import UsageError
+from multi_model import proctree
 from multi_model.paths import data_dir
 from multi_model.runner import pid_alive as _alive
 from multi_model.runner import stop_detached
@@ -43,6 +46,7 @@ from multi_model.store import Store
 
 JOIN_WINDOW_S = 120.0
 CANCEL_GRACE_S = 5.0
+LEFTOVER_GRACE_S = 0.5  # a dead worker's leftovers: SIGTERM, then SIGKILL
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
@@ -111,6 +115,11 @@ def kind_of(name: str) -> JobKind | None:
 
 def jobs_dir(env: Mapping[str, str]) -> Path:
     return data_dir(env) / "jobs"
+
+
+def scope_of(folder: Path) -> str:
+    """The scope marker of an ask job's worker and of everything it starts."""
+    return proctree.scope_token("ask", os.path.realpath(folder))
 
 
 def request_key(kind: str, request: Mapping[str, Any]) -> str:
@@ -190,7 +199,8 @@ class Jobs:
         from multi_model import runner
 
         src = str(Path(__file__).resolve().parents[1])
-        env = {**self.env, "PYTHONPATH": src + os.pathsep + self.env.get("PYTHONPATH", "")}
+        env = {**self.env, "PYTHONPATH": src + os.pathsep + self.env.get("PYTHONPATH", ""),
+               proctree.SCOPE_VAR: scope_of(folder)}
         return runner.spawn_detached([sys.executable, "-m", "multi_model.jobs", str(folder)],
                                      cwd=os.getcwd(), env=env, log=str(folder / "worker.log"))
 
@@ -214,6 +224,7 @@ class Jobs:
             if row["status"] == ACTIVE and row["kind"] in _KINDS:
                 self._outcome(row, _KINDS[row["kind"]])
             elif row["status"] == ACTIVE and not _alive(row["pid"]) and row["pid"] is not None:
+                proctree.stop_scope(scope_of(Path(row["dir"])), LEFTOVER_GRACE_S)
                 self._finish(row["id"], "failed", error="worker gone (killed or crashed) "
                              "before it finished")
                 row.update(status="failed", error="worker gone (killed or crashed) before "
@@ -268,6 +279,7 @@ class Jobs:
             kind.cancel(Path(row["dir"]), CANCEL_GRACE_S)
         elif row["pid"]:
             stop_detached([row["pid"]], CANCEL_GRACE_S)
+            proctree.stop_scope(scope_of(Path(row["dir"])), LEFTOVER_GRACE_S)
         self._finish(job_id, "cancelled", error="cancelled by `mm jobs cancel`")
         return "cancelled"
 

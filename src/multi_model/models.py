@@ -8,6 +8,7 @@ they never leave the process and are built on every call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -119,9 +120,31 @@ PROMPT_FILE = "\x00mm-prompt-file\x00"
 holding the prompt, for CLIs that read a prompt file but not stdin."""
 
 
+MODEL_ID_MAX = 200
+MODEL_ID_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:/@+-]{{0,{MODEL_ID_MAX - 1}}}")
+"""A model id (and a model spec): it reaches a CLI's argv, so it is one strict token that
+never starts with '-' and can never be read as a flag (`--agent=build`, `--yolo`)."""
+
+
+def model_id_problem(value: object) -> str | None:
+    """Why `value` cannot be a model id or spec, in a few words; None when it can."""
+    if isinstance(value, str) and MODEL_ID_RE.fullmatch(value):
+        return None
+    if not isinstance(value, str) or not value.strip():
+        return "a model id cannot be empty"
+    shown = repr(value[:60] + ("…" if len(value) > 60 else ""))
+    if value.startswith("-"):
+        return f"model id {shown} starts with '-' and would read as a command-line flag"
+    if len(value) > MODEL_ID_MAX:
+        return f"model id {shown} is over {MODEL_ID_MAX} characters"
+    return (f"model id {shown} may hold only letters, digits and . _ : / @ + - "
+            "(starting with a letter or digit)")
+
+
 @dataclass(frozen=True)
 class Request:
-    """What an adapter needs to build one call. `model` None means the CLI's own default."""
+    """What an adapter needs to build one call. `model` None means the CLI's own default.
+    Raises ValueError for a model id (or session id) that could read as a flag in argv."""
 
     prompt: str
     model: str | None = None
@@ -131,6 +154,13 @@ class Request:
     allow_writes: bool = False
     resume: str | None = None
     """The CLI's own session id to continue (`--session`); None starts a new conversation."""
+
+    def __post_init__(self) -> None:
+        problem = None if self.model is None else model_id_problem(self.model)
+        if problem:
+            raise ValueError(problem)
+        if self.resume is not None and (not self.resume or self.resume.startswith("-")):
+            raise ValueError(f"session id {self.resume[:60]!r} would read as a flag")
 
 
 @dataclass(frozen=True)

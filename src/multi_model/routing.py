@@ -8,19 +8,23 @@ Rules, in order:
 3. Claude models are refused unless opted in (claude CLI, or cursor-agent).
 4. Otherwise the first matching family rule (config `routes` first, then `DEFAULT_ROUTES`)
    gives the candidates; the first that is installed and not logged out wins, else the first
-   installed one, else the first (which then reports not_installed).
+   installed one, else the first (which then reports not_installed). A rule naming the claude
+   CLI needs the opt-in too; from a project file, its absence is a ConfigError naming the key.
+
+A spec and the model it routes to are strict tokens (`models.MODEL_ID_RE`): a model id ends up
+in a CLI's argv. Route patterns run on the `regex` engine with a timeout: a project file's
+pattern is untrusted, and one like `(a|a)+b` would otherwise backtrack for hours.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 
-from multi_model import providers
+from multi_model import bounded, providers
 from multi_model.config import RouteRule, Settings
-from multi_model.errors import ClaudeModelRefused, UnknownProvider
+from multi_model.errors import ClaudeModelRefused, ConfigError, UnknownProvider, UsageError
+from multi_model.models import model_id_problem
 from multi_model.providers.base import AuthState
 
 CLAUDE_RE = r"(anthropic/)?(claude|opus|sonnet|haiku)([-.:/@ ].*)?"
@@ -54,20 +58,56 @@ class Route:
     over: the conversation lives with that provider."""
 
 
-@cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+MATCH_TIMEOUT = 1.0
+"""Seconds one route pattern may spend on one name; any sane pattern needs microseconds."""
+
+
+def matches(rule: RouteRule, name: str) -> bool:
+    """Whether `rule` covers `name` (case-insensitive, whole name); raises ConfigError naming
+    the rule's file and key when its pattern runs past `MATCH_TIMEOUT`."""
+    try:
+        return bounded.fullmatch(rule.match, name, MATCH_TIMEOUT)
+    except TimeoutError:
+        raise ConfigError(f"{rule.where('match')}: the pattern {rule.match!r} ran over "
+                          f"{MATCH_TIMEOUT:g} s on {name!r}; use a simpler one") from None
+
+
+def covers(family: str, name: str) -> bool:
+    """Whether a family pattern (`Route.family`) covers `name`; False past `MATCH_TIMEOUT`."""
+    try:
+        return bounded.fullmatch(family, name, MATCH_TIMEOUT)
+    except TimeoutError:
+        return False
 
 
 def is_claude_model(model: str) -> bool:
-    return bool(_regex(CLAUDE_RE).fullmatch(model))
+    return bounded.fullmatch(CLAUDE_RE, model, MATCH_TIMEOUT)
+
+
+def split_specs(text: str, flag: str = "--models") -> list[str]:
+    """'a, b' -> ['a', 'b']; UsageError for an empty entry (',,', a stray comma)."""
+    specs = [part.strip() for part in text.split(",")]
+    if not all(specs):
+        raise UsageError(f"{flag} {text!r} has an empty entry; give comma-separated model "
+                         "specs, e.g. codex,gemini")
+    return specs
+
+
+def check_spec(spec: str) -> None:
+    """Raises UsageError for a spec that cannot be a model id (it would reach argv)."""
+    problem = model_id_problem(spec)
+    if problem:
+        raise UsageError(f"invalid model spec: {problem}")
 
 
 def route(spec: str, settings: Settings, available: Availability,
           allow_claude_cli: bool = False, allow_cursor_claude: bool = False,
           cooling: Mapping[str, tuple[float, str]] | None = None) -> Route:
-    """Route one spec. Raises ClaudeModelRefused or UnknownProvider (before anything runs).
+    """Route one spec. Raises ClaudeModelRefused, UnknownProvider, UsageError (a spec or
+    model that is not a strict token) or ConfigError (a project rule naming the claude CLI, a
+    pattern past `MATCH_TIMEOUT`), all before anything runs.
     `cooling`: providers to avoid until a reported quota reset (name -> (until, reason))."""
+    check_spec(spec)
     allow_claude_cli = allow_claude_cli or settings.allow_claude_cli
     allow_cursor_claude = allow_cursor_claude or settings.allow_cursor_claude
     claimed = _claimed_by(spec, settings)
@@ -81,8 +121,10 @@ def route(spec: str, settings: Settings, available: Availability,
         looks_like_tag = tail == "latest" or tail[:1].isdigit()  # llama3:8b, qwen2.5:latest
         _known(name, settings, f"an Ollama model is written ollama:{spec}" if looks_like_tag else "")
         model = tail or _default_model(name, settings)
+        if model is not None:
+            check_spec(model)
         _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
-        rule = None if sep else _family_of(spec, settings)
+        rule = None if sep else _family_of(spec, settings, allow_claude_cli)
         if rule is None:
             return Route(spec, name, model, "explicit provider")
         return Route(spec, name, model, "explicit provider", candidates=tuple(rule.providers),
@@ -93,18 +135,35 @@ def route(spec: str, settings: Settings, available: Availability,
         if allow_cursor_claude:
             return Route(spec, "cursor-agent", spec, "Claude model, --allow-cursor-claude")
         raise ClaudeModelRefused(spec)
-    rule = next(r for r in (*settings.routes, *DEFAULT_ROUTES) if _regex(r.match).fullmatch(spec))
-    for candidate in rule.providers:
-        _known(providers.canonical(candidate), settings, f"named by the route /{rule.match}/")
+    rule = next(r for r in (*settings.routes, *DEFAULT_ROUTES) if matches(r, spec))
+    _check_rule(rule, spec, settings, allow_claude_cli)
     name, why = _pick(rule.providers, available, cooling or {})
     return Route(spec, providers.canonical(name), spec, f"family /{rule.match}/: {why}",
                  candidates=tuple(rule.providers), family=rule.match)
 
 
-def _family_of(name: str, settings: Settings) -> RouteRule | None:
+def _family_of(name: str, settings: Settings, allow_claude_cli: bool) -> RouteRule | None:
     """The family rule covering a bare provider name (`gemini`, `codex`), not the catch-all."""
-    return next((r for r in (*settings.routes, *DEFAULT_ROUTES)
-                 if r.match != ".*" and _regex(r.match).fullmatch(name)), None)
+    rule = next((r for r in (*settings.routes, *DEFAULT_ROUTES)
+                 if r.match != ".*" and matches(r, name)), None)
+    if rule is not None:
+        _check_rule(rule, name, settings, allow_claude_cli)
+    return rule
+
+
+def _check_rule(rule: RouteRule, spec: str, settings: Settings, allow_claude_cli: bool) -> None:
+    """Every candidate of `rule` is known, and the claude CLI is one only with the opt-in: a
+    project file's rule that names it without one is a ConfigError naming the key."""
+    for candidate in rule.providers:
+        name = providers.canonical(candidate)
+        _known(name, settings, f"named by the route /{rule.match}/")
+        if name != "claude" or allow_claude_cli:
+            continue
+        if rule.from_project:
+            raise ConfigError(f"{rule.where('providers')}: a project file cannot route to the "
+                              "claude CLI; opt in with --allow-claude-cli or allow_claude_cli "
+                              "in your user config")
+        raise ClaudeModelRefused(spec)
 
 
 def _default_model(name: str, settings: Settings) -> str | None:

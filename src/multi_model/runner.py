@@ -2,9 +2,12 @@
 
 Process contract (`run`): argv list, never a shell; stdin is the prompt (from an unlinked 0600
 temp file) or /dev/null, never inherited; stdout and stderr go to temp files, because CLIs
-leave children holding pipes open; each call gets its own process group, which is sent TERM
-then KILL on timeout and cleaned up after the leader exits (zombies awaiting init do not
-count as running); output beyond the cap on either stream stops the process and is flagged;
+leave children holding pipes open; each call gets its own process group and a marker in its
+environment (proctree.py); inside a worker, a watchdog (callguard.py) stops the call if the
+worker dies first, however it dies. When the call ends, ok or not, everything it started is
+sent TERM then KILL after a short grace: the group, every process carrying the marker
+(descendants that called setsid included) and their descendants; zombies awaiting init do
+not count as running. Output beyond the cap on either stream stops the process and is flagged;
 undecodable bytes are replaced. `run` never raises for anything the child does.
 """
 
@@ -18,22 +21,29 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO
 
+from multi_model import proctree
 from multi_model.models import PROMPT_FILE, HttpCall, HttpReply, Invocation, RunOutput
 
 MiB = 1024 * 1024
 DEFAULT_OUTPUT_CAP = 10 * MiB
-TERM_GRACE_S = 2.0
+TERM_GRACE_S = 0.5  # after the timeout: a CLI ignoring SIGTERM is reported this late
 KILL_WAIT_S = 1.0
 _POLL_S = 0.02
+NUL_IN_ARGV = ("a NUL byte in the command line (the prompt or a value this CLI takes as an "
+               "argument cannot hold one); not started")
+_GUARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callguard.py")
+_GUARD_MARGIN_S = 2.0  # the watchdog's own deadline leaves the runner time to stop first
 
 
 def resolve_executable(name: str, path: str | None) -> str | None:
@@ -65,12 +75,16 @@ def run(
             path = stack.enter_context(_prompt_file(inv.prompt_file))
             argv = [a.replace(PROMPT_FILE, path) for a in argv]
         start = time.monotonic()
-        proc = _spawn(argv, inv, stdin, out, err)
+        call_id = uuid.uuid4().hex
+        tell_guard = stack.enter_context(
+            _watchdog(call_id, timeout + term_grace + KILL_WAIT_S + _GUARD_MARGIN_S))
+        proc = _spawn(argv, _marked_env(inv.env, call_id), inv.cwd, (stdin, out, err))
         if isinstance(proc, str):
             return RunOutput(spawn_error=f"{exe}: {proc}", executable=exe)
+        tell_guard(proc.pid)
         ended = _wait(proc, (out, err), timeout, output_cap, cancel or threading.Event())
         duration = time.monotonic() - start
-        _stop_group(proc, term_grace)
+        _stop_call(proc, call_id, term_grace)
         stdout, cut_out = _read_capped(out, output_cap)
         stderr, cut_err = _read_capped(err, output_cap)
     return RunOutput(
@@ -123,12 +137,61 @@ def stop_detached(pids: list[int], grace: float | None) -> None:
             _signal_group(pid, signal.SIGKILL)
 
 
-def _spawn(argv: list[str], inv: Invocation, stdin: IO[bytes] | int, out: IO[bytes],
-           err: IO[bytes]) -> subprocess.Popen[bytes] | str:
-    """Start the leader of a new process group; the reason as a string when it cannot start."""
+def _marked_env(env: Mapping[str, str], call_id: str) -> dict[str, str]:
+    """The call's environment with its markers: its own id, and our worker's scope if any."""
+    scope = os.environ.get(proctree.SCOPE_VAR)
+    return {**env, proctree.CALL_VAR: call_id, **({proctree.SCOPE_VAR: scope} if scope else {})}
+
+
+@contextlib.contextmanager
+def _watchdog(call_id: str, limit: float) -> Iterator[Callable[[int], None]]:
+    """Inside a worker (its scope in our environment): a callguard.py process that stops the
+    call when the worker dies or after `limit` s, killed when the call is over; yields how
+    to tell it the call's process group. Outside a worker, or if it cannot start: nothing."""
+    if not os.environ.get(proctree.SCOPE_VAR):
+        yield lambda pid: None
+        return
+    read, write = os.pipe()  # the write end stays here alone: it closes when we die
     try:
-        return subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=dict(inv.env),
-                                cwd=inv.cwd, start_new_session=True, close_fds=True)
+        guard = _start_guard(read, call_id, limit)
+    finally:
+        os.close(read)
+    if guard is None:
+        os.close(write)
+        yield lambda pid: None
+        return
+    try:
+        yield lambda pid: _write_quietly(write, f"{pid}\n".encode())
+    finally:
+        guard.kill()
+        guard.wait()
+        os.close(write)
+
+
+def _start_guard(stdin: int, call_id: str, limit: float) -> subprocess.Popen[bytes] | None:
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-I", "-S", _GUARD, call_id, f"{limit:.3f}"], stdin=stdin,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            close_fds=True)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_quietly(fd: int, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, data)
+
+
+def _spawn(argv: list[str], env: dict[str, str], cwd: str | None,
+           files: tuple[IO[bytes] | int, IO[bytes], IO[bytes]]) -> subprocess.Popen[bytes] | str:
+    """Start the leader of a new process group; the reason as a string when it cannot start."""
+    stdin, out, err = files
+    if any("\0" in arg for arg in argv):
+        return NUL_IN_ARGV
+    try:
+        return subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=env,
+                                cwd=cwd, start_new_session=True, close_fds=True)
     except (OSError, ValueError) as exc:  # ValueError: NUL byte or unencodable argv/env
         return str(getattr(exc, "strerror", None) or exc)
 
@@ -153,25 +216,25 @@ def _wait(proc: subprocess.Popen[bytes], files: tuple[IO[bytes], ...], timeout: 
             return "cap"
 
 
-def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """TERM whatever is still running in the call's group (the leader on timeout or cap,
-    helpers that outlived it otherwise), KILL it after `grace` s; always reaps the leader."""
-    if _group_alive(proc):
-        _signal_group(proc.pid, signal.SIGTERM)
-        if not _wait_group(proc, grace):
-            _signal_group(proc.pid, signal.SIGKILL)
-            _wait_group(proc, KILL_WAIT_S)
+def _stop_call(proc: subprocess.Popen[bytes], call_id: str, grace: float) -> None:
+    """TERM whatever the call left running (the leader on timeout or cap, helpers that
+    outlived it otherwise, in its group or not), KILL it after `grace` s; always reaps the
+    leader."""
+    def left() -> proctree.Found:
+        proc.poll()
+        found = proctree.find({proctree.CALL_VAR: call_id}, group=proc.pid)
+        # without /proc, the group as killpg sees it (a placeholder start time: never used)
+        return found or ({proc.pid: -1} if _group_alive(proc) else {})
+
+    if not left():
+        proc.wait()
+        return
+    _signal_group(proc.pid, signal.SIGTERM)
+    proctree.signal_all(left(), signal.SIGTERM)
+    if not proctree.wait_gone(left, grace):
+        _signal_group(proc.pid, signal.SIGKILL)
+        proctree.wait_gone(left, KILL_WAIT_S, kill=True)
     proc.wait()
-
-
-def _wait_group(proc: subprocess.Popen[bytes], seconds: float) -> bool:
-    """Poll until nothing in the group is running (reaping the leader); False on time-out."""
-    deadline = time.monotonic() + seconds
-    while _group_alive(proc):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(_POLL_S)
-    return True
 
 
 def _group_alive(proc: subprocess.Popen[bytes]) -> bool:

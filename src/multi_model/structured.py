@@ -81,18 +81,26 @@ def _fenced_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def _last_bare_object(text: str) -> str | None:
-    """The last balanced top-level `{...}`: scanning left to right, a `{` whose object never
-    closes is skipped and the scan resumes just after it. Braces inside JSON strings do not
-    count; quotes count only inside a candidate object, so prose around it is ignored."""
+    """The last balanced top-level `{...}` (see `_bare_objects`)."""
+    spans = _bare_objects(text)
+    return text[spans[-1][0]:spans[-1][1]] if spans else None
+
+
+def _bare_objects(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each balanced top-level `{...}`, in order: scanning left to right, a `{`
+    whose object never closes is skipped and the scan resumes just after it. Braces inside JSON
+    strings do not count; quotes count only inside a candidate object, so prose around it is
+    ignored."""
     ends = _object_ends(text)
-    last, pos = None, 0
+    spans, pos = [], 0
     while (start := text.find("{", pos)) != -1:
         end = ends.get(start)
         if end is None:
             pos = start + 1
         else:
-            last, pos = (start, end), end
-    return text[last[0]:last[1]] if last else None
+            spans.append((start, end))
+            pos = end
+    return spans
 
 
 def _object_ends(text: str) -> dict[int, int]:
@@ -202,6 +210,11 @@ def validate(text: str, schema: dict, model: type[T],
     extracted = extract_json(text)
     if extracted is None:
         return Structured(None, [NO_JSON])
+    return _validate_object(extracted, schema, model, checks)
+
+
+def _validate_object(extracted: str, schema: dict, model: type[T],
+                     checks: Callable[[T], list[str]] | None) -> Structured[T]:
     try:
         data = strict_loads(extracted)
     except ValueError as exc:
@@ -216,6 +229,30 @@ def validate(text: str, schema: dict, model: type[T],
             (tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)))
     errors = list(checks(value)) if checks else []
     return Structured(None, errors) if errors else Structured(value, [])
+
+
+def validate_keyed(text: str, key: str, value: str, schema: dict, model: type[T],
+                   checks: Callable[[T], list[str]] | None = None) -> Structured[T]:
+    """`validate` on the one top-level JSON object in `text` whose `key` is `value` (a secret
+    the prompt gave: a copy of some other object, quoted anywhere, cannot carry it), whatever
+    its position. None: `validate` on the whole text, whose errors say what is wrong (the
+    caller's `schema` must require `key` to be `value`). Several: one error."""
+    matches = [text[start:end] for start, end in _bare_objects(text)
+               if _carries(text[start:end], key, value)]
+    if len(matches) > 1:
+        return Structured(None, [f"{len(matches)} JSON objects carry this task's {key}; "
+                                 "reply with exactly one"])
+    if matches:
+        return _validate_object(matches[0], schema, model, checks)
+    return validate(text, schema, model, checks)
+
+
+def _carries(candidate: str, key: str, value: str) -> bool:
+    try:
+        data = strict_loads(candidate)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get(key) == value
 
 
 def schema_errors(data: object, schema: dict) -> list[str]:

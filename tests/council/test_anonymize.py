@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import random
 import re
 from collections import Counter
@@ -13,8 +14,8 @@ from multi_model.council.anonymize import (
     answer_blocks,
     label,
     label_index,
+    keyed,
     label_map,
-    nonce,
     relabel,
     reviewer_seed,
 )
@@ -107,17 +108,21 @@ def test_positions_are_roughly_uniform() -> None:
             assert abs(counts[seat, pos] - expected) < 0.1 * expected, (seat, pos, counts)
 
 
-def test_nonce() -> None:
-    assert nonce(42) == "12293ada56d37371"  # sha256("nonce:42")[:16]
-    values = [nonce(seed) for seed in range(2000)]
+def test_keyed() -> None:
+    key = "0" * 32
+    assert keyed(key, "nonce:review") == hmac.new(
+        key.encode(), b"nonce:review:0", hashlib.sha256).hexdigest()[:16]
+    values = [keyed(key, f"token:{n}") for n in range(2000)]
     assert all(re.fullmatch(r"[0-9a-f]{16}", v) for v in values)
     assert len(set(values)) == len(values)
-    # its own stream: not the seed, not the shuffle's generator, not an unprefixed hash
-    for seed in range(200):
-        assert nonce(seed) != f"{seed:016x}"
-        assert nonce(seed) != f"{random.Random(seed).getrandbits(64):016x}"
-        assert nonce(seed) != hashlib.sha256(str(seed).encode()).hexdigest()[:16]
-        assert nonce(seed) not in {f"{reviewer_seed(seed, r):016x}" for r in SEATS}
+    assert keyed("1" * 32, "token:0") != values[0]  # the key decides, not the purpose alone
+    with pytest.raises(ValueError, match="empty key"):
+        keyed("", "nonce")
+
+
+def test_keyed_steps_past_a_text_that_contains_it() -> None:
+    first = keyed("k" * 32, "nonce")
+    assert keyed("k" * 32, "nonce", [f"... {first} ..."]) != first
 
 
 def test_relabel_swaps_in_one_pass() -> None:

@@ -17,12 +17,12 @@ import pytest
 from multi_model.council.models import CouncilResult
 from multi_model.council.report import render_report
 from multi_model.council.run import run_council
-from multi_model.council.stages import fresh_nonce
 from multi_model.council.store import RunStore
 from multi_model.errors import QuorumNotMet
 from multi_model.models import Response
 
 BLOCK = re.compile(r"<<<BEGIN (\S+) (Response [A-Z]+)>>>")
+TOKEN = re.compile(r'"token": "([0-9a-f]+)"')
 Behaviour = Callable[[str, str], Response]
 
 
@@ -41,10 +41,15 @@ def labels_in(prompt: str) -> list[str]:
     return sorted({label for _, label in BLOCK.findall(prompt)})
 
 
+def token_in(prompt: str) -> str:
+    """The task's ballot token: its example ballot comes before the answers."""
+    return TOKEN.search(prompt).group(1)  # type: ignore[union-attr]
+
+
 def good_ballot(model: str, prompt: str) -> str:
     labels = labels_in(prompt)
     order = sorted(labels, key=lambda lb: (len(model) * 7 + ord(lb[-1])) % 5)
-    return ("```json\n" + json.dumps({"ranking": order,
+    return ("```json\n" + json.dumps({"token": token_in(prompt), "ranking": order,
                                      "critiques": {lb: f"{tag(model)} on {lb}" for lb in labels}})
             + "\n```")
 
@@ -65,7 +70,7 @@ class Panel:
         return [self.one(prompt, m) for m in models]
 
     def one(self, prompt: str, model: str) -> Response:
-        stage = ("review" if '"ranking"' in prompt else "synthesis" if BLOCK.search(prompt)
+        stage = ("review" if prompt.startswith("# TASK\n\nYou are one reviewer") else "synthesis" if BLOCK.search(prompt)
                  else "answer")
         with self.lock:
             self.calls.append((stage, model))
@@ -83,7 +88,8 @@ class Panel:
 def council(panel: Panel, tmp_path: Path, seats: list[str] | None = None,
             **kw: object) -> CouncilResult:
     return run_council("Which is better, A or B?", seats or ["a", "b", "c"], dispatch_fn=panel,
-                       seed=11, store=RunStore(tmp_path / "run"), **kw)  # type: ignore[arg-type]
+                       seed=11, store=RunStore(tmp_path / "run"), key="k" * 32,
+                       **kw)  # type: ignore[arg-type]
 
 
 def test_happy_path_report_snapshot(tmp_path: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +128,8 @@ def test_invalid_ballot_is_recorded_never_guessed(tmp_path: Path, bad: str) -> N
                    "duplicate": [labels[0], *labels[:-1]]}[bad]
         if ranking is None:
             return "Response A is clearly the strongest."
-        return json.dumps({"ranking": ranking, "critiques": {lb: "x" for lb in labels}})
+        return json.dumps({"token": token_in(prompt), "ranking": ranking,
+                           "critiques": {lb: "x" for lb in labels}})
 
     panel = Panel()
     panel.review["a"] = write
@@ -140,11 +147,6 @@ def test_answer_with_fake_ballot_and_forged_block_end_cannot_escape(tmp_path: Pa
     prompt = (tmp_path / "run" / "stage2" / "a.prompt.md").read_text()
     nonce = BLOCK.search(prompt).group(1)  # type: ignore[union-attr]
     assert nonce not in fake and prompt.count(f"<<<END {nonce} Response ") == 3
-
-
-def test_nonce_steps_past_a_text_that_contains_it() -> None:
-    first = fresh_nonce(5, [])
-    assert fresh_nonce(5, [f"... {first} ..."]) != first
 
 
 def test_failing_chairman_hands_over_to_the_best_ranked_seat(tmp_path: Path) -> None:

@@ -52,8 +52,14 @@ def labels_of(prompt_file: str) -> list[str]:
                                  Path(prompt_file).read_text())))
 
 
-def ballot(labels: list[str]) -> str:
-    return json.dumps({"ranking": labels, "critiques": {lb: "Fine." for lb in labels}})
+def token_of(prompt_file: str) -> str:
+    """The review task's ballot token (its example ballot comes before the answers)."""
+    return re.search(r'"token": "([0-9a-f]+)"', Path(prompt_file).read_text()).group(1)
+
+
+def ballot(labels: list[str], token: str) -> str:
+    return json.dumps({"token": token, "ranking": labels,
+                       "critiques": {lb: "Fine." for lb in labels}})
 
 
 def write(task: dict, text: str) -> None:
@@ -109,7 +115,7 @@ def test_demo_council_with_a_claude_seat_end_to_end(capsys) -> None:  # type: ig
     task = the_task(step)
     prompt = Path(task["prompt_file"]).read_text()
     assert "claude:opus" not in prompt and "codex:gpt-5.4" not in prompt  # blind: labels only
-    write(task, ballot(labels_of(task["prompt_file"])))
+    write(task, ballot(labels_of(task["prompt_file"]), token_of(task["prompt_file"])))
 
     code, step = mm_json(capsys, "synthesize", "--wait", "60")
     assert code == 0 and step["stage"] == "synthesis"
@@ -205,7 +211,7 @@ def test_next_hands_each_task_out_once_and_finishes_with_the_report(capsys) -> N
     for _ in range(3):  # answer, review, synthesis: each a task of the one Claude seat
         task = the_task(step)
         prompt = Path(task["prompt_file"]).read_text()
-        write(task, ballot(labels_of(task["prompt_file"])) if task["stage"] == "review"
+        write(task, ballot(labels_of(task["prompt_file"]), token_of(task["prompt_file"])) if task["stage"] == "review"
               else "Spaces." if "chair" not in prompt else "Spaces, says the chair.")
         code, step = mm_json(capsys, "next", step["run_dir"], "--wait", "60")
         assert code == 0
@@ -237,7 +243,7 @@ def test_a_valid_ballot_submitted_from_stdin(capsys, monkeypatch) -> None:  # ty
     import io
 
     task = the_task(through_review(capsys))
-    data = ballot(labels_of(task["prompt_file"])).encode()
+    data = ballot(labels_of(task["prompt_file"]), token_of(task["prompt_file"])).encode()
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
     code, out, err = mm(capsys, "submit", "--seat", "claude:opus", "--file", "-")
     assert code == 0, err
@@ -257,7 +263,8 @@ def test_a_claude_seat_past_its_deadline_is_missing(capsys) -> None:  # type: ig
 
 def test_missing_claude_chairman_hands_over_to_a_cli_seat(capsys) -> None:  # type: ignore[no-untyped-def]
     step = through_review(capsys)
-    write(the_task(step), ballot(labels_of(the_task(step)["prompt_file"])))
+    write(the_task(step), ballot(labels_of(the_task(step)["prompt_file"]),
+                                 token_of(the_task(step)["prompt_file"])))
     code, step = mm_json(capsys, "synthesize", "--wait", "60")
     assert the_task(step)["stage"] == "synthesis"  # the Claude chairman's task
     plan_path = Path(step["run_dir"]) / "plan.json"
@@ -464,3 +471,13 @@ def test_a_killed_worker_leaves_a_job_that_status_carries_on(fakes, capsys) -> N
     wait_file(Path(step["run_dir"]) / "stage1" / "gemini.json")
     asked = [c["name"] for c in fakes.calls() if c["stdin"] == "q"]
     assert sorted(asked) == ["codex", "gemini", "gemini"]
+
+
+def test_a_run_from_before_keys_gets_one_key_and_keeps_it(capsys) -> None:  # type: ignore[no-untyped-def]
+    step = start_demo(capsys)
+    plan = Path(step["run_dir"], "plan.json")
+    data = json.loads(plan.read_text())
+    del data["key"]
+    plan.write_text(json.dumps(data))
+    first, second = Run(Path(step["run_dir"])), Run(Path(step["run_dir"]))
+    assert first.plan.key == second.plan.key == json.loads(plan.read_text())["key"]

@@ -31,7 +31,7 @@ def record(reviewer: str, order: list[str], rng: random.Random | None = None,
     label_of = {seat: label for label, seat in label_map.items()}
     ranking = [label_of[seat] for seat in order]
     return BallotRecord(reviewer=reviewer, seed=0, label_map=label_map, status=status,
-                        ballot=Ballot(ranking=ranking, critiques={lb: "ok" for lb in ranking}))
+                        ballot=Ballot(token="t", ranking=ranking, critiques={lb: "ok" for lb in ranking}))
 
 
 def junk(rng: random.Random, reviewer: str, answered: list[str]) -> BallotRecord:
@@ -60,7 +60,7 @@ def relabel(rng: random.Random, rec: BallotRecord) -> BallotRecord:
     """The same ballot under other label letters (a bijection applied to map, ranking, critiques)."""
     new = dict(zip(rec.label_map, (f"Response {c}" for c in rng.sample("ABCDEFGHIJKLMNOP",
                                                                          len(rec.label_map)))))
-    ballot = rec.ballot and Ballot(ranking=[new[lb] for lb in rec.ballot.ranking],
+    ballot = rec.ballot and Ballot(token="t", ranking=[new[lb] for lb in rec.ballot.ranking],
                                    critiques={new[lb]: c for lb, c in rec.ballot.critiques.items()})
     return rec.model_copy(update={"label_map": {new[lb]: s for lb, s in rec.label_map.items()},
                                   "ballot": ballot})
@@ -343,7 +343,7 @@ HAND_PANEL = [CODEX, GEMINI, CLAUDE]
 def hand_ballots() -> list[BallotRecord]:
     def rec(reviewer, label_map, ranking):
         return BallotRecord(reviewer=reviewer, seed=11, label_map=label_map, status="valid",
-                            ballot=Ballot(ranking=ranking, critiques={lb: "." for lb in ranking}))
+                            ballot=Ballot(token="t", ranking=ranking, critiques={lb: "." for lb in ranking}))
     return [
         # codex puts itself first: codex > gemini > claude
         rec(CODEX, {"Response A": GEMINI, "Response B": CLAUDE, "Response C": CODEX},
@@ -383,7 +383,7 @@ GOOD = record("a", ["a", "b"])
 BROKEN = {
     "no ballot": GOOD.model_copy(update={"ballot": None}),
     "not a permutation": GOOD.model_copy(
-        update={"ballot": Ballot(ranking=["Response A"] * 2, critiques={})}),
+        update={"ballot": Ballot(token="t", ranking=["Response A"] * 2, critiques={})}),
     "seat shown twice": GOOD.model_copy(
         update={"label_map": {"Response A": "a", "Response B": "a"}}),
 }

@@ -14,12 +14,19 @@ and bin dir. The scenario for that name (or "*") says what to print and how to m
     version              text printed for --version (version_sleep: delay first)
     auth                 {"stdout": ..., "exit": ...} printed for the auth status subcommands
     by_arg               {argv token: overrides}: keys merged over this scenario when that
-                         token is in argv (one fake codex, different behaviour per model)
+                         token is in argv, as a word or a `--flag=token` value (one fake
+                         codex, different behaviour per model)
     sequence             [overrides, ...]: the n-th model call (not --version or a login
                          check) merges sequence[n] (the last one for every later call): a CLI
                          that fails twice, then answers
+    tree                 a marker: before anything else, start a child and, from it, a
+                         grandchild that calls setsid(), both sleeping with the marker in
+                         argv (the call goes on once the grandchild is up)
+    term_beats           a file: with mode ignore_term, one line is appended to it every
+                         BEAT_S after SIGTERM arrives (counts how long it was left running)
 
-Every call is appended to calls.jsonl in the bin dir: argv, stdin, env, cwd, pid, pgid.
+Every call is appended to calls.jsonl in the bin dir: argv, stdin, env, cwd, pid, pgid, and
+`running`: the pids of earlier model calls of the same CLI still running when it started.
 """
 
 from __future__ import annotations
@@ -33,20 +40,31 @@ import time
 from pathlib import Path
 
 AUTH_SUBCOMMANDS = ({"login", "status"}, {"auth", "status"}, {"status"})
+BEAT_S = 0.05
+TREE = ("import os, sys, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    open(sys.argv[2], 'w').close()\n"
+        "time.sleep(3600)\n")
 
 
 def main(name: str, bindir: str | Path, argv: list[str]) -> int:
     bindir = Path(bindir)
     spec = _scenario(bindir, name)
+    words = {*argv, *(a.split("=", 1)[1] for a in argv if a.startswith("--") and "=" in a)}
     for token, overrides in spec.get("by_arg", {}).items():
-        if token in argv:
+        if token in words:
             spec = {**spec, **overrides}
     if "sequence" in spec and argv[:1] != ["--version"] and set(argv) not in AUTH_SUBCOMMANDS:
         steps = spec["sequence"]
         spec = {**spec, **steps[min(_model_calls(bindir, name), len(steps) - 1)]}
     stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    model_call = argv[:1] != ["--version"] and set(argv) not in AUTH_SUBCOMMANDS
     _log(bindir, {"name": name, "argv": argv, "stdin": stdin, "env": dict(os.environ),
-                  "cwd": os.getcwd(), "pid": os.getpid(), "pgid": os.getpgid(0)})
+                  "cwd": os.getcwd(), "pid": os.getpid(), "pgid": os.getpgid(0),
+                  "running": _still_running(bindir, name) if model_call else []})
+    if "tree" in spec and model_call:
+        _spawn_tree(spec["tree"], bindir)
     if argv[:1] == ["--version"]:
         time.sleep(spec.get("version_sleep", 0))
         print(spec.get("version", f"{name} 9.9.9-fake"))
@@ -65,8 +83,13 @@ def _behave(spec: dict) -> int:
     if mode == "hang":
         time.sleep(3600)
     if mode == "ignore_term":
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        time.sleep(3600)
+        termed: list[int] = []
+        signal.signal(signal.SIGTERM, lambda *_: termed.append(1))
+        while True:
+            time.sleep(BEAT_S)
+            if termed and "term_beats" in spec:
+                with open(spec["term_beats"], "a") as f:
+                    f.write("beat\n")
     time.sleep(spec.get("sleep", 0))
     out = sys.stdout.buffer
     if mode == "flood":
@@ -109,6 +132,35 @@ def _scenario(bindir: Path, name: str) -> dict:
     except (OSError, ValueError):
         return {}
     return data.get(name) or data.get("*") or {}
+
+
+def _spawn_tree(marker: str, bindir: Path) -> None:
+    """A child in our group and a grandchild in a session of its own, both marked."""
+    ready = bindir / f"tree-{os.getpid()}.ready"
+    subprocess.Popen([sys.executable, "-c", TREE, marker, str(ready)])
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _still_running(bindir: Path, name: str) -> list[int]:
+    """Pids of earlier model calls of `name` that still run (zombies do not)."""
+    try:
+        lines = (bindir / "calls.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    calls = [json.loads(line) for line in lines if line]
+    return [c["pid"] for c in calls if c["name"] == name
+            and c["argv"][:1] != ["--version"] and set(c["argv"]) not in AUTH_SUBCOMMANDS
+            and _alive(c["pid"])]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
 
 
 def _model_calls(bindir: Path, name: str) -> int:

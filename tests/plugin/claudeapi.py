@@ -282,8 +282,9 @@ def subagent_turn(messages: list[dict], model: str) -> list[dict]:
     labels = sorted(set(LABEL_RE.findall(task)))
     if "You chair a council" in task:
         return say(seat_text("SYNTHESIS", model))
-    if labels and '"ranking"' in task:
-        ballot = json.dumps({"ranking": labels,
+    token = re.search(r'"token": "([0-9a-f]+)"', task)  # the task's example comes first
+    if labels and token and '"ranking"' in task:
+        ballot = json.dumps({"token": token.group(1), "ranking": labels,
                              "critiques": {lb: f"critique from {model}" for lb in labels}})
         return say(f"  \n{ballot}\n" if REPLIES == "tricky" else ballot)
     return say(seat_text("ANSWER", model))

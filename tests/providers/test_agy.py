@@ -29,7 +29,7 @@ def out(name: str, exit_code: int = 0) -> RunOutput:
 def test_build_puts_prompt_last_as_print_value_read_only() -> None:
     inv = agy.build(Request(prompt="hi\n  there  ", model="gemini-3.7-flash-high", timeout=90.2),
                     {"PATH": "/x"}, "/bin/agy")
-    assert inv.argv == ("/bin/agy", "--print-timeout", "96s", "--model", "gemini-3.7-flash-high",
+    assert inv.argv == ("/bin/agy", "--print-timeout", "96s", "--model=gemini-3.7-flash-high",
                         "--mode", "plan", "--print", f"{READ_ONLY_DIRECTIVE}\n\nhi\n  there  ")
     assert inv.stdin is None
     assert dict(inv.env) == {"PATH": "/x"}
@@ -37,7 +37,7 @@ def test_build_puts_prompt_last_as_print_value_read_only() -> None:
 
 def test_no_model_means_cli_default_and_never_skips_permissions() -> None:
     argv = agy.build(Request(prompt="p", timeout=300), {}, "agy").argv
-    assert "--model" not in argv
+    assert not any(a.startswith("--model") for a in argv)
     assert argv[1:3] == ("--print-timeout", "305s")
     assert "--dangerously-skip-permissions" not in argv
 
@@ -82,9 +82,9 @@ def test_quota_with_nonzero_exit_is_rate_limited() -> None:
     assert agy.parse(out("quota.exit0.print.from-docs.txt", exit_code=1)).status == "rate_limited"
 
 
-def test_login_nag_with_exit_0_is_empty_output_that_says_sign_in() -> None:
+def test_login_nag_with_exit_0_is_auth_required_that_says_sign_in() -> None:
     parsed = agy.parse(out("not-logged-in.exit0.print.from-docs.stderr.txt"))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "sign" in (parsed.error or "") and "agy" in (parsed.error or "")
 
 
@@ -132,7 +132,7 @@ def test_pipeline_with_fake_agy(fake_clis) -> None:  # type: ignore[no-untyped-d
     assert (resp.status, resp.text) == ("ok", OK_TEXT)
     assert resp.cli_version == "1.1.13"
     [call] = [c for c in fake_clis.calls("agy") if c["argv"][:1] != ["--version"]]
-    assert call["argv"] == ["--print-timeout", "47s", "--model", "gemini-3.7-flash-high",
+    assert call["argv"] == ["--print-timeout", "47s", "--model=gemini-3.7-flash-high",
                             "--mode", "plan", "--print", f"{READ_ONLY_DIRECTIVE}\n\nsay hi\n"]
     assert call["stdin"] == ""
     assert call["env"]["AGY_AUTH_TOKEN"] == "t"

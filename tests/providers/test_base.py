@@ -57,11 +57,11 @@ def test_child_env_keeps_basics_and_own_vars_only() -> None:
     assert env == {"PATH": "/bin", "HOME": "/h", "LC_ALL": "C", "OPENAI_API_KEY": "o"}
 
 
-def test_no_answer_turns_a_login_nag_into_empty_output_with_hint() -> None:
+def test_no_answer_turns_a_login_nag_into_auth_required_with_hint() -> None:
     codex = builtin("codex")
     nag = codex.no_answer(RunOutput(stdout="Not logged in. Run codex login.\n", exit_code=0),
                           "agent_message")
-    assert nag.status == "empty_output" and "codex login" in (nag.error or "")
+    assert nag.status == "auth_required" and "codex login" in (nag.error or "")
     garbage = codex.no_answer(RunOutput(stdout="\x1b[2J<html>", exit_code=0), "agent_message")
     assert garbage.status == "bad_output"
     assert codex.no_answer(RunOutput(exit_code=0), "agent_message").status == "empty_output"

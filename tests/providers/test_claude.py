@@ -28,14 +28,15 @@ def test_build_reads_prompt_from_stdin_with_read_only_tools() -> None:
     inv = claude.build(Request(prompt="hi\n  there  ", model="claude-sonnet-4-5"),
                        {"PATH": "/x"}, "/bin/claude")
     assert inv.argv == ("/bin/claude", "-p", "--output-format", "json",
-                        "--model", "claude-sonnet-4-5", "--tools", "Read,Glob,Grep",
+                        "--model=claude-sonnet-4-5", "--tools", "Read,Glob,Grep",
                         "--permission-mode", "default")
     assert inv.stdin == "hi\n  there  "
     assert inv.env == {"PATH": "/x"}
 
 
 def test_no_model_means_cli_default() -> None:
-    assert "--model" not in claude.build(Request(prompt="p"), {}, "claude").argv
+    argv = claude.build(Request(prompt="p"), {}, "claude").argv
+    assert not any(a.startswith("--model") for a in argv)
 
 
 def test_writes_only_when_allowed() -> None:
@@ -53,7 +54,7 @@ def test_writes_only_when_allowed() -> None:
 def test_model_ids_normalised(model: str, expected: str) -> None:
     assert claude_model_id(model) == expected
     argv = claude.build(Request(prompt="p", model=model), {}, "claude").argv
-    assert argv[argv.index("--model") + 1] == expected
+    assert f"--model={expected}" in argv
 
 
 def test_env_keeps_anthropic_vars_and_drops_other_vendors() -> None:
@@ -112,9 +113,9 @@ def test_errors_classified_from_result(name: str, status: str) -> None:
     assert parsed.session_id
 
 
-def test_login_nag_with_exit_zero_is_empty_output_that_says_log_in() -> None:
+def test_login_nag_with_exit_zero_is_auth_required_that_says_log_in() -> None:
     parsed = claude.parse(out("not-logged-in.json", exit_code=0))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "Not logged in" in (parsed.error or "") and "claude auth login" in (parsed.error or "")
 
 
@@ -174,7 +175,7 @@ def test_no_result_object(run: RunOutput, status: str) -> None:
 
 def test_login_nag_on_stderr_with_exit_zero() -> None:
     parsed = claude.parse(RunOutput(stderr="Invalid API key · Please run /login", exit_code=0))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "log in" in (parsed.error or "")
 
 
@@ -202,7 +203,7 @@ def test_pipeline_with_fake_claude(fake_clis) -> None:  # type: ignore[no-untype
     assert resp.cli_version == "2.1.197"
     assert resp.model_reported == "claude-sonnet-4-5"
     [call] = [c for c in fake_clis.calls("claude") if c["argv"][:1] != ["--version"]]
-    assert call["argv"] == ["-p", "--output-format", "json", "--model", "claude-sonnet-4-5",
+    assert call["argv"] == ["-p", "--output-format", "json", "--model=claude-sonnet-4-5",
                             "--tools", "Read,Glob,Grep", "--permission-mode", "default"]
     assert call["stdin"] == "say hi\n"
     assert call["env"]["ANTHROPIC_API_KEY"] == "a" and call["env"]["CLAUDE_CONFIG_DIR"] == "/cfg"

@@ -36,14 +36,15 @@ def test_build_reads_prompt_from_stdin_with_writes_denied() -> None:
     inv = copilot.build(Request(prompt="hi\n  there  ", model="gpt-5.4"), {"PATH": "/x"},
                         "/bin/copilot")
     assert inv.argv == ("/bin/copilot", "--output-format", "json", "--no-auto-update",
-                        "--no-ask-user", "--model", "gpt-5.4",
+                        "--no-ask-user", "--model=gpt-5.4",
                         "--deny-tool=write", "--deny-tool=shell")
     assert inv.stdin == "hi\n  there  "
     assert inv.env == {"PATH": "/x"}
 
 
 def test_no_model_means_cli_default() -> None:
-    assert "--model" not in copilot.build(Request(prompt="p"), {}, "copilot").argv
+    argv = copilot.build(Request(prompt="p"), {}, "copilot").argv
+    assert not any(a.startswith("--model") for a in argv)
 
 
 def test_writes_only_when_allowed() -> None:
@@ -145,9 +146,9 @@ def test_no_answer(run: RunOutput, status: str) -> None:
     assert copilot.parse(run).status == status
 
 
-def test_login_nag_with_exit_zero_is_empty_output_that_says_log_in() -> None:
+def test_login_nag_with_exit_zero_is_auth_required_that_says_log_in() -> None:
     parsed = copilot.parse(err("no-auth.stderr.txt", exit_code=0))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "copilot login" in (parsed.error or "")
 
 
@@ -161,7 +162,7 @@ def test_pipeline_with_fake_copilot(fake_clis) -> None:  # type: ignore[no-untyp
     assert resp.session_id == "f21ca8af-bf82-429d-9bfb-163d7dc25e12"
     [call] = [c for c in fake_clis.calls("copilot") if c["argv"][:1] != ["--version"]]
     assert call["argv"] == ["--output-format", "json", "--no-auto-update", "--no-ask-user",
-                            "--model", "gpt-5.4", "--deny-tool=write", "--deny-tool=shell"]
+                            "--model=gpt-5.4", "--deny-tool=write", "--deny-tool=shell"]
     assert call["stdin"] == "say hi\n"
     assert call["env"]["GH_TOKEN"] == "g"
     assert not {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"} & set(call["env"])

@@ -31,13 +31,14 @@ def test_build_reads_prompt_from_stdin_in_ask_mode() -> None:
     inv = cursor.build(Request(prompt="hi\n  there  ", model="gpt-5.5"), {"PATH": "/x"},
                        "/bin/cursor-agent")
     assert inv.argv == ("/bin/cursor-agent", "--print", "--output-format", "json",
-                        "--mode", "ask", "--trust", "--model", "gpt-5.5")
+                        "--mode", "ask", "--trust", "--model=gpt-5.5")
     assert inv.stdin == "hi\n  there  "
     assert inv.env == {"PATH": "/x"}
 
 
 def test_no_model_means_cli_default() -> None:
-    assert "--model" not in cursor.build(Request(prompt="p"), {}, "cursor-agent").argv
+    argv = cursor.build(Request(prompt="p"), {}, "cursor-agent").argv
+    assert not any(a.startswith("--model") for a in argv)
 
 
 def test_writes_drop_ask_mode_and_force() -> None:
@@ -93,9 +94,9 @@ def test_no_answer(run: RunOutput, status: str) -> None:
     assert cursor.parse(run).status == status
 
 
-def test_login_nag_with_exit_zero_is_empty_output_that_says_log_in() -> None:
+def test_login_nag_with_exit_zero_is_auth_required_that_says_log_in() -> None:
     parsed = cursor.parse(err("not-authenticated.from-docs.stderr.txt", exit_code=0))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "cursor-agent login" in (parsed.error or "")
 
 
@@ -136,7 +137,7 @@ def test_pipeline_with_fake_cursor_agent(fake_clis) -> None:  # type: ignore[no-
     assert resp.cli_version == "2026.04.14-ee4b43a"
     [call] = [c for c in fake_clis.calls("cursor-agent") if c["argv"][:1] != ["--version"]]
     assert call["argv"] == ["--print", "--output-format", "json", "--mode", "ask", "--trust",
-                            "--model", "gpt-5.5"]
+                            "--model=gpt-5.5"]
     assert call["stdin"] == "say hi\n"
     assert call["env"]["CURSOR_API_KEY"] == "c"
     assert not {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"} & set(call["env"])

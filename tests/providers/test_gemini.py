@@ -27,7 +27,7 @@ def test_build_reads_prompt_from_stdin_read_only() -> None:
     inv = gemini.build(Request(prompt="hi\n  there  ", model="gemini-2.5-pro"),
                        {"PATH": "/x", "GEMINI_API_KEY": "k"}, "/bin/gemini")
     assert inv.argv == ("/bin/gemini", "-p", "", "-o", "json", "--approval-mode", "default",
-                        "-m", "gemini-2.5-pro")
+                        "--model=gemini-2.5-pro")
     assert inv.stdin == "hi\n  there  "
     assert dict(inv.env) == {"PATH": "/x", "GEMINI_API_KEY": "k",
                              "GEMINI_CLI_TRUST_WORKSPACE": "true"}
@@ -35,7 +35,7 @@ def test_build_reads_prompt_from_stdin_read_only() -> None:
 
 def test_no_model_means_cli_default_and_never_sandbox_or_yolo() -> None:
     argv = gemini.build(Request(prompt="p"), {}, "gemini").argv
-    assert "-m" not in argv
+    assert not any(a.startswith(("-m", "--model")) for a in argv)
     assert not {"--sandbox", "-s", "--yolo", "-y", "yolo"} & set(argv)
 
 
@@ -152,7 +152,7 @@ def test_pipeline_with_fake_gemini(fake_clis) -> None:  # type: ignore[no-untype
     assert resp.model_reported == "gemini-2.5-pro"
     [call] = [c for c in fake_clis.calls("gemini") if c["argv"][:1] != ["--version"]]
     assert call["argv"] == ["-p", "", "-o", "json", "--approval-mode", "default",
-                            "-m", "gemini-2.5-pro"]
+                            "--model=gemini-2.5-pro"]
     assert call["stdin"] == "say hi\n"
     assert call["env"]["GEMINI_API_KEY"] == "g"
     assert call["env"]["GEMINI_CLI_TRUST_WORKSPACE"] == "true"
@@ -167,9 +167,9 @@ def test_pipeline_error_on_stderr(fake_clis) -> None:  # type: ignore[no-untyped
     assert resp.session_id == "2b4b3496-ed2d-478c-a70e-e42072cf0090"
 
 
-def test_login_nag_with_exit_0_is_empty_output_with_a_login_hint() -> None:
+def test_login_nag_with_exit_0_is_auth_required_with_a_login_hint() -> None:
     nag = RunOutput(stdout="", exit_code=0,
                     stderr="Please set an Auth method in your settings.json before running.\n")
     parsed = gemini.parse(nag)
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "GEMINI_API_KEY" in (parsed.error or "")

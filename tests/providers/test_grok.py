@@ -41,7 +41,7 @@ def test_build_puts_prompt_in_one_argv_element() -> None:
 def test_build_model_and_extra_args_come_before_the_prompt() -> None:
     inv = grok.build(Request(prompt="p", model="grok-4-latest", extra_args=("-d", "/w")),
                      {}, "grok")
-    assert inv.argv == ("grok", "--model", "grok-4-latest", "-d", "/w", "--prompt=p")
+    assert inv.argv == ("grok", "--model=grok-4-latest", "-d", "/w", "--prompt=p")
 
 
 def test_allow_writes_changes_nothing() -> None:
@@ -145,7 +145,7 @@ def test_pipeline_with_fake_grok(fake_clis: FakeCLIs) -> None:
     [resp] = multi_model.dispatch(["grok:grok-4-latest"], "say hi\n", settings=settings, env=env)
     assert (resp.status, resp.text, resp.cli_version) == ("ok", OK, "1.0.1")
     [call] = [c for c in fake_clis.calls("grok") if c["argv"][:1] != ["--version"]]
-    assert call["argv"] == ["--model", "grok-4-latest", "--prompt=say hi\n"]
+    assert call["argv"] == ["--model=grok-4-latest", "--prompt=say hi\n"]
     assert call["stdin"] == ""
     assert call["env"]["GROK_API_KEY"] == "xai"
     assert call["env"]["GROK_BASE_URL"] == "http://127.0.0.1:9/v1"
@@ -160,8 +160,8 @@ def test_pipeline_reports_exit_zero_error_as_failure(fake_clis: FakeCLIs) -> Non
     assert (resp.status, resp.exit_code, resp.text) == ("auth_required", 0, "")
 
 
-def test_login_nag_with_exit_0_is_empty_output_saying_to_log_in() -> None:
+def test_login_nag_with_exit_0_is_auth_required_saying_to_log_in() -> None:
     parsed = grok.parse(RunOutput(stderr="❌ Error: API key required. Set GROK_API_KEY\n",
                                   exit_code=0))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "GROK_API_KEY" in (parsed.error or "") and "log in" in (parsed.error or "")

@@ -43,7 +43,7 @@ def test_read_only_overrides_a_user_permission_env() -> None:
 def test_model_and_extra_args() -> None:
     inv = opencode.build(Request(prompt="p", model="openai/gpt-5.4", extra_args=("--pure",)),
                          {}, "/bin/opencode")
-    assert inv.argv == (*HEAD, "--agent", "plan", "-m", "openai/gpt-5.4", "--pure")
+    assert inv.argv == (*HEAD, "--agent", "plan", "--model=openai/gpt-5.4", "--pure")
 
 
 def test_writes_allowed_use_the_build_agent_and_leave_env_alone() -> None:
@@ -178,7 +178,7 @@ def test_pipeline_with_fake_opencode(fake_clis: FakeCLIs) -> None:
     assert (resp.status, resp.text, resp.cli_version) == ("ok", OK, "1.18.33")
     assert resp.session_id == "ses_e0366a9d9ffeaoqcPaXRXHD7El"
     [call] = [c for c in fake_clis.calls("opencode") if c["argv"][:1] != ["--version"]]
-    assert call["argv"] == [*HEAD[1:], "--agent", "plan", "-m", "opencode/big-pickle"]
+    assert call["argv"] == [*HEAD[1:], "--agent", "plan", "--model=opencode/big-pickle"]
     assert call["stdin"] == "say hi\n"
     assert call["env"]["OPENCODE_CONFIG"] == "/cfg.json"
     assert call["env"]["OPENCODE_PERMISSION"] == READ_ONLY_PERMISSION
@@ -194,7 +194,7 @@ def test_pipeline_passes_vendor_keys_only_when_configured(fake_clis: FakeCLIs) -
     assert call["env"]["OPENAI_API_KEY"] == "o" and "GEMINI_API_KEY" not in call["env"]
 
 
-def test_login_nag_with_exit_0_is_empty_output_saying_to_log_in() -> None:
+def test_login_nag_with_exit_0_is_auth_required_saying_to_log_in() -> None:
     parsed = opencode.parse(RunOutput(stdout="Error: not logged in to any provider\n", exit_code=0))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "opencode auth login" in (parsed.error or "")

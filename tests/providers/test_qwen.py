@@ -24,7 +24,7 @@ def test_build_reads_prompt_from_stdin_read_only() -> None:
     inv = qwen.build(Request(prompt="hi\n  there  ", model="qwen3-coder-plus"),
                      {"PATH": "/x", "OPENAI_API_KEY": "k"}, "/bin/qwen")
     assert inv.argv == ("/bin/qwen", "-o", "json", "--approval-mode", "default",
-                        "-m", "qwen3-coder-plus")
+                        "--model=qwen3-coder-plus")
     assert inv.stdin == "hi\n  there  "
     assert dict(inv.env) == {"PATH": "/x", "OPENAI_API_KEY": "k", "NO_BROWSER": "1"}
 
@@ -133,7 +133,7 @@ def test_pipeline_with_fake_qwen(fake_clis) -> None:  # type: ignore[no-untyped-
     assert resp.cli_version == "0.15.10"
     assert resp.model_reported == "mock-model"
     [call] = [c for c in fake_clis.calls("qwen") if c["argv"][:1] != ["--version"]]
-    assert call["argv"] == ["-o", "json", "--approval-mode", "default", "-m", "mock-model"]
+    assert call["argv"] == ["-o", "json", "--approval-mode", "default", "--model=mock-model"]
     assert call["stdin"] == "say hi\n"
     assert call["env"]["OPENAI_API_KEY"] == "o" and call["env"]["NO_BROWSER"] == "1"
     assert not {"ANTHROPIC_API_KEY", "GEMINI_API_KEY"} & set(call["env"])

@@ -145,10 +145,10 @@ def test_pipeline_with_fake_vibe(fake_clis: FakeCLIs) -> None:
     assert "OPENAI_API_KEY" not in call["env"]
 
 
-def test_login_nag_with_exit_0_is_empty_output_saying_to_log_in() -> None:
+def test_login_nag_with_exit_0_is_auth_required_saying_to_log_in() -> None:
     parsed = vibe.parse(RunOutput(stdout="Please login first: no API key configured\n",
                                   exit_code=0))
-    assert parsed.status == "empty_output"
+    assert parsed.status == "auth_required"
     assert "MISTRAL_API_KEY" in (parsed.error or "")
 
 

@@ -12,6 +12,7 @@ import pytest
 from multi_model import cli
 from multi_model.models import Response
 from multi_model.review import engine, privacy
+from multi_model.review.deny import DenyList
 
 # --- privacy ----------------------------------------------------------------------------------
 
@@ -60,8 +61,8 @@ def test_at_least_fifteen_patterns_and_plain_code_is_untouched() -> None:
     ("src/env.py", False), ("docs/keys.md", False), ("README.md", False),
 ])
 def test_deny_list(path: str, denied: bool) -> None:
-    assert (privacy.denied(path) is not None) == denied
-    assert privacy.denied("notes/private.txt", ["notes/*"]) == "notes/*"
+    assert (DenyList().match(path) is not None) == denied
+    assert DenyList(["notes/*"]).match("notes/private.txt") == ("notes/*", "your list")
 
 
 # --- collect ----------------------------------------------------------------------------------

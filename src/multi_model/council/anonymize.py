@@ -1,17 +1,27 @@
-"""Blind review: labels, per-reviewer seeded shuffles, nonces and nonce-delimited answer blocks.
+"""Blind review: labels, per-reviewer seeded shuffles, nonces, ballot tokens and
+nonce-delimited answer blocks.
 
-Pure and deterministic. Every reviewer gets its own shuffle (`reviewer_seed` -> `label_map`), so
-position bias spreads over the seats instead of favouring one. Seeds come from sha256, never
+Pure and deterministic, but for `draw_key`. Every reviewer gets its own shuffle
+(`reviewer_seed` -> `label_map`), so position bias spreads over the seats instead of favouring
+one. Seeds come from sha256, never
 `hash()` (salted per process). The shuffle itself is `random.Random(seed).shuffle`: the
 algorithm has not changed since Python 3.2 but is not guaranteed by the docs, so the tests pin
 one map for a fixed seed (a change shows up as a failing test, not as silent drift).
+
+Nonces and ballot tokens are secrets, so they never come from the seed (which a user may pick
+with --seed and which the run directory records): they are HMACs of a run key drawn from
+`secrets` (`draw_key`), so every process of one run derives the same ones from the key alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import itertools
 import random
 import re
+import secrets
+from collections.abc import Sequence
 
 PREFIX = "Response "
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -50,13 +60,30 @@ def reviewer_seed(run_seed: int, reviewer: str) -> int:
     return int.from_bytes(_digest(f"{run_seed}:{reviewer}")[:8], "big")
 
 
-def nonce(seed: int) -> str:
-    """16 hex chars for block markers, from sha256(f"nonce:{seed}").
+def draw_key() -> str:
+    """A run key: 128 bits from `secrets`, the root of the run's nonces and ballot tokens."""
+    return secrets.token_hex(16)
 
-    The "nonce:" prefix keeps it apart from the `reviewer_seed` stream (which hashes
-    "<int>:<seat>"). It is only as secret as the seed: draw the run seed at random.
-    """
-    return _digest(f"nonce:{seed}").hex()[:16]
+
+def keyed(key: str, purpose: str, avoid: Sequence[str] = ()) -> str:
+    """16 hex chars of HMAC-SHA256(key, purpose) that none of `avoid` contains (stepped on in
+    the case of a collision, so no framed text can close a block or carry a token).
+
+    Unpredictable without `key`; the same for every process that holds it. Raises ValueError
+    for an empty key (a caller's bug: an empty key would make every nonce public)."""
+    if not key:
+        raise ValueError("empty key")
+    for step in itertools.count():
+        mac = hmac.new(key.encode("utf-8"), f"{purpose}:{step}".encode("utf-8"), hashlib.sha256)
+        candidate = mac.hexdigest()[:16]
+        if not any(candidate in text for text in avoid):
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def fresh_nonce(avoid: Sequence[str] = ()) -> str:
+    """A one-off nonce from `secrets` that none of `avoid` contains."""
+    return keyed(draw_key(), "nonce", avoid)
 
 
 def label_map(seats: list[str], seed: int) -> dict[str, str]:
@@ -93,13 +120,13 @@ def answer_blocks(answers: dict[str, str], nonce_: str) -> str:
     """label -> text as blocks in label order, separated by a blank line; texts verbatim.
 
     Raises ValueError if the nonce is empty, a key is not a label, or a text contains the nonce
-    (it could forge a block marker: pick another seed).
+    (it could forge a block marker: pick another nonce).
     """
     if not nonce_:
         raise ValueError("empty nonce")
     for key, text in answers.items():
         label_index(key)
         if nonce_ in text:
-            raise ValueError(f"the text of {key} contains the nonce; use another seed")
+            raise ValueError(f"the text of {key} contains the nonce; use another nonce")
     ordered = sorted(answers, key=label_index)
     return "\n\n".join(answer_block(key, answers[key], nonce_) for key in ordered)

@@ -1,7 +1,9 @@
-"""Ballots: the per-run JSON Schema a reviewer's reply must match, and the one parse path
-(`structured.validate` plus a permutation check). Pure; never guesses a ranking.
+"""Ballots: the per-task JSON Schema a reviewer's reply must match, and the one parse path
+(`structured.validate_keyed` plus a permutation check). Pure; never guesses a ranking.
 
-The schema is `Ballot.model_json_schema()` specialised to the labels one reviewer was shown:
+The schema is `Ballot.model_json_schema()` specialised to the task one reviewer was given:
+`token` is the task's token (fresh and secret per task, so a ballot quoted from an answer can
+never carry it; the one object that does is the ballot, whatever its position),
 `ranking` is exactly those labels, each once; `critiques` has exactly one non-blank critique of
 at most CRITIQUE_MAX characters per label. `permutation_errors` re-checks the label rules on the
 model itself, so a ballot that reached `Ballot` some other way (no schema) is held to them too.
@@ -14,19 +16,23 @@ from collections import Counter
 
 from multi_model.council.models import Ballot
 from multi_model.schemas import DRAFT
-from multi_model.structured import Structured, validate
+from multi_model.structured import Structured, validate_keyed
 
 TITLE = "multi-model council ballot"
 CRITIQUE_MAX = 1000
 
 
-def ballot_schema(labels: list[str]) -> dict:
-    """The Draft 2020-12 schema of a ballot over `labels` (in the order shown). Raises ValueError
-    when `labels` is empty or repeats a label (a caller's bug, not model output)."""
+def ballot_schema(labels: list[str], token: str) -> dict:
+    """The Draft 2020-12 schema of a ballot over `labels` (in the order shown) for the task with
+    `token`. Raises ValueError when `labels` is empty or repeats a label, or `token` is empty
+    (a caller's bug, not model output)."""
     if not labels or len(set(labels)) != len(labels):
         raise ValueError(f"labels must be non-empty and distinct: {labels!r}")
+    if not token:
+        raise ValueError("empty ballot token")
     generated = copy.deepcopy(Ballot.model_json_schema())
     generated.pop("title", None)
+    generated["properties"]["token"].update(const=token)
     ranking, critiques = generated["properties"]["ranking"], generated["properties"]["critiques"]
     ranking.update(description="Every label exactly once, best first.",
                    items={**ranking["items"], "enum": list(labels)},
@@ -56,7 +62,9 @@ def permutation_errors(ballot: Ballot, labels: list[str]) -> list[str]:
                if lb not in ballot.critiques])
 
 
-def parse_ballot(text: str, labels: list[str]) -> Structured[Ballot]:
+def parse_ballot(text: str, labels: list[str], token: str) -> Structured[Ballot]:
     """A reviewer's reply -> its ballot over `labels`, or the errors to quote in the repair retry.
-    Never raises for bad model output; see `structured.validate` for which object counts."""
-    return validate(text, ballot_schema(labels), Ballot, lambda b: permutation_errors(b, labels))
+    The ballot is the one object whose "token" is `token` (none, or more than one: errors).
+    Never raises for bad model output."""
+    return validate_keyed(text, "token", token, ballot_schema(labels, token), Ballot,
+                          lambda b: permutation_errors(b, labels))

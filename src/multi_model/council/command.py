@@ -13,6 +13,7 @@ from multi_model.council.models import CouncilResult
 from multi_model.council.run import run_council
 from multi_model.council.stages import DispatchFn
 from multi_model.detect import availability
+from multi_model.routing import split_specs
 from multi_model.errors import UsageError
 from multi_model.fanout import dispatch, route_all
 from multi_model.models import Response
@@ -106,8 +107,9 @@ def progress_stream(verbose: bool) -> TextIO | None:
     return sys.stderr if verbose or sys.stderr.isatty() else None
 
 
-def split(specs: str | None) -> list[str]:
-    return [s.strip() for s in (specs or "").split(",") if s.strip()]
+def split(specs: str | None, flag: str = "--panel") -> list[str]:
+    """'a, b' -> ['a', 'b']; none -> []; UsageError for an empty entry (',,')."""
+    return split_specs(specs, flag) if specs and specs.strip() else []
 
 
 __all__ = ["CouncilOptions", "available_clis", "default_panel", "exit_code", "progress_stream", "run", "split"]

@@ -25,8 +25,10 @@ class _Model(BaseModel):
 
 
 class Ballot(_Model):
-    """What a reviewer returns: every label shown, best first, and a short critique of each."""
+    """What a reviewer returns: its task's token, every label best first, a critique of each."""
 
+    token: str = Field(description="The token of the review task, repeated: only a ballot "
+                       "that carries it counts, so none quoted from an answer can.")
     ranking: list[str]
     critiques: dict[str, str]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from multi_model.config import data_dir
-from multi_model.council import stages, tally
+from multi_model.council import anonymize, stages, tally
 from multi_model.council.models import AggregateRow, BallotRecord, CouncilResult, Synthesis
 from multi_model.council.report import render_report
 from multi_model.council.store import RunStore, new_run_id
@@ -25,11 +25,15 @@ def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
                 dispatch_fn: stages.DispatchFn | None = None, timeout: float = 300.0,
                 seed: int | None = None, *, min_answers: int = 2, exclude_self: bool = True,
                 store: RunStore | None = None,
-                on_stage: Callable[[str], None] | None = None) -> CouncilResult:
+                on_stage: Callable[[str], None] | None = None,
+                key: str | None = None) -> CouncilResult:
     """Answers, blind peer review, synthesis. Raises QuorumNotMet (after stage 1) when fewer
     than `min_answers` seats answered; every other failure is recorded in the result.
-    The chairman defaults to the best-ranked panelist; if it fails, the next one chairs."""
+    The chairman defaults to the best-ranked panelist; if it fails, the next one chairs.
+    `seed` drives the label shuffles; `key` (default: drawn from `secrets`, never recorded in
+    the run) the nonces and ballot tokens: pass one only for reproducible prompts in tests."""
     seed = secrets.randbelow(2**31) if seed is None else seed
+    key = key or anonymize.draw_key()
     dispatch_fn = dispatch_fn or _default_dispatch(timeout)
     seats = stages.seat_ids(panel)
     store = store or RunStore(data_dir(os.environ) / "runs" / new_run_id(seed))
@@ -42,12 +46,12 @@ def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
     if sum(a.ok for a in answers) < min_answers:
         raise QuorumNotMet(min_answers, [(a.model, a.status, a.error) for a in answers])
     with _timed(timings, "stage2", on_stage):
-        ballots = stages.run_stage2(prompt, answers, dispatch_fn, seed, store)
+        ballots = stages.run_stage2(prompt, answers, dispatch_fn, seed, key, store)
     rows = tally.aggregate(ballots, seats, exclude_self=exclude_self)
     chairmen = [*([chairman] if chairman else []), *(r.seat for r in rows if r.seat != chairman)]
     with _timed(timings, "stage3", on_stage):
         synthesis, failures = stages.run_stage3(
-            stages.synthesis_prompt(prompt, answers, ballots, rows, seed), chairmen,
+            stages.synthesis_prompt(prompt, answers, ballots, rows, seed, key), chairmen,
             dispatch_fn, store)
     return finish(store, question=prompt, seats=seats, answers=answers, ballots=ballots,
                   rows=rows, synthesis=synthesis, failures=failures, seed=seed,

@@ -5,7 +5,6 @@ caller can mix its own workers (e.g. Agent-tool results) with the CLIs; by defau
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,17 +35,6 @@ def model_of(seat: str) -> str:
     return seat.split("#", 1)[0]
 
 
-def fresh_nonce(seed: int, texts: Sequence[str]) -> str:
-    """A block nonce that none of `texts` contains, so no framed text can close its block.
-    Derived from `seed`; stepped on in the (deliberate or astronomically unlikely) case of
-    a collision."""
-    for step in itertools.count():
-        candidate = anonymize.nonce(seed + step)
-        if not any(candidate in text for text in texts):
-            return candidate
-    raise AssertionError("unreachable")
-
-
 def ask_one(dispatch_fn: DispatchFn, prompt: str, seat: str) -> Response:
     [response] = dispatch_fn(prompt, [model_of(seat)])
     return response.model_copy(update={"model": seat})
@@ -68,43 +56,46 @@ def run_stage1(question: str, seats: Sequence[str], dispatch_fn: DispatchFn,
 # --- stage 2 ---------------------------------------------------------------------------------
 
 def run_stage2(question: str, answers: Sequence[Response], dispatch_fn: DispatchFn, seed: int,
-               store: RunStore | None = None,
+               key: str, store: RunStore | None = None,
                reviewers: Sequence[str] | None = None) -> list[BallotRecord]:
     """Every reviewer (default: every seat that answered) ranks the answers blind, in
-    parallel, each with its own shuffle; one repair retry; invalid stays invalid."""
+    parallel, each with its own shuffle (from `seed`) and its own token (from `key`); one
+    repair retry; invalid stays invalid."""
     answered = {r.model: r.text for r in answers if r.ok}
     reviewers = list(reviewers if reviewers is not None else answered)
-    nonce = stage2_nonce(question, answered, seed)
 
     def review(reviewer: str) -> BallotRecord:
-        return run_review(question, answered, reviewer, dispatch_fn, seed, nonce, store)
+        return run_review(question, answered, reviewer, dispatch_fn, seed, key, store)
 
     with ThreadPoolExecutor(max_workers=max(1, len(reviewers))) as pool:
         return list(pool.map(review, reviewers))
 
 
 def rank_prompt(question: str, answered: dict[str, str], lmap: dict[str, str],
-                nonce: str) -> str:
+                nonce: str, token: str) -> str:
     labels = list(lmap)
     return render("rank", question=question, nonce=nonce, labels=", ".join(labels),
+                  token=token,
                   answers=anonymize.answer_blocks({lb: answered[s] for lb, s in lmap.items()},
                                                   nonce),
-                  example=example_ballot(labels))
+                  example=example_ballot(labels, token))
 
 
-def example_ballot(labels: list[str]) -> str:
-    return json.dumps({"ranking": labels,
+def example_ballot(labels: list[str], token: str) -> str:
+    return json.dumps({"token": token, "ranking": labels,
                        "critiques": {lb: "One or two sentences." for lb in labels}}, indent=2)
 
 
 @dataclass(frozen=True)
 class ReviewTask:
-    """What one reviewer is shown: its own shuffle of the labels and the prompt built on it.
-    The same for a CLI reviewer (`run_review`) and a Claude seat (`steps`)."""
+    """What one reviewer is shown: its own shuffle of the labels, its own ballot token and the
+    prompt built on them. The same for a CLI reviewer (`run_review`) and a Claude seat
+    (`hosted`), which derive them from the run's seed and key."""
 
     reviewer: str
     seed: int
     label_map: dict[str, str]
+    token: str
     prompt: str
 
     @property
@@ -114,7 +105,8 @@ class ReviewTask:
     def repair_prompt(self, errors: Sequence[str]) -> str:
         return self.prompt + "\n\n" + render(
             "repair", errors="\n".join(f"- {e}" for e in errors),
-            labels=", ".join(self.labels), example=example_ballot(self.labels))
+            labels=", ".join(self.labels), token=self.token,
+            example=example_ballot(self.labels, self.token))
 
     def record(self, **fields: object) -> BallotRecord:
         return BallotRecord(reviewer=self.reviewer, seed=self.seed, label_map=self.label_map,
@@ -122,21 +114,24 @@ class ReviewTask:
 
 
 def review_task(question: str, answered: dict[str, str], reviewer: str, seed: int,
-                nonce: str) -> ReviewTask:
+                key: str) -> ReviewTask:
+    """`reviewer`'s task: its shuffle from `seed`; the stage's nonce and its own token from
+    `key`, neither found in the question or an answer (so no framed text can close a block or
+    pass for a ballot)."""
     rseed = anonymize.reviewer_seed(seed, reviewer)
     lmap = anonymize.label_map(list(answered), rseed)
-    return ReviewTask(reviewer, rseed, lmap, rank_prompt(question, answered, lmap, nonce))
-
-
-def stage2_nonce(question: str, answered: dict[str, str], seed: int) -> str:
-    return fresh_nonce(seed, [question, *answered.values()])
+    shown = [question, *answered.values()]
+    nonce = anonymize.keyed(key, "nonce:review", shown)
+    token = anonymize.keyed(key, f"token:{reviewer}", [*shown, nonce])
+    return ReviewTask(reviewer, rseed, lmap, token,
+                      rank_prompt(question, answered, lmap, nonce, token))
 
 
 def run_review(question: str, answered: dict[str, str], reviewer: str,
-               dispatch_fn: DispatchFn, seed: int, nonce: str,
+               dispatch_fn: DispatchFn, seed: int, key: str,
                store: RunStore | None = None) -> BallotRecord:
     """One reviewer's ballot, through the strict pipeline and at most one repair retry."""
-    task = review_task(question, answered, reviewer, seed, nonce)
+    task = review_task(question, answered, reviewer, seed, key)
     if store:
         store.write_text(store.review_prompt_rel(reviewer), task.prompt)
     errors: list[str] = []
@@ -160,7 +155,7 @@ def run_review(question: str, answered: dict[str, str], reviewer: str,
 
 def judge_ballot(task: ReviewTask, text: str, attempt: int) -> tuple[BallotRecord, list[str]]:
     """A reply through the ballot pipeline: (valid record, []) or (invalid record, errors)."""
-    parsed = parse_ballot(text, task.labels)
+    parsed = parse_ballot(text, task.labels, task.token)
     if parsed.value is not None:
         return task.record(status="valid", ballot=parsed.value, attempts=attempt), []
     return task.record(status="invalid", errors=parsed.errors, attempts=attempt), parsed.errors
@@ -169,7 +164,7 @@ def judge_ballot(task: ReviewTask, text: str, attempt: int) -> tuple[BallotRecor
 # --- stage 3 ---------------------------------------------------------------------------------
 
 def synthesis_prompt(question: str, answers: Sequence[Response], ballots: Sequence[BallotRecord],
-                     rows: Sequence[AggregateRow], seed: int) -> str:
+                     rows: Sequence[AggregateRow], seed: int, key: str) -> str:
     """The chairman's prompt: answers, aggregate and critiques under the chairman's own
     labels (critiques relabelled from each reviewer's), never a model name. Its nonce is
     new: reviewers saw the stage-2 one and could have written it into a critique."""
@@ -178,7 +173,7 @@ def synthesis_prompt(question: str, answers: Sequence[Response], ballots: Sequen
     cmap = anonymize.label_map(list(answered), chair_seed)
     label_of = {seat: lb for lb, seat in cmap.items()}
     critiques = critiques_text(ballots, label_of)
-    nonce = fresh_nonce(chair_seed, [question, critiques, *answered.values()])
+    nonce = anonymize.keyed(key, "nonce:synthesis", [question, critiques, *answered.values()])
     return render("synthesize", question=question, nonce=nonce,
                   answers=anonymize.answer_blocks({lb: answered[s] for lb, s in cmap.items()},
                                                   nonce),

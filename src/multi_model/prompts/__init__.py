@@ -4,11 +4,11 @@ Templates carry no comments (every byte is sent on every run), so their contract
 
 - `rank`: one reviewer's blind-review prompt. Fields: `question` (raw text; the template frames
   it in its own nonce block), `answers` (`anonymize.answer_blocks` in this reviewer's labels),
-  `labels` ("Response A, Response B, ..."), `nonce`, `example` (a JSON ballot using exactly
-  these labels).
+  `labels` ("Response A, Response B, ..."), `nonce`, `token` (this task's ballot token),
+  `example` (a JSON ballot using exactly these labels and this token).
 - `repair`: the one repair retry. Not sent alone: the caller sends the same rank prompt (same
-  labels and nonce) followed by this. Fields: `errors` (a Markdown bullet list of the
-  validation errors), `labels`, `example`.
+  labels, nonce and token) followed by this. Fields: `errors` (a Markdown bullet list of the
+  validation errors), `labels`, `token`, `example`.
 - `synthesize`: the chairman. Fields: `question`, `answers` (blocks in the chairman's labels),
   `aggregate` (a Markdown table by label: place, mean rank, Borda, votes), `critiques` (per
   label, relabelled into the chairman's labels, reviewers as "Reviewer 1..n"), `nonce`. Never

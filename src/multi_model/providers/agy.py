@@ -2,7 +2,7 @@
 
 Written from documentation and issue reports; the binary cannot be installed here.
 
-argv: `agy --print-timeout <N>s [--model M] --mode plan|accept-edits [extra] --print <text>`.
+argv: `agy --print-timeout <N>s [--model=M] --mode plan|accept-edits [extra] --print <text>`.
 The prompt is an **argv value** because that is the one delivery every agy version accepts:
 `--print` takes the task as its value and must come last (a flag after it is read as the
 task), and piped stdin delivers no task on the versions probed (stdin is /dev/null, which
@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput
-from multi_model.providers.base import AuthHints, CliProvider, failure, stderr_tail
+from multi_model.providers.base import AuthHints, CliProvider, failure, model_arg, stderr_tail
 
 READ_ONLY_DIRECTIVE = (
     "Answer directly in this reply as plain text. Do not create or edit files, "
@@ -40,6 +40,8 @@ WRITE_DIRECTIVE = (
     "or a file."
 )
 _ERROR_START = re.compile(r"(Error:|Agent execution terminated|Individual quota reached)")
+_LOGIN_NAG = re.compile(r"(?i)not logged into antigravity|not (signed|logged) in|please sign in"
+                        r"|auth timed out|silent auth failed")
 _NO_TTY = re.compile(r"(?i)could not open (a )?TTY|open /dev/tty")
 _TTY_HINT = ("agy wanted an interactive terminal (a sign-in or folder-trust screen); run `agy` "
              "once in a terminal in this folder")
@@ -53,8 +55,7 @@ class Agy(CliProvider):
                  "APPDATA", "LOCALAPPDATA")
     rules = (
         (re.compile(r"(?i)quota reached|upgrade your subscription"), "rate_limited"),
-        (re.compile(r"(?i)not logged into antigravity|not (signed|logged) in|please sign in"
-                    r"|auth timed out|silent auth failed"), "auth_required"),
+        (_LOGIN_NAG, "auth_required"),
     )
     # Logins live in the system keyring, which detection cannot see: with no env or file
     # hints, detection reports "unknown" rather than a false "logged_out".
@@ -74,14 +75,15 @@ class Agy(CliProvider):
         # A little past our own deadline: agy's default (5 min) must not cut a longer run short,
         # and our process-group timeout, not agy's, decides, so the status is always `timeout`.
         argv = [executable, "--print-timeout", f"{math.ceil(req.timeout) + 5}s"]
-        if req.model:
-            argv += ["--model", req.model]
-        argv += ["--mode", "accept-edits" if req.allow_writes else "plan", *req.extra_args]
+        argv += [*model_arg("--model", req.model),
+                 "--mode", "accept-edits" if req.allow_writes else "plan", *req.extra_args]
         directive = WRITE_DIRECTIVE if req.allow_writes else READ_ONLY_DIRECTIVE
         argv += ["--print", f"{directive}\n\n{req.prompt}"]
         return Invocation(argv=tuple(argv), env=env, stdin=None, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
+        if _is_short(out.stdout) and _LOGIN_NAG.search(out.stdout):
+            return self.login_nag(out.stdout)  # a sign-in request is never the answer
         if _is_error_line(out.stdout):
             return failure(out.stdout, self.rules)
         if out.exit_code != 0:
@@ -99,9 +101,7 @@ class Agy(CliProvider):
         if parsed.status == "rate_limited":
             return parsed
         if parsed.status == "auth_required":
-            return Parsed(status="empty_output",
-                          error=f"agy printed no answer and asks for a sign-in ({self.login_hint})"
-                                f": {parsed.error}")
+            return self.login_nag(f"agy printed no answer and asks for a sign-in: {parsed.error}")
         return _with_tty_hint(replace(parsed, status="empty_output"))
 
     def parse_models(self, out: RunOutput) -> list[str]:
@@ -114,11 +114,15 @@ class Agy(CliProvider):
         return [i for i in ids if re.fullmatch(r"[\w.:/@-]+", i)]
 
 
+def _is_short(stdout: str) -> bool:
+    """A stdout of at most three short lines: the size of an agy notice, not of an answer."""
+    text = stdout.strip()
+    return bool(text) and len(text) <= 600 and text.count("\n") <= 2
+
+
 def _is_error_line(stdout: str) -> bool:
     """True for a short stdout that starts like an agy error rather than an answer."""
-    text = stdout.strip()
-    return bool(text) and len(text) <= 600 and text.count("\n") <= 2 \
-        and _ERROR_START.match(text) is not None
+    return _is_short(stdout) and _ERROR_START.match(stdout.strip()) is not None
 
 
 def _with_tty_hint(parsed: Parsed) -> Parsed:

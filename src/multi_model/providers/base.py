@@ -45,7 +45,6 @@ def compile_rules(*pairs: tuple[str, Status]) -> tuple[Rule, ...]:
     return tuple((re.compile(p, re.IGNORECASE), s) for p, s in pairs)
 
 
-
 COMMON_RULES: tuple[Rule, ...] = compile_rules(
     (r"prompt is too long|request entity too large|context (length|limit|window)"
      r"|tokens? exceeded|too many tokens|maximum context|input is too large", "oversize"),
@@ -140,16 +139,19 @@ def stderr_tail(stderr: str, lines: int = 15, chars: int = 4000) -> str:
     return "\n".join(stderr[-chars * 2:].strip().splitlines()[-lines:])[-chars:]
 
 
+def _loads(text: str) -> object | None:
+    """The JSON value of `text`; None when not JSON or nested too deeply (RecursionError)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def json_lines(text: str) -> Iterator[dict[str, object]]:
     """JSON objects from a JSONL stream; non-JSON lines (banners, warnings) are skipped."""
     for line in text.splitlines():
         line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
+        value = _loads(line) if line.startswith("{") else None
         if isinstance(value, dict):
             yield value
 
@@ -157,11 +159,15 @@ def json_lines(text: str) -> Iterator[dict[str, object]]:
 def json_document(text: str) -> object | None:
     """The JSON value in `text` (whole, or from the first '{' / '['), else None."""
     for start in (0, *(i for i in (text.find("{"), text.find("[")) if i > 0)):
-        try:
-            return json.loads(text[start:])
-        except ValueError:
-            continue
+        if (value := _loads(text[start:])) is not None:
+            return value
     return None
+
+
+def unreadable_json(text: str) -> bool:
+    """True when a line that starts like a JSON object is not one (cut, or nested too deeply)."""
+    lines = (line.strip() for line in text.splitlines())
+    return any(line.startswith("{") and not isinstance(_loads(line), dict) for line in lines)
 
 
 def result_event(stdout: str) -> dict[str, object] | None:
@@ -214,6 +220,12 @@ def usage_from(
         cost_usd=float(data[cost]) if cost and isinstance(data.get(cost), (int, float)) else None,
     )
     return usage if any(v is not None for v in usage.model_dump().values()) else None
+
+
+def model_arg(flag: str, model: str | None) -> list[str]:
+    """argv for a model id: `[flag=model]` as one word (the value can never read as a flag
+    of its own, whatever slipped past `Request`'s check), or [] for the CLI's default."""
+    return [f"{flag}={model}"] if model else []
 
 
 def env_matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -331,17 +343,22 @@ class CliProvider(ProviderInfo):
     def no_answer(self, out: RunOutput, what: str, said: str | None = None,
                   garbage: bool | None = None) -> Parsed:
         """Exit 0 without an answer. A login nag in what the CLI `said` (default: the tail of
-        stderr, else stdout) is empty_output that says how to log in; otherwise bad_output
+        stderr, else stdout's plain lines) is auth_required with the login hint; else bad_output
         when stdout held something unparseable (`garbage`), else empty_output."""
         if said is None:
-            said = stderr_tail(out.stderr) or stderr_tail(out.stdout)
-        said = said.strip()
-        if said and classify(said, self.rules) == "auth_required":
-            return Parsed(status="empty_output", error=f"{said} (log in: {self.login_hint})")
+            plain = [x for x in out.stdout.splitlines() if not x.lstrip().startswith(("{", "["))]
+            said = stderr_tail(out.stderr) or stderr_tail("\n".join(plain))
+        if (said := said.strip()) and classify(said, self.rules) == "auth_required":
+            return self.login_nag(said)
         garbage = bool(out.stdout.strip()) if garbage is None else garbage
         detail = f" ({said.splitlines()[-1][:200]})" if said else ""
         return Parsed(status="bad_output" if garbage else "empty_output",
                       error=f"no {what} in {self.name} output{detail}")
+
+    def login_nag(self, said: str) -> Parsed:
+        """auth_required for a CLI that asked for a login instead of answering."""
+        return Parsed(status="auth_required",
+                      error=f"{_one_paragraph(said)} (log in: {self.login_hint})")
 
     def exit_failure(self, out: RunOutput, default: Status = "crashed") -> Parsed:
         """Classify a run that failed without a structured error, from stderr then stdout;

@@ -25,6 +25,7 @@ from multi_model.providers.base import (
     failure,
     http_class,
     json_document,
+    model_arg,
     result_event,
     usage_from,
 )
@@ -78,7 +79,7 @@ class Claude(CliProvider):
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "-p", "--output-format", "json"]
         if req.model:
-            argv += ["--model", claude_model_id(req.model)]
+            argv += model_arg("--model", claude_model_id(req.model))
         argv += ["--tools", WRITE_TOOLS if req.allow_writes else READ_TOOLS,
                  "--permission-mode", "acceptEdits" if req.allow_writes else "default",
                  *self.resume_args(req), *req.extra_args]
@@ -92,8 +93,7 @@ class Claude(CliProvider):
         session = as_str(event.get("session_id"))
         text = as_str(event.get("result"))
         if text is not None and out.exit_code == 0 and _LOGIN_NAG.match(text) and len(text) < 200:
-            return Parsed(status="empty_output", session_id=session,
-                          error=f"{text.strip()} (log in: {self.login_hint})")
+            return replace(self.login_nag(text), session_id=session)
         if event.get("is_error") is True or str(event.get("subtype", "")).startswith("error"):
             return replace(self._error(event, text), session_id=session)
         if text is None:

@@ -19,6 +19,7 @@ from multi_model.providers.base import (
     dig,
     failure,
     json_lines,
+    model_arg,
     usage_from,
 )
 
@@ -49,7 +50,7 @@ class Codex(CliProvider):
                 "--sandbox", "workspace-write" if req.allow_writes else "read-only"]
         if req.model:
             model, effort = split_effort(req.model)
-            argv += ["--model", model]
+            argv += model_arg("--model", model)
             if effort:
                 argv += ["-c", f'model_reasoning_effort="{effort}"']
         argv += [*req.extra_args, *self.resume_args(req), "-"]

@@ -24,7 +24,7 @@ from multi_model.providers.base import (
     failure,
     http_class,
     json_lines,
-    stderr_tail,
+    model_arg,
 )
 
 ERROR_TYPES: dict[str, Status] = {"authentication": "auth_required", "rate_limit": "rate_limited"}
@@ -82,9 +82,8 @@ class Copilot(CliProvider):
     resume_flag = "--resume="  # a bare --resume opens a picker
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
-        argv = [executable, "--output-format", "json", "--no-auto-update", "--no-ask-user"]
-        if req.model:
-            argv += ["--model", req.model]
+        argv = [executable, "--output-format", "json", "--no-auto-update", "--no-ask-user",
+                *model_arg("--model", req.model)]
         argv += (["--allow-all-tools"] if req.allow_writes
                  else ["--deny-tool=write", "--deny-tool=shell"])
         argv += [*self.resume_args(req), *req.extra_args]
@@ -99,7 +98,7 @@ class Copilot(CliProvider):
             return Parsed(text=seen.text, session_id=seen.session, model_reported=seen.model)
         if out.exit_code != 0:
             return replace(self.exit_failure(out), session_id=seen.session)
-        return replace(self.no_answer(out, "assistant.message", said=stderr_tail(out.stderr)), session_id=seen.session)
+        return replace(self.no_answer(out, "assistant.message"), session_id=seen.session)
 
     def _session_error(self, data: dict[str, object]) -> Parsed:
         kind = as_str(data.get("errorType"))

@@ -21,6 +21,7 @@ from multi_model.providers.base import (
     CliProvider,
     as_str,
     failure,
+    model_arg,
     result_event,
 )
 
@@ -54,10 +55,8 @@ class CursorAgent(CliProvider):
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "--print", "--output-format", "json"]
         argv += ["--force"] if req.allow_writes else ["--mode", "ask"]
-        argv.append("--trust")
-        if req.model:
-            argv += ["--model", req.model]
-        argv += [*self.resume_args(req), *req.extra_args]
+        argv += ["--trust", *model_arg("--model", req.model), *self.resume_args(req),
+                 *req.extra_args]
         return Invocation(argv=tuple(argv), env=env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:

@@ -31,6 +31,7 @@ from multi_model.providers.base import (
     dig,
     failure,
     json_document,
+    model_arg,
 )
 
 EXIT_AUTH = 41
@@ -69,9 +70,7 @@ class Gemini(CliProvider):
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "-p", "", "-o", "json",
                 "--approval-mode", "auto_edit" if req.allow_writes else "default"]
-        if req.model:
-            argv += ["-m", req.model]
-        argv += [*self.resume_args(req), *req.extra_args]
+        argv += [*model_arg("--model", req.model), *self.resume_args(req), *req.extra_args]
         # Headless runs in an untrusted folder exit 55; the env var works on every version,
         # unlike --skip-trust, which some versions lack.
         child = {**env, "GEMINI_CLI_TRUST_WORKSPACE": "true"}
@@ -115,7 +114,7 @@ def _stderr_error(stderr: str) -> dict[str, object] | None:
     for start in reversed(starts):
         try:
             value, _ = decoder.raw_decode(stderr, start)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
             continue
         if isinstance(value, dict) and isinstance(value.get("error"), dict):
             return value

@@ -1,4 +1,4 @@
-"""Grok CLI (@vibe-kit/grok-cli): `grok --prompt=PROMPT [--model M]`; writes files, so
+"""Grok CLI (@vibe-kit/grok-cli): `grok [--model=M] --prompt=PROMPT`; writes files, so
 `read_only = False`.
 
 Argv prompt: grok reads no stdin and has no prompt file, so the prompt is one argv element
@@ -30,6 +30,7 @@ from multi_model.providers.base import (
     compile_rules,
     failure,
     json_lines,
+    model_arg,
 )
 
 ERROR_PREFIX = "Sorry, I encountered an error: "
@@ -60,7 +61,7 @@ class Grok(CliProvider):
         child_env = dict(env)
         if not child_env.get("GROK_API_KEY") and child_env.get("XAI_API_KEY"):
             child_env["GROK_API_KEY"] = child_env["XAI_API_KEY"]
-        argv = [executable, *(("--model", req.model) if req.model else ()), *req.extra_args,
+        argv = [executable, *model_arg("--model", req.model), *req.extra_args,
                 f"--prompt={req.prompt}"]
         return Invocation(argv=tuple(argv), env=child_env, cwd=req.cwd)
 

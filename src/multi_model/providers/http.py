@@ -30,7 +30,7 @@ def error_message(body: str) -> str | None:
     `detail`, a bare `message`; else the body itself (non-JSON), else None when empty."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         data = None
     for path in (("error", "message"), ("error",), ("detail",), ("message",)):
         text = as_str(dig(data, *path))
@@ -94,5 +94,5 @@ def no_reply(reply: HttpReply, rules: tuple[Rule, ...] = ()) -> Parsed:
 def json_body(reply: HttpReply) -> object | None:
     try:
         return json.loads(reply.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None

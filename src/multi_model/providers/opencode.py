@@ -43,6 +43,8 @@ from multi_model.providers.base import (
     failure,
     http_class,
     json_lines,
+    model_arg,
+    unreadable_json,
 )
 
 READ_ONLY_PERMISSION = json.dumps({"edit": "deny", "bash": "deny"}, separators=(",", ":"))
@@ -88,9 +90,7 @@ class OpenCode(CliProvider):
         if not req.allow_writes:
             argv += ["--agent", "plan"]
             child_env["OPENCODE_PERMISSION"] = READ_ONLY_PERMISSION
-        if req.model:
-            argv += ["-m", req.model]
-        argv += [*self.resume_args(req), *req.extra_args]
+        argv += [*model_arg("--model", req.model), *self.resume_args(req), *req.extra_args]
         return Invocation(argv=tuple(argv), env=child_env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
@@ -106,7 +106,8 @@ class OpenCode(CliProvider):
         notes = [line for line in ANSI_RE.sub("", f"{out.stdout}\n{out.stderr}").splitlines()
                  if line.strip() and not line.lstrip().startswith(("{", "timestamp="))]
         quiet = self.no_answer(out, "text in the last step", said="\n".join(notes[-3:]),
-                               garbage=not run.events and bool(out.stdout.strip()))
+                               garbage=bool(out.stdout.strip()) and (
+                                   not run.events or unreadable_json(out.stdout)))
         return replace(quiet, usage=_usage(run.usage), session_id=run.session)
 
     def _error(self, error: dict[str, object], stderr: str) -> Parsed:
@@ -139,7 +140,7 @@ def _fold(stdout: str) -> _Run:
     run = _Run()
     for event in json_lines(stdout):
         kind = event.get("type")
-        run.events += 1
+        run.events += isinstance(kind, str)  # an object without a type is no opencode event
         run.session = as_str(event.get("sessionID")) or run.session
         part = event.get("part")
         if kind == "step_start":

@@ -40,6 +40,7 @@ from multi_model.providers.base import (
     dig,
     failure,
     json_document,
+    model_arg,
     usage_from,
 )
 from multi_model.providers.gemini import prompt_cut
@@ -69,9 +70,7 @@ class Qwen(CliProvider):
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "-o", "json",
                 "--approval-mode", "auto-edit" if req.allow_writes else "default"]
-        if req.model:
-            argv += ["-m", req.model]
-        argv += [*self.resume_args(req), *req.extra_args]
+        argv += [*model_arg("--model", req.model), *self.resume_args(req), *req.extra_args]
         child = {**env, "NO_BROWSER": "1"}
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
 

@@ -28,6 +28,7 @@ from multi_model.providers.base import (
     json_document,
     json_lines,
     stderr_tail,
+    unreadable_json,
 )
 
 
@@ -75,13 +76,14 @@ class Vibe(CliProvider):
                        session_id=session)
 
 def _entries(stdout: str) -> list[dict[str, object]] | None:
-    """The session entries: the `--output json` array, else `--output streaming` lines;
-    None when stdout has text but no JSON at all."""
+    """The session entries (objects with a `type`): the `--output json` array, else
+    `--output streaming` lines; None when stdout has text but no entry at all."""
     doc = json_document(stdout)
+    found = doc if isinstance(doc, list) else list(json_lines(stdout))
+    entries = [e for e in found if isinstance(e, dict) and isinstance(e.get("type"), str)]
     if isinstance(doc, list):
-        return [e for e in doc if isinstance(e, dict)]
-    lines = list(json_lines(stdout))
-    return lines if lines or not stdout.strip() else None
+        return entries if entries or not doc else None  # `[]`: a session with nothing in it
+    return entries if not unreadable_json(stdout) and (entries or not stdout.strip()) else None
 
 
 def _text(content: object) -> str:

@@ -20,7 +20,9 @@ from multi_model.config import Settings, data_dir
 from multi_model.council import anonymize
 from multi_model.models import Invocation, Response
 from multi_model.prompts import render
-from multi_model.review import privacy
+from multi_model.review import gitdiff, privacy, redact
+from multi_model.review.deny import DenyList, DenyPatternError, Verdict
+from multi_model.routing import split_specs
 from multi_model.schemas import DRAFT
 from multi_model.structured import validate
 
@@ -75,65 +77,116 @@ class ReviewResult(_Model):
 
 @dataclass
 class Change:
-    """What goes to the reviewers: per-file text (diff or content), and what was held back."""
+    """What goes to the reviewers: per-file text (diff or content), and what was held back.
+    Callers ask the deny list first (`deny.DenyList.verdict`): `add` only sizes and redacts."""
 
     parts: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     redactions: list[str] = field(default_factory=list)
 
-    def add(self, path: str, text: str, deny: Sequence[str], used: int) -> int:
-        glob = privacy.denied(path, deny)
-        if glob:
-            self.skipped.append(f"{path}: on the deny list ({glob})")
-            return used
+    def add(self, path: str, text: str, used: int) -> int:
         size = len(text.encode("utf-8", "replace"))
         if size > privacy.MAX_FILE_BYTES or used + size > privacy.MAX_TOTAL_BYTES:
             self.skipped.append(f"{path}: too large ({size} bytes)")
             return used
-        clean, found = privacy.redact(text)
+        clean, found = redact.redact(text, path)  # every byte: headers and context too
         if found:
             self.redactions.append(f"{path}: {privacy.kinds(found)}")
         self.parts[path] = clean
         return used + size
 
+    def denied(self, path: str, verdict: Verdict | None) -> bool:
+        """Whether `verdict` holds `path` back (noted once)."""
+        note = verdict and f"{path}: {verdict.note()}"
+        if note and note not in self.skipped:
+            self.skipped.append(note)
+        return verdict is not None
+
 
 def collect(targets: Sequence[str], cwd: Path, deny: Sequence[str] = ()) -> Change:
     """Named files (whole content), or with no targets the working tree's change: `git diff
-    HEAD` per file plus untracked files in full."""
-    change = Change()
-    used = 0
+    HEAD` per file plus untracked files in full. Nothing the deny list holds back is read, and
+    a diff whose old or new path is denied (a rename or copy of `.env`) is left out whole."""
+    try:
+        rules = DenyList(deny)
+    except DenyPatternError as exc:
+        raise ReviewInputError(str(exc)) from None
     if targets:
-        for target in targets:
-            path = cwd / target
-            used = _add_file(change, target, path, deny, used)
-        return change
-    diff = _git(["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd)
-    for path, text in _split_diff(diff).items():
-        if re.search(r"(?m)^(Binary files .* differ|GIT binary patch)$", text):
-            change.skipped.append(f"{path}: binary")
+        return _collect_files(targets, cwd, rules)
+    change, used = Change(), 0
+    root = repository_root(cwd)
+    diff = _git(["diff", "HEAD", *DIFF_FLAGS], root)  # at the top: diff.relative is moot
+    for (old, new), text in gitdiff.split(diff).items():
+        if change.denied(new, _diff_verdict(rules, old, new, root)):
             continue
-        used = change.add(path, text, deny, used)
-    for name in _git(["ls-files", "--others", "--exclude-standard"], cwd).splitlines():
-        used = _add_file(change, name, cwd / name, deny, used)
+        if re.search(r"(?m)^(Binary files .* differ|GIT binary patch)$", text):
+            change.skipped.append(f"{new}: binary")
+            continue
+        used = change.add(new, text, used)
+    untracked = _git(["ls-files", "--others", "--exclude-standard", "--full-name", "-z"], cwd)
+    for name in filter(None, untracked.split("\0")):
+        used = _add_file(change, name, root, rules, used)
     return change
 
 
-def _add_file(change: Change, name: str, path: Path, deny: Sequence[str], used: int) -> int:
-    if privacy.denied(name, deny):
-        return change.add(name, "", deny, used)  # recorded as denied, never read
+# Renames and copies (from any file, changed or not) show as such, so a denied file's lines
+# never arrive under a new name; fixed prefixes and no external diff, whatever the config says.
+DIFF_FLAGS = ("--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "-M", "-C",
+              "--find-copies-harder")
+
+
+def _diff_verdict(rules: DenyList, old: str, new: str, root: Path) -> Verdict | None:
+    """The deny list's answer for a diff: its new path, or the path it was renamed or copied
+    from (its lines would be sent as context under the new name)."""
+    found = rules.verdict(new, root)
+    if found is None and old != new:
+        source = rules.verdict(old, root)
+        if source is not None:
+            found = Verdict(f"renamed or copied from {old}, {source.note()}")
+    return found
+
+
+def _collect_files(targets: Sequence[str], cwd: Path, rules: DenyList) -> Change:
+    change, used = Change(), 0
+    root = repository_root(cwd)
+    for target in targets:
+        used = _add_file(change, target, root, rules, used, shown=target, base=cwd)
+    return change
+
+
+def _add_file(change: Change, name: str, root: Path, rules: DenyList, used: int,
+              shown: str | None = None, base: Path | None = None) -> int:
+    """Add file `name` (relative to `base`, default `root`) unless the deny list holds it
+    back by its name or its resolved target; what is read is the resolved file."""
+    shown = shown or name
+    path = (base or root) / name
+    if change.denied(shown, rules.verdict(path, root)):
+        return used
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        change.skipped.append(f"{name}: cannot read ({exc.strerror or exc})")
+        data = path.resolve().read_bytes()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        change.skipped.append(f"{shown}: cannot read ({getattr(exc, 'strerror', None) or exc})")
         return used
     if privacy.is_binary(data):
-        change.skipped.append(f"{name}: binary")
+        change.skipped.append(f"{shown}: binary")
         return used
-    return change.add(name, data.decode("utf-8", "replace"), deny, used)
+    return change.add(shown, data.decode("utf-8", "replace"), used)
+
+
+def repository_root(cwd: Path) -> Path:
+    """Where deny-list paths are relative to: the git work tree's top, else `cwd`."""
+    return _toplevel(cwd) or cwd
+
+
+def _toplevel(cwd: Path) -> Path | None:
+    out = runner.run(Invocation(argv=("git", "rev-parse", "--show-toplevel"), env=_git_env(),
+                                cwd=str(cwd)), timeout=30)
+    return Path(out.stdout.rstrip("\n")) if out.exit_code == 0 and out.stdout.strip() else None
 
 
 def _git(args: list[str], cwd: Path) -> str:
-    out = runner.run(Invocation(argv=("git", *args), env=_git_env(), cwd=str(cwd)), timeout=30)
+    out = runner.run(Invocation(argv=("git", "-c", "core.quotePath=false", *args),
+                                env=_git_env(), cwd=str(cwd)), timeout=30)
     if out.spawn_error or out.exit_code != 0:
         raise ReviewInputError(f"git {args[0]} failed in {cwd}: "
                                f"{out.spawn_error or out.stderr.strip()[:200]}"
@@ -142,22 +195,13 @@ def _git(args: list[str], cwd: Path) -> str:
 
 
 class ReviewInputError(Exception):
-    """Nothing to review can be collected (not a repository, git missing)."""
+    """Nothing to review can be collected (not a repository, git missing, a bad pattern)."""
 
 
 def _git_env() -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
     return {k: os.environ[k] for k in keep if k in os.environ} | {"GIT_PAGER": "cat",
                                                                   "GIT_TERMINAL_PROMPT": "0"}
-
-
-def _split_diff(diff: str) -> dict[str, str]:
-    parts: dict[str, str] = {}
-    for chunk in re.split(r"(?m)^(?=diff --git )", diff):
-        match = re.match(r"diff --git a/(.+?) b/(.+)", chunk)
-        if match:
-            parts[match.group(2).strip()] = chunk.rstrip("\n")
-    return parts
 
 
 # --- prompt and parse -------------------------------------------------------------------------
@@ -181,10 +225,10 @@ def reviewer_cwd(project: str, read_project: bool) -> Iterator[str]:
         yield empty
 
 
-def review_prompt(change: Change, seed: int, intro: str = "") -> str:
-    texts = list(change.parts.values())
-    nonce = next(anonymize.nonce(seed + i) for i in range(1000)
-                 if not any(anonymize.nonce(seed + i) in t for t in texts))
+def review_prompt(change: Change, intro: str = "", nonce: str | None = None) -> str:
+    """The reviewers' prompt: every part in a block framed by `nonce` (default: a fresh one
+    from `secrets` that no part or path contains, so no file can close its block)."""
+    nonce = nonce or anonymize.fresh_nonce([intro, *change.parts, *change.parts.values()])
     blocks = "\n\n".join(f"<<<BEGIN {nonce} {path}>>>\n{text}\n<<<END {nonce} {path}>>>"
                          for path, text in change.parts.items())
     example = json.dumps({"findings": [{
@@ -253,13 +297,13 @@ DispatchFn = Callable[[str, list[str]], list[Response]]
 
 
 def review(change: Change, models: Sequence[str], dispatch_fn: DispatchFn,
-           seed: int = 0, audit: Path | None = None, intro: str = "",
+           audit: Path | None = None, intro: str = "",
            source: str = "mm review") -> ReviewResult:
     """Ask every reviewer in parallel; a reviewer that fails or answers garbage is a status."""
     if not change.parts:
         return ReviewResult(findings=[], reviewers=[], sent=[], skipped=change.skipped,
                             redactions=change.redactions)
-    prompt = review_prompt(change, seed, intro)
+    prompt = review_prompt(change, intro)
     responses = dispatch_fn(prompt, list(models))
     statuses, found = [], {}
     for spec, r in zip(models, responses):
@@ -304,7 +348,7 @@ def reviewers(explicit: str | None, settings: Settings, env: Mapping[str, str]) 
                                    "--check-auth`); name one with --models or [review] "
                                    "reviewers")
         named = found[0]
-    return [m.strip() for m in named.split(",") if m.strip()]
+    return split_specs(named, "--models")
 
 
 def audit_path(env: Mapping[str, str]) -> Path:

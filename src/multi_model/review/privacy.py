@@ -1,27 +1,17 @@
-"""What may leave the machine for a review: a deny list of file names, secret redaction, and
-limits. Stdlib only (the edit hook imports it too)."""
+"""What may leave the machine for a review: secret redaction and limits (the deny list is
+`denylist` and `deny`). Stdlib only (the edit hook imports it too)."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Iterable, Sequence
-from pathlib import PurePosixPath
+from collections.abc import Sequence
 
-DENY_GLOBS: tuple[str, ...] = (
-    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.crt", "*.cer",
-    "*.der", "*.jks", "*.keystore", "*.kdbx", "*.ovpn", "id_rsa*", "id_dsa*", "id_ecdsa*",
-    "id_ed25519*", ".netrc", "_netrc", ".npmrc", ".pypirc", ".git-credentials", ".htpasswd",
-    "credentials", "credentials.json", "*credentials*.json", "service-account*.json",
-    "secrets.*", "*.secret", "*.secrets", "*.tfstate", "*.tfstate.*",
-    ".aws/*", ".ssh/*", ".gnupg/*", ".docker/config.json", ".kube/config",
-)
 MAX_FILE_BYTES = 100_000
 MAX_TOTAL_BYTES = 400_000
 REDACTED = "[REDACTED]"
 
 # (name, pattern): the whole match is replaced, or only group "s" when the pattern has one.
-# Compiled on first use: the edit hook imports this module for `denied` alone.
+# Compiled on first use: the edit hook imports this module for its limits alone.
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("private key block",
      r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY"
@@ -45,61 +35,48 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("Azure account key", r"(?i)AccountKey=(?P<s>[A-Za-z0-9+/=]{20,})"),
     ("assigned secret", r"(?i)\b[\w-]*?(?:password|passwd|pwd|secret|api[_-]?key|apikey|"
                         r"access[_-]?key|auth[_-]?token|client[_-]?secret|token)\b"
-                        r"['\"]?\s*[=:]\s*['\"](?!\[REDACTED\])(?P<s>[^'\"\s]{6,})['\"]"),
+                        r"['\"]?\s*[=:]\s*['\"](?!\[REDACTED\]|[{$<%])(?P<s>[^'\"\s]{6,})['\"]"),
 )
 _compiled: list[tuple[str, re.Pattern[str]]] = []
 
 
-def denied(path: str, extra_globs: Iterable[str] = ()) -> str | None:
-    """The glob that keeps `path` from being sent, or None. Matched against the file name and
-    against every tail of the path (so `.aws/*` catches `home/.aws/credentials`)."""
-    parts = PurePosixPath(path.replace("\\", "/")).parts
-    tails = ["/".join(parts[i:]) for i in range(len(parts))]
-    for glob in (*DENY_GLOBS, *extra_globs):
-        if any(_match(tail, glob) for tail in tails):
-            return glob
-    return None
-
-
-def _match(name: str, glob: str) -> bool:
-    """fnmatch's answer (case-sensitive, `*` crosses `/`), without compiling a regular
-    expression for globs that use only `*`: the edit hook checks ~40 globs per edit."""
-    if "?" in glob or "[" in glob:
-        return fnmatch.fnmatchcase(name, glob)
-    pieces = glob.split("*")
-    if len(pieces) == 1:
-        return name == glob
-    first, *middle, last = pieces
-    if len(name) < len(first) + len(last) or not (name.startswith(first)
-                                                  and name.endswith(last)):
-        return False
-    at, stop = len(first), len(name) - len(last)
-    for piece in middle:
-        found = name.find(piece, at, stop)
-        if found < 0:
-            return False
-        at = found + len(piece)
-    return True
-
-
 def redact(text: str) -> tuple[str, list[str]]:
-    """`text` with secrets replaced by [REDACTED], and the kinds found (one per redaction)."""
-    found: list[str] = []
+    """`text` with secrets replaced by [REDACTED] (each line a secret touches keeps its line
+    break), and the kinds found (one per redaction). The first layer of `redact.redact`."""
+    return apply(text, secret_spans(text))
 
-    def replace(name: str, match: re.Match[str]) -> str:
-        found.append(name)
-        if "s" in match.re.groupindex and match.group("s") is not None:
-            start, end = match.span("s")
-            whole = match.group(0)
-            offset = match.start(0)
-            return whole[:start - offset] + REDACTED + whole[end - offset:]
-        return REDACTED
 
+def secret_spans(text: str) -> list[tuple[int, int, float, str]]:
+    """(start, end, layer, kind) of every match of SECRET_PATTERNS (group "s", or the whole
+    match); layer in [0, 1) keeps the patterns' order, so the first listed names a span."""
     if not _compiled:
         _compiled.extend((name, re.compile(pattern)) for name, pattern in SECRET_PATTERNS)
-    for name, pattern in _compiled:
-        text = pattern.sub(lambda m, n=name: replace(n, m), text)  # type: ignore[misc]
-    return text, found
+    spans = []
+    for i, (name, pattern) in enumerate(_compiled):
+        group = "s" if "s" in pattern.groupindex else 0
+        spans += [(*m.span(group), i / 100, name) for m in pattern.finditer(text)]
+    return spans
+
+
+def apply(text: str, spans: Iterable[tuple[int, int, float, str]]) -> tuple[str, list[str]]:
+    """Replace the (start, end, layer, kind) spans, overlapping ones merged (the lowest layer
+    names it), line by line so the text keeps its line structure; the kinds replaced."""
+    merged: list[list] = []
+    for start, end, layer, kind in sorted(s for s in spans if s[1] > s[0]):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], end)
+            if layer < last[2]:
+                last[2], last[3] = layer, kind
+        else:
+            merged.append([start, end, layer, kind])
+    out, at = [], 0
+    for start, end, _, _ in merged:
+        pieces = text[start:end].split("\n")
+        out += [text[at:start], "\n".join(REDACTED if p.strip() else p for p in pieces)]
+        at = end
+    out.append(text[at:])
+    return "".join(out), [m[3] for m in merged]
 
 
 def is_binary(data: bytes) -> bool:

@@ -371,11 +371,13 @@ def worker_command() -> list[str]:
 def entry_from_payload(payload: Mapping[str, Any], project: str,
                        deny: tuple[str, ...] = ()) -> dict[str, Any] | None:
     """A queue entry for an Edit/Write/NotebookEdit hook payload: the file (relative to the
-    project when inside it), the edited hunks or the new content. A denied file's content is
-    not even stored; an oversize or binary one is stored as skipped. Secrets are redacted when
-    a batch is sent, not here: the queue is private (0600) and holds no more than Claude
-    Code's own transcript, and compiling the patterns would double the hook's time."""
-    from multi_model.review import privacy
+    project when inside it), the edited hunks or the new content. A file the deny list may
+    hold back, by its name or its link target, or a link leaving the project, is stored as
+    denied without content; an oversize or binary one is stored as skipped. Secrets are
+    redacted when a batch is sent, not here: the queue is private (0600) and holds no more
+    than Claude Code's own transcript, and compiling the patterns would double the hook's
+    time."""
+    from multi_model.review import denylist, privacy
 
     tool = payload.get("tool_name")
     args = payload.get("tool_input") or {}
@@ -389,9 +391,12 @@ def entry_from_payload(payload: Mapping[str, Any], project: str,
     entry: dict[str, Any] = {"t": time.time(), "tool": tool, "file": rel,
                              "tool_use_id": payload.get("tool_use_id"),
                              "agent": payload.get("agent_type") or None}
-    glob = privacy.denied(rel, deny)
-    if glob:
-        return {**entry, "kind": "denied", "note": f"on the deny list ({glob})"}
+    name, target, leaves = denylist.resolve(path, project)
+    why = denylist.quick_check(name, target, leaves, deny)
+    if why:
+        return {**entry, "kind": "denied", "note": why}
+    if target:  # a link: the reviewer checks its target again with the full deny list
+        entry["target"] = target
     kind, text = change_text(tool, args, resp)
     if text is None:
         return None

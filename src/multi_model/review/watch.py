@@ -24,6 +24,7 @@ from typing import Any
 from multi_model.config import ReviewSettings, Settings, load_settings
 from multi_model.errors import MultiModelError
 from multi_model.review import engine, privacy
+from multi_model.review.deny import DenyList, DenyPatternError, Verdict
 from multi_model.review.session import Session, resolve_mode, user_review_settings
 
 POLL_S = 0.25
@@ -102,7 +103,10 @@ class Watch:
         from multi_model.fanout import dispatch
 
         started = time.time()
-        change = build_change(edits, self.rs.deny)
+        try:
+            change = build_change(edits, self.rs.deny, self.project)
+        except DenyPatternError as exc:  # fail closed: nothing of the batch is sent
+            change = engine.Change(skipped=[f"{len(edits)} edit(s) not sent: {exc}"])
         record: dict[str, Any] = {"id": start, "started": started, "edits": len(edits),
                                   "offsets": [start, end]}  # id: unique, the batch's offset
         intro = engine.EDITS_INTRO + (f" {engine.PROJECT_INTRO}" if self.rs.read_project
@@ -116,7 +120,7 @@ class Watch:
                     lambda prompt, specs: dispatch(specs, prompt, timeout=self.rs.timeout,
                                                    settings=self.settings, env=self.env,
                                                    cwd=where, for_hooks=True),
-                    seed=int(started), audit=engine.audit_path(self.env), intro=intro,
+                    audit=engine.audit_path(self.env), intro=intro,
                     source=f"edit review, session {self.session.dir.name}")
             record.update(result.model_dump(mode="json"))
         except (MultiModelError, engine.ReviewInputError) as exc:
@@ -152,16 +156,24 @@ def _fit(edits: list[tuple[dict[str, Any], int]],
     return taken, start, end
 
 
-def build_change(edits: list[dict[str, Any]], deny: list[str]) -> engine.Change:
+def build_change(edits: list[dict[str, Any]], deny: list[str],
+                 project: str | None = None) -> engine.Change:
     """One part per file: its edits in order (hunks, or whole new content, which replaces
-    what came before it). When a file's part would be over the size limit, its earliest edits
-    are left out, with a note."""
-    change = engine.Change()
+    what came before it). The full deny list is checked again (the hook's check is a quick
+    one) against each file's name, the link target the hook saw, and, with `project`, the
+    target now. When a file's part would be over the size limit, its earliest edits are left
+    out, with a note."""
+    change, rules = engine.Change(), DenyList(deny)
     by_file: dict[str, list[str]] = {}
     for e in edits:
         name = str(e.get("file"))
         if e.get("kind") in ("denied", "skipped"):
             change.skipped.append(f"{name}: {e.get('note')}")
+            if e.get("kind") == "denied":
+                by_file.pop(name, None)
+            continue
+        if change.denied(name, _verdict(rules, name, e.get("target"), project)):
+            by_file.pop(name, None)
             continue
         if e.get("kind") == "content":
             by_file[name] = [f"new content (whole file):\n{e.get('text', '')}"]
@@ -174,8 +186,15 @@ def build_change(edits: list[dict[str, Any]], deny: list[str]) -> engine.Change:
             change.skipped.append(f"{name}: its {len(parts) - len(kept)} earliest edit(s) in "
                                   "this batch (too large together)")
         if kept:
-            used = change.add(name, "\n\n".join(kept), deny, used)
+            used = change.add(name, "\n\n".join(kept), used)
     return change
+
+
+def _verdict(rules: DenyList, name: str, target: Any, project: str | None) -> Verdict | None:
+    """The full check of one edited file: its name and the link target the hook recorded,
+    and, with `project`, where the name points now."""
+    found = rules.verdict(name, project) if project else None
+    return found or rules.by_names(name, str(target) if target else None)
 
 
 def _latest_that_fit(parts: list[str]) -> list[str]:

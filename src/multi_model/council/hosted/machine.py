@@ -135,11 +135,13 @@ def cancel(run: Run, grace: float) -> None:
     """Stop the run: no step continues it after this; its workers get SIGTERM (their CLIs
     stop with them), then SIGKILL after `grace` seconds. The mark comes first: a step
     waiting with the lock sees it at its next poll and lets go, and no worker is started
-    once the lock is taken here."""
+    once the lock is taken here. Then whatever any worker started is stopped too."""
     run.store.write_json(RunStore.CANCELLED, {"error": "cancelled by `mm jobs cancel`",
                                               "t": time.time()})
     with run.step_lock(check=False):
         runner.stop_detached([p for p in (run.worker_pid(s) for s in STAGES) if p], grace)
+        for stage in STAGES:  # what a worker killed earlier left, and what left a group
+            run.stop_leftovers(stage)
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -223,7 +225,7 @@ def _open_synthesis(run: Run) -> None:
     cli = {s.id for s in plan.seats if s.kind == "cli"}
     plan.chair_chain = [first.id, *(r.seat for r in rows if r.seat != first.id and r.seat in cli)]
     prompt = stages.synthesis_prompt(plan.question, run.answers(), run.ballots(), rows,
-                                     plan.seed)
+                                     plan.seed, plan.key)
     run.store.write_text(RunStore.SYNTHESIS_PROMPT, prompt)
     if first.kind == "agent":
         run.open_task("synthesis", first, prompt)

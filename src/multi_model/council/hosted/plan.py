@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from multi_model.config import Settings
-from multi_model.council import stages
+from multi_model.council import anonymize, stages
 from multi_model.council.models import CouncilResult
 from multi_model.errors import ClaudeModelRefused, UsageError
 
@@ -51,6 +51,9 @@ class Plan(_Model):
     seats: list[Seat]
     chairman: Seat | None
     seed: int
+    key: str = Field(default_factory=anonymize.draw_key, min_length=32, description=(
+        "Secret of the run's nonces and ballot tokens, from `secrets` (the seed is not "
+        "secret: a user may choose it)."))
     min_answers: int
     exclude_self: bool = True
     timeout: float = Field(description="Per CLI call, seconds.")

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from multi_model import runner
+from multi_model import proctree, runner
 from multi_model.config import data_dir
 from multi_model.paths import question_inbox
 from multi_model.council import stages
@@ -23,6 +23,7 @@ from multi_model.errors import UsageError
 from multi_model.models import Response
 
 WORKER_MODULE = "multi_model.council.hosted.worker"
+LEFTOVER_GRACE_S = 0.5  # a dead worker's CLIs: SIGTERM, then SIGKILL
 
 
 class Busy(Exception):
@@ -42,7 +43,10 @@ class Run:
         if data is None:
             raise UsageError(f"{self.root} is not a council run started with "
                              "`mm council start`")
-        return Plan.model_validate(data)
+        plan = Plan.model_validate(data)
+        if "key" not in data:  # a run started before runs had a key: draw it once, keep it
+            self.store.write_json(RunStore.PLAN, plan)
+        return plan
 
     @property
     def run_id(self) -> str:
@@ -84,11 +88,11 @@ class Run:
         return [b for b in (self.ballot(s.id) for s in self.reviewers()) if b is not None]
 
     def review_task(self, reviewer: str) -> stages.ReviewTask:
-        """What `reviewer` is shown in stage 2: the same shuffle, nonce and prompt the worker
-        builds for a CLI reviewer (all derived from the plan's seed and the answers)."""
-        plan, answered = self.plan, self.answered()
-        nonce = stages.stage2_nonce(plan.question, answered, plan.seed)
-        return stages.review_task(plan.question, answered, reviewer, plan.seed, nonce)
+        """What `reviewer` is shown in stage 2: the same shuffle, nonce, token and prompt the
+        worker builds for a CLI reviewer (all derived from the plan's seed and key and the
+        answers)."""
+        plan = self.plan
+        return stages.review_task(plan.question, self.answered(), reviewer, plan.seed, plan.key)
 
     def reviewers(self) -> list[Seat]:
         answered = self.answered()
@@ -135,9 +139,18 @@ class Run:
             fcntl.flock(f, fcntl.LOCK_UN)
         return False
 
+    def scope(self, stage: StageName) -> str:
+        """The scope marker of the stage's worker and of every process it starts."""
+        return proctree.scope_token("council", os.path.realpath(self.root), stage)
+
+    def stop_leftovers(self, stage: StageName, grace: float = LEFTOVER_GRACE_S) -> None:
+        """Stop every process a worker of the stage started (the worker too, if alive)."""
+        proctree.stop_scope(self.scope(stage), grace)
+
     def start_worker(self, stage: StageName) -> None:
         """Start the stage's worker unless one is alive. The lock is taken here and handed
-        to the child, so two steps can never start two workers for one stage."""
+        to the child, so two steps can never start two workers for one stage; what a dead
+        worker left running is stopped first, so no seat is ever asked twice at once."""
         path = self.lock_path(stage)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -146,8 +159,10 @@ class Run:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 return  # alive
+            self.stop_leftovers(stage)
             argv = [sys.executable, "-m", WORKER_MODULE, str(self.root), stage, str(fd)]
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+                   proctree.SCOPE_VAR: self.scope(stage)}
             log = str(self.store.path(self.store.worker_rel(stage, "log")))
             pid = runner.spawn_detached(argv, cwd=self.plan.cwd, env=env, log=log, keep_fd=fd)
             self.store.write_text(self.store.worker_rel(stage, "pid"), f"{pid}\n")

@@ -78,11 +78,10 @@ def _answers(run: Run, dispatch_fn: Callable[..., list[Response]]) -> None:
 def _reviews(run: Run, dispatch_fn: stages.DispatchFn) -> None:
     plan = run.plan
     answered = run.answered()
-    nonce = stages.stage2_nonce(plan.question, answered, plan.seed)
     reviewers = [s.id for s in run.reviewers() if s.kind == "cli" and run.ballot(s.id) is None]
     with ThreadPoolExecutor(max_workers=max(1, len(reviewers))) as pool:
         list(pool.map(lambda r: stages.run_review(plan.question, answered, r, dispatch_fn,
-                                                  plan.seed, nonce, run.store), reviewers))
+                                                  plan.seed, plan.key, run.store), reviewers))
 
 
 def _chairman(run: Run, dispatch_fn: stages.DispatchFn) -> None:

@@ -47,6 +47,7 @@ def flag_values(argv):
 
 BLOCK = re.compile(r"<<<BEGIN \S+ (Response [A-Z]+)>>>\n(.*?)\n<<<END ", re.S)
 FILE_BLOCK = re.compile(r"<<<BEGIN (\S+) (.+?)>>>\n(.*?)\n<<<END \1 \2>>>", re.S)
+TOKEN = re.compile(r'"token": "([0-9a-f]+)"')
 HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
 HEADERS = re.compile(r"(?m)^(@@ -\d|diff --git |new content \(whole file\):)")
 SUSPECTS = (("eval(", "high", "eval() on data"), ("exec(", "high", "exec() on data"),
@@ -59,20 +60,22 @@ def answer(cli, prompt):
     if '"findings"' in prompt and "# CHANGE" in prompt:
         return findings(cli, prompt)
     blocks = dict(BLOCK.findall(prompt))
-    if blocks and '"ranking"' in prompt:
-        return ballot(cli, blocks)
+    token = TOKEN.search(prompt)
+    if blocks and token and '"ranking"' in prompt:
+        return ballot(cli, blocks, token.group(1))
     if blocks:
         return synthesis(cli, blocks)
     return perspective(cli, prompt)
 
 
-def ballot(cli, blocks):
-    """A valid JSON ballot: this stand-in's deterministic taste, not a judgement."""
+def ballot(cli, blocks, token):
+    """A valid JSON ballot: this stand-in's deterministic taste, not a judgement; it repeats
+    the task's token (the first in the prompt: the task's example comes before the answers)."""
     order = sorted(blocks, key=lambda label: hashlib.sha256(
         f"{cli}|{blocks[label]}".encode("utf-8")).hexdigest())
     critiques = {label: f"[DEMO] canned critique from the {cli} stand-in." for label in order}
-    return ("[DEMO ballot]\n```json\n" + json.dumps({"ranking": order, "critiques": critiques},
-                                                      indent=2) + "\n```")
+    return ("[DEMO ballot]\n```json\n" + json.dumps(
+        {"token": token, "ranking": order, "critiques": critiques}, indent=2) + "\n```")
 
 
 def findings(cli, prompt):

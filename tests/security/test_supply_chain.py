@@ -1,0 +1,68 @@
+"""The launcher's private environment installs only files whose sha256 the lock pins
+(--require-hashes, pip and uv alike): a swapped wheel is refused."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from tests.test_launcher import launch, plugin  # noqa: F401 - `plugin` is a fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCK = ROOT / "scripts" / "requirements.lock"
+PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)")
+
+
+def entries(text: str) -> list[str]:
+    """One string per requirement: continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n", " ", text)
+    return [line for line in joined.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_every_pin_carries_sha256_hashes() -> None:
+    found = entries(LOCK.read_text())
+    names = {PIN.match(e).group(1).lower() for e in found}  # type: ignore[union-attr]
+    assert {"pydantic", "jsonschema", "pathspec", "detect-secrets", "pyyaml", "requests",
+            "regex", "tomli"} <= names
+    for entry in found:
+        assert PIN.match(entry), entry
+        assert re.findall(r"--hash=sha256:[0-9a-f]{64}\b", entry), entry
+
+
+def test_a_wrong_hash_in_the_lock_is_refused(plugin: Path, tmp_path: Path) -> None:  # noqa: F811
+    lock = plugin / "scripts" / "requirements.lock"
+    text = lock.read_text()
+    found = re.search(r"^annotated-types==.*?(?=^\S)", text, re.M | re.S)
+    assert found
+    entry = found.group(0)
+    lock.write_text(text.replace(entry, re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64,
+                                               entry)))
+    assert lock.read_text() != text and "0" * 64 in lock.read_text()
+    done = launch(plugin, tmp_path / "data", "--version")
+    assert done.returncode == 1
+    assert "refused a download whose sha256 is not in requirements.lock" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_uv_installs_with_require_hashes(plugin: Path, tmp_path: Path) -> None:  # noqa: F811
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "uv.log"
+    uv = bindir / "uv"
+    uv.write_text(f"""#!{sys.executable}
+import subprocess, sys
+open({str(log)!r}, "a").write(" ".join(sys.argv[1:]) + "\\n")
+args = sys.argv[1:]
+if args[0] == "venv":
+    sys.exit(subprocess.call([args[args.index("--python") + 1], "-m", "venv", args[-1]]))
+python = args[args.index("--python") + 1]
+hashes = ["--require-hashes"] if "--require-hashes" in args else []
+sys.exit(subprocess.call([python, "-m", "pip", "install", "--quiet", *hashes, "-r", args[-1]]))
+""")
+    uv.chmod(0o755)
+    done = launch(plugin, tmp_path / "data", "--version", path=f"{bindir}:{os.environ['PATH']}")
+    assert done.returncode == 0, done.stderr
+    install = log.read_text().splitlines()[1].split()
+    assert install[:2] == ["pip", "install"] and "--require-hashes" in install
