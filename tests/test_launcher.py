@@ -68,8 +68,9 @@ def test_unreachable_registry_is_one_actionable_message(plugin: Path, tmp_path: 
     assert "Traceback" not in done.stderr
 
 
-def test_uv_is_used_when_present(plugin: Path, tmp_path: Path) -> None:
-    """A stand-in `uv` that logs its argv and does the same job with venv and pip."""
+def fake_uv(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in `uv` that logs its argv and does the same job with venv and pip (passing
+    --require-hashes on when given): (its folder, its log)."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     log = tmp_path / "uv.log"
@@ -81,9 +82,15 @@ args = sys.argv[1:]
 if args[0] == "venv":
     sys.exit(subprocess.call([args[args.index("--python") + 1], "-m", "venv", args[-1]]))
 python = args[args.index("--python") + 1]
-sys.exit(subprocess.call([python, "-m", "pip", "install", "--quiet", "-r", args[-1]]))
+hashes = ["--require-hashes"] if "--require-hashes" in args else []
+sys.exit(subprocess.call([python, "-m", "pip", "install", "--quiet", *hashes, "-r", args[-1]]))
 """)
     uv.chmod(0o755)
+    return bindir, log
+
+
+def test_uv_is_used_when_present(plugin: Path, tmp_path: Path) -> None:
+    bindir, log = fake_uv(tmp_path)
     done = launch(plugin, tmp_path / "data", "--version",
                   path=f"{bindir}:{os.environ['PATH']}")
     assert done.returncode == 0, done.stderr

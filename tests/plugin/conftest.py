@@ -23,6 +23,7 @@ import pytest
 from multi_model import demo
 from tests.contract import harness
 from tests.contract.conftest import require_cli
+from tests.plugin.hostcost import is_subagent
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAUDEAPI = Path(__file__).with_name("claudeapi.py")
@@ -55,8 +56,7 @@ class Run:
                 if b.get("type") == "tool_use" and (name is None or b["name"] == name)]
 
     def subagent_requests(self) -> list[dict]:
-        return [r for r in self.requests
-                if {k.lower() for k in r["headers"]} & {"x-claude-code-agent-id"}]
+        return [r for r in self.requests if is_subagent(r)]
 
 
 @dataclass

@@ -30,7 +30,11 @@ def host_cost(requests: list[dict]) -> HostCost:
 
 
 def is_host(request: dict) -> bool:
-    """A request of the main conversation: not a subagent's (agent-id header), nor one of
-    Claude Code's side queries (no system prompt; e.g. a digest of a long tool result)."""
-    subagent = any(k.lower() == "x-claude-code-agent-id" for k in request["headers"])
-    return not subagent and bool(request["body"].get("system"))
+    """A request of the main conversation: not a subagent's, nor one of Claude Code's side
+    queries (no system prompt; e.g. a digest of a long tool result)."""
+    return not is_subagent(request) and bool(request["body"].get("system"))
+
+
+def is_subagent(request: dict) -> bool:
+    """Claude Code marks a subagent's requests with its agent id header."""
+    return any(k.lower() == "x-claude-code-agent-id" for k in request["headers"])

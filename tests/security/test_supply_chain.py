@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
-from tests.test_launcher import launch, plugin  # noqa: F401 - `plugin` is a fixture
+from tests.test_launcher import fake_uv, launch, plugin  # noqa: F401 - `plugin`: a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "scripts" / "requirements.lock"
@@ -47,21 +46,7 @@ def test_a_wrong_hash_in_the_lock_is_refused(plugin: Path, tmp_path: Path) -> No
 
 
 def test_uv_installs_with_require_hashes(plugin: Path, tmp_path: Path) -> None:  # noqa: F811
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    log = tmp_path / "uv.log"
-    uv = bindir / "uv"
-    uv.write_text(f"""#!{sys.executable}
-import subprocess, sys
-open({str(log)!r}, "a").write(" ".join(sys.argv[1:]) + "\\n")
-args = sys.argv[1:]
-if args[0] == "venv":
-    sys.exit(subprocess.call([args[args.index("--python") + 1], "-m", "venv", args[-1]]))
-python = args[args.index("--python") + 1]
-hashes = ["--require-hashes"] if "--require-hashes" in args else []
-sys.exit(subprocess.call([python, "-m", "pip", "install", "--quiet", *hashes, "-r", args[-1]]))
-""")
-    uv.chmod(0o755)
+    bindir, log = fake_uv(tmp_path)
     done = launch(plugin, tmp_path / "data", "--version", path=f"{bindir}:{os.environ['PATH']}")
     assert done.returncode == 0, done.stderr
     install = log.read_text().splitlines()[1].split()
