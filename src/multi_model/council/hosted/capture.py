@@ -29,11 +29,10 @@ import html
 import json
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
-from multi_model.council.store import RunStore
+from multi_model.council.store import RunStore, slug
 from multi_model.paths import data_dir
 
 TYPE_CHECKING = False  # imported by the hooks: no `typing` at run time
@@ -152,13 +151,12 @@ def _learn(session: str, agent_id: str, facts: Mapping[str, object],
            env: Mapping[str, str]) -> None:
     """Merge what this event taught into the agent's record; write the reply to its task
     once both the task and a reply are known (a better reply replaces a worse one)."""
-    folder = data_dir(env) / "council-agents" / _safe(session)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / f"{_safe(agent_id)}.json"
-    with open(folder / ".lock", "a") as lock:
+    spool = RunStore(data_dir(env) / "council-agents" / slug(session)[:120])
+    spool.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    name = f"{slug(agent_id)[:120]}.json"
+    with open(spool.path(".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        known = _json(path.read_text(encoding="utf-8")) if path.exists() else None
-        record = dict(known) if isinstance(known, dict) else {"agent_id": agent_id}
+        record = spool.read_json(name) or {"agent_id": agent_id}
         if facts.get("prompt") and not record.get("prompt"):
             record["prompt"] = facts["prompt"]
         if "reply" in facts and int(facts["quality"]) > int(record.get("quality", 0)):
@@ -173,7 +171,7 @@ def _learn(session: str, agent_id: str, facts: Mapping[str, object],
         elif task is not None and not record.get("launched") and not record.get("written"):
             _mark_launched(task, agent_id)
             record["launched"] = True
-        _atomic(path, json.dumps(record, ensure_ascii=False))
+        spool.write_json(name, record)
 
 
 def task_of_prompt(prompt: str, env: Mapping[str, str]) -> tuple[RunStore, str, str] | None:
@@ -196,33 +194,26 @@ def _write_reply(task: tuple[RunStore, str, str], record: Mapping[str, object]) 
     """The capture record first, then the reply: a step that sees the reply sees how it
     was taken."""
     store, stage, seat = task
-    capture = {"agent_id": record.get("agent_id"), "source": record.get("source"),
-               "exact": int(str(record["quality"])) >= EXACT, "note": record.get("note"),
-               "t": time.time()}
-    store.write_text(store.task_capture_rel(stage, seat), json.dumps(capture, ensure_ascii=False))
+    _write_capture(task, {"agent_id": record.get("agent_id"), "source": record.get("source"),
+                          "exact": int(str(record["quality"])) >= EXACT,
+                          "note": record.get("note")})
     store.write_text(store.task_rels(stage, seat)[1], str(record["reply"]))
 
 
 def _mark_launched(task: tuple[RunStore, str, str], agent_id: str) -> None:
     """An agent is on the task (a background launch): the step waits for it rather than
     hand the same Agent call out again."""
+    _write_capture(task, {"agent_id": agent_id, "source": None, "exact": None, "note": None})
+
+
+def _write_capture(task: tuple[RunStore, str, str], capture: dict[str, object]) -> None:
     store, stage, seat = task
-    store.write_text(store.task_capture_rel(stage, seat), json.dumps(
-        {"agent_id": agent_id, "source": None, "exact": None, "note": None, "t": time.time()}))
+    store.write_json(store.task_capture_rel(stage, seat), {**capture, "t": time.time()})
 
 
 def read_capture(store: RunStore, stage: str, seat: str) -> dict[str, object] | None:
     """How the seat's reply was captured ({agent_id, source, exact, note, t}), if it was."""
-    path = store.path(store.task_capture_rel(stage, seat))
-    data = _json(path.read_text(encoding="utf-8")) if path.exists() else None
-    return data if isinstance(data, dict) else None
-
-
-def _atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    return store.read_json(store.task_capture_rel(stage, seat))
 
 
 def _texts(content: object) -> list[str]:
@@ -246,6 +237,3 @@ def _json(text: str) -> object:
     except ValueError:
         return None
 
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "none"
