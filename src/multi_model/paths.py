@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
+LAUNCHER = Path(__file__).resolve().parents[2] / "scripts" / "mm"
+"""The plugin's launcher in the folder this package runs from (absent from an installed
+package): what the plugin's hooks start and pre-approve."""
+
+
 def home_override(env: Mapping[str, str]) -> Path | None:
     value = env.get("MULTI_MODEL_HOME")
     return Path(value).expanduser() if value else None

@@ -25,7 +25,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from multi_model.paths import data_dir, user_config_path
+from multi_model.paths import LAUNCHER, data_dir, user_config_path
 
 TYPE_CHECKING = False  # the hooks import this module: no `typing` at run time
 if TYPE_CHECKING:
@@ -360,9 +360,8 @@ class Session:
 def worker_command() -> list[str]:
     """The plugin's launcher (it provides the dependencies); from an installed package,
     the running interpreter."""
-    launcher = Path(__file__).resolve().parents[3] / "scripts" / "mm"
-    if launcher.is_file():
-        return [str(launcher)]
+    if LAUNCHER.is_file():
+        return [str(LAUNCHER)]
     return [sys.executable, "-m", "multi_model"]
 
 

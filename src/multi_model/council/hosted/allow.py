@@ -24,13 +24,12 @@ import shlex
 from pathlib import Path
 
 from multi_model.council.store import RunStore
-from multi_model.paths import data_dir
+from multi_model.paths import LAUNCHER, data_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-LAUNCHER = Path(__file__).resolve().parents[4] / "scripts" / "mm"
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}")
 REASON = "multi-model: the council's own next step (run {run})"
 READ_REASON = "multi-model: a council seat reads its task (run {run})"
