@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 CALL_VAR = "MULTI_MODEL_CALL"
 SCOPE_VAR = "MULTI_MODEL_SCOPE"
 POLL_S = 0.02
+KILL_WAIT_S = 1.0  # after SIGKILL: how long to wait for the tree to be gone
 
 Found = dict[int, int]
 """pid -> start time (clock ticks since boot), of live processes only."""
@@ -52,16 +53,28 @@ def find(marks: Mapping[str, str], group: int | None = None) -> Found:
     return {pid: table[pid][2] for pid in found}
 
 
-def stop(finder: Callable[[], Found], grace: float) -> bool:
+def stop(finder: Callable[[], Found], grace: float, group: int | None = None) -> bool:
     """SIGTERM what `finder` finds, SIGKILL what is left after `grace` s (and whatever it
-    forks meanwhile); True when nothing was found to begin with. Never raises."""
+    forks meanwhile); `group` is signalled too (a host without /proc finds nothing by
+    marker). True when nothing was found to begin with. Never raises."""
     left = finder()
     if not left:
         return True
+    _signal_group(group, signal.SIGTERM)
     signal_all(left, signal.SIGTERM)
     if not wait_gone(finder, grace):
-        wait_gone(finder, 1.0, kill=True)
+        _signal_group(group, signal.SIGKILL)
+        wait_gone(finder, KILL_WAIT_S, kill=True)
     return False
+
+
+def _signal_group(group: int | None, sig: int) -> None:
+    if group is None:
+        return
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def wait_gone(finder: Callable[[], Found], seconds: float, kill: bool = False) -> bool:

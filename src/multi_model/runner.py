@@ -38,7 +38,7 @@ from multi_model.models import PROMPT_FILE, HttpCall, HttpReply, Invocation, Run
 MiB = 1024 * 1024
 DEFAULT_OUTPUT_CAP = 10 * MiB
 TERM_GRACE_S = 0.5  # after the timeout: a CLI ignoring SIGTERM is reported this late
-KILL_WAIT_S = 1.0
+KILL_WAIT_S = proctree.KILL_WAIT_S
 _POLL_S = 0.02
 NUL_IN_ARGV = ("a NUL byte in the command line (the prompt or a value this CLI takes as an "
                "argument cannot hold one); not started")
@@ -226,14 +226,7 @@ def _stop_call(proc: subprocess.Popen[bytes], call_id: str, grace: float) -> Non
         # without /proc, the group as killpg sees it (a placeholder start time: never used)
         return found or ({proc.pid: -1} if _group_alive(proc) else {})
 
-    if not left():
-        proc.wait()
-        return
-    _signal_group(proc.pid, signal.SIGTERM)
-    proctree.signal_all(left(), signal.SIGTERM)
-    if not proctree.wait_gone(left, grace):
-        _signal_group(proc.pid, signal.SIGKILL)
-        proctree.wait_gone(left, KILL_WAIT_S, kill=True)
+    proctree.stop(left, grace, group=proc.pid)
     proc.wait()
 
 
