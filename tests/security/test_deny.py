@@ -31,7 +31,11 @@ SECRET_NAMES = (
     ".pgpass", ".git-credentials", "credentials.yml", "CREDENTIALS.JSON", "Credentials.yaml",
     "secrets.yaml", "SECRETS.YAML", "terraform.tfstate", "terraform.tfstate.backup",
     "terraform.tfvars", "prod.auto.tfvars", ".password-store/github.gpg", "vault.kdbx",
-    ".htpasswd", "htpasswd",
+    ".htpasswd", "htpasswd", ".env1", ".env copy", ".env 2", "#.env#", ".env,v", "dotenv",
+    "home/.claude/.credentials.json", ".codex/auth.json", "home/.gemini/oauth_creds.json",
+    "home/.config/gh/hosts.yml", "pip.conf", ".yarnrc.yml", "home/.m2/settings.xml",
+    "gradle.properties", "wp-config.php", ".bash_history", "key.pem.bak", "server.key~",
+    "private_key.txt", "app-firebase-adminsdk-x1.json",
 )
 SAFE_NAMES = ("src/env.py", "environment.ts", "docs/keys.md", "token_utils.py", "README.md",
               "src/secret_sauce_test.py", "kube/deployment.yaml")

@@ -22,17 +22,23 @@ if TYPE_CHECKING:
 DEFAULT_DENY: tuple[str, ...] = (
     # env files in every spelling: .env, .env~, .env_backup, .env-prod, .env.local, app.env.bak
     # (the last pattern that matches is the one named: the exact names come after the globs)
-    "*.env", "*.env[._~-]*", ".env", ".env[._~-]*", ".envrc", ".flaskenv",
+    "*.env", "*.env[._~-]*", ".env", ".env[._~-]*", ".env[0-9 ,]*", "[#].env#", ".envrc",
+    ".flaskenv", "dotenv",
     # SSH, PGP and TLS keys, keystores
     "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p8", "*.p12",
     "*.pfx", "*.ppk", "*.crt", "*.cer", "*.der", "*.csr", "*.jks", "*.keystore",
     "*.truststore", "*.bks", "*.gpg", "*.pgp", "*.asc", "secring.*", ".ssh/", ".gnupg/",
-    "*.ovpn",
+    "*.ovpn", "*.pem[._~-]*", "*.key[._~-]*", "private_key*", "*firebase-adminsdk*.json",
     # cloud and container credentials
     ".aws/", ".azure/", "gcloud/", "application_default_credentials.json",
     "*service-account*.json", "*service_account*.json", "*serviceaccount*.json",
     "gcp-sa*.json", "*-sa.json", "*-sa-key*.json", "**/.docker/config.json", ".dockercfg",
     "kubeconfig*", "*.kubeconfig", ".kube/", ".boto", ".s3cfg", ".vault-token",
+    # AI CLIs' own logins (this tool's neighbours) and other tools' tokens
+    "**/.claude/.credentials.json", "**/.codex/auth.json", "**/.gemini/oauth_creds.json",
+    "**/.qwen/oauth_creds.json", "**/.config/gh/hosts.yml", "**/.config/hub", "rclone.conf",
+    "pip.conf", ".yarnrc.yml", "**/.m2/settings.xml", "gradle.properties", "wp-config.php",
+    ".bash_history", ".zsh_history",
     # login files and tokens
     ".netrc", "_netrc", ".pgpass", ".my.cnf", ".git-credentials", ".npmrc", ".pypirc",
     ".terraformrc", "terraform.rc", "credentials", "credentials.*", "*-credentials.*",
