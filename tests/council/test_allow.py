@@ -71,6 +71,8 @@ def attacks(env: dict[str, str], tmp_path: Path) -> list[str]:
         f"{MM} council next {good}", f"{MM} council next {good} --format md",
         f"{MM} council next {good} --format json --wait 99999",
         f"{MM} council next {good} --format json --wait -1",
+        f"{MM} council next {good} --format json --wait ²",
+        f"{MM} council next {good} --format json --wait ١٢",
         f"{MM} council next {good} --format json --wait 5 --wait 6",
         f"{MM} council next {good} --format json --panel x",
         f"{MM} council next {good} --wait 5 --format json",
@@ -148,12 +150,15 @@ def test_a_seat_may_read_its_task_prompt_and_nothing_else(env: dict[str, str],
     (tasks / "link.prompt.md").symlink_to(secret)
     (tasks / "claude_opus.md").write_text("a reply")
     (run / "tasks" / "notes").mkdir()
+    os.link(secret, tasks / "hard.prompt.md")  # same realpath, another file's bytes
+    (tasks / ".prompt.md").write_text("no seat")
     (run / "tasks" / "notes" / "x.prompt.md").write_text("x")
     for path in [str(run / "plan.json"), str(tasks / "claude_opus.md"), str(secret),
                  str(outside / "x.prompt.md"), str(tasks / "link.prompt.md"),
                  str(tasks / "missing.prompt.md"), str(run / "tasks" / "notes" / "x.prompt.md"),
                  f"{tasks}/../answer/claude_opus.prompt.md", "tasks/answer/claude_opus.prompt.md",
-                 "/etc/passwd", str(Path(env["HOME"]) / ".ssh" / "id_rsa")]:
+                 "/etc/passwd", str(Path(env["HOME"]) / ".ssh" / "id_rsa"),
+                 str(tasks / "hard.prompt.md"), str(tasks / ".prompt.md")]:
         assert allow.decision(read(path), env) is None, path
 
 

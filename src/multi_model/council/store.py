@@ -123,8 +123,8 @@ class RunStore:
         """(run root, stage, seat slug) when `prompt_file` is a task's prompt file by name
         (tasks/<stage>/<seat>.prompt.md); None for any other file."""
         name, folder = prompt_file.name, prompt_file.parent
-        if (not name.endswith(TASK_PROMPT) or folder.name not in TASK_STAGES
-                or folder.parent.name != "tasks"):
+        if (not name.endswith(TASK_PROMPT) or name == TASK_PROMPT
+                or folder.name not in TASK_STAGES or folder.parent.name != "tasks"):
             return None
         return folder.parent.parent, folder.name, name[: -len(TASK_PROMPT)]
 

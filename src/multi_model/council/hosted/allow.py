@@ -30,6 +30,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+WAIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only (str.isdigit takes '²' and '١')
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}")
 REASON = "multi-model: the council's own next step (run {run})"
 READ_REASON = "multi-model: a council seat reads its task (run {run})"
@@ -59,8 +60,8 @@ def task_prompt_run(file_path: str, env: Mapping[str, str]) -> str | None:
     if not path.is_absolute() or os.path.realpath(file_path) != file_path:
         return None
     found = RunStore.task_of_prompt(path)
-    if found is None or not path.is_file():
-        return None
+    if found is None or not path.is_file() or path.stat().st_nlink != 1:
+        return None  # a hard link would make any file on the disk a "task prompt"
     return _run_id(str(found[0]), env)
 
 
@@ -74,7 +75,7 @@ def council_step_run(command: str, env: Mapping[str, str]) -> str | None:
         return None  # not canonical: quoting tricks, extra spaces, comments, operators
     shape = words[1:3] == ["council", "next"] and words[4:6] == ["--format", "json"]
     wait = words[6:] == [] or (words[6:7] == ["--wait"] and len(words) == 8
-                               and words[7].isdigit() and len(words[7]) <= 3)
+                               and WAIT.fullmatch(words[7]) is not None)
     if words[:1] != [str(LAUNCHER)] or len(words) < 6 or not shape or not wait:
         return None
     return _run_id(words[3], env)
