@@ -104,6 +104,8 @@ def test_only_pretooluse_of_bash_with_a_string_command(env: dict[str, str]) -> N
     assert allow.decision({**bash(command), "hook_event_name": "PostToolUse"}, env) is None
     assert allow.decision({**bash(command), "tool_input": {"command": ["x"]}}, env) is None
     assert allow.decision({**bash(command), "tool_input": None}, env) is None
+    assert allow.decision({**bash(command), "tool_input": {
+        "command": command, "dangerouslyDisableSandbox": True}}, env) is None
 
 
 def test_the_hook_script_prints_the_decision_and_nothing_for_the_rest(

@@ -43,6 +43,8 @@ def decision(event: Mapping[str, object], env: Mapping[str, str]) -> dict | None
     if event.get("hook_event_name") != "PreToolUse" or not isinstance(tool_input, dict):
         return None
     tool, run = event.get("tool_name"), None
+    if tool_input.get("dangerouslyDisableSandbox"):
+        return None  # never pre-approve leaving the sandbox
     if tool == "Bash" and isinstance(tool_input.get("command"), str):
         run = council_step_run(tool_input["command"], env)
     elif tool == "Read" and isinstance(tool_input.get("file_path"), str):
