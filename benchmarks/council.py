@@ -36,20 +36,28 @@ def main() -> int:
         bindir = demo.install(Path(tmp) / "bin")
         env = {**demo.demo_env(bindir, os.environ), "MM_DEMO_DELAY_S": str(args.delay)}
         passthrough = ProviderSettings(env=["MM_DEMO_DELAY_S"])
-        settings = Settings(providers={n: passthrough for n in ("codex", "gemini",
-                                                                 "cursor-agent")})
+        settings = Settings(providers={n: passthrough for n in ("codex", "gemini", "cursor-agent")})
         for name in ("codex", "gemini", "cursor-agent"):
             cached_version(builtin(name), str(bindir / name), env, 10)
         start = time.monotonic()
-        result = run_council("Benchmark question?", PANEL, seed=1, store=RunStore(Path(tmp) / "run"),
-                             dispatch_fn=lambda p, m: dispatch(m, p, settings=settings, env=env))
+        result = run_council(
+            "Benchmark question?",
+            PANEL,
+            seed=1,
+            store=RunStore(Path(tmp) / "run"),
+            dispatch_fn=lambda p, m: dispatch(m, p, settings=settings, env=env),
+        )
         wall = time.monotonic() - start
     ideal = 3 * args.delay
     valid = sum(b.status == "valid" for b in result.stage2_rankings)
-    print(f"council: {len(PANEL)} seats, every call {args.delay:.2f} s, {valid} valid ballots, "
-          f"synthesis by {result.chairman_model}")
-    print(f"  wall {wall:.3f} s -> ratio {wall / ideal:.3f} (ideal {ideal:.1f} s = 1.00, "
-          f"target <= 1.15; seats one after another: {(2 * len(PANEL) + 1) / 3:.2f})")
+    print(
+        f"council: {len(PANEL)} seats, every call {args.delay:.2f} s, {valid} valid ballots, "
+        f"synthesis by {result.chairman_model}"
+    )
+    print(
+        f"  wall {wall:.3f} s -> ratio {wall / ideal:.3f} (ideal {ideal:.1f} s = 1.00, "
+        f"target <= 1.15; seats one after another: {(2 * len(PANEL) + 1) / 3:.2f})"
+    )
     timings = result.metadata.get("timings_s")
     print(f"  stages: {timings}")
     ok = valid == len(PANEL) and result.stage3_synthesis is not None

@@ -56,8 +56,12 @@ def write_exe(path: Path, text: str) -> None:
 def base_env(root: Path, bindir: Path) -> dict[str, str]:
     home = root / "home"
     home.mkdir(exist_ok=True)
-    return {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(home),
-            "MULTI_MODEL_HOME": str(root / "mm-home"), "TMPDIR": tempfile.gettempdir()}
+    return {
+        "PATH": f"{bindir}:/usr/bin:/bin",
+        "HOME": str(home),
+        "MULTI_MODEL_HOME": str(root / "mm-home"),
+        "TMPDIR": tempfile.gettempdir(),
+    }
 
 
 def bench_fanout(root: Path, sleep: float, rounds: int) -> tuple[float, bool]:
@@ -75,11 +79,15 @@ def bench_fanout(root: Path, sleep: float, rounds: int) -> tuple[float, bool]:
         walls.append(wall)
         bad = [f"{r.model}={r.status}" for r in results if r.status != "ok"]
         all_ok = all_ok and not bad
-        print(f"  round {n}: wall {wall:.3f} s, ratio {wall / sleep:.3f}"
-              + (f"  NOT OK: {', '.join(bad)}" if bad else ""))
+        print(
+            f"  round {n}: wall {wall:.3f} s, ratio {wall / sleep:.3f}"
+            + (f"  NOT OK: {', '.join(bad)}" if bad else "")
+        )
     median = statistics.median(walls)
-    print(f"  median wall {median:.3f} s -> ratio {median / sleep:.3f} "
-          f"(ideal 1.00, target <= 1.10, serial would be {len(MODELS):.2f})")
+    print(
+        f"  median wall {median:.3f} s -> ratio {median / sleep:.3f} "
+        f"(ideal 1.00, target <= 1.10, serial would be {len(MODELS):.2f})"
+    )
     return median / sleep, all_ok
 
 
@@ -91,8 +99,10 @@ def bench_detect(root: Path, probe_timeout: float) -> float | None:
         version = "exec sleep 60" if name == HANGS else f"echo '{name} 1.2.3'; exit 0"
         write_exe(bindir / name, VERSION_FAKE.format(name=name, version=version))
     env = base_env(root, bindir)
-    print(f"detect: {len(DETECT_CLIS)} fake CLIs on PATH, {HANGS!r} hangs on --version, "
-          f"probe_timeout {probe_timeout:g} s")
+    print(
+        f"detect: {len(DETECT_CLIS)} fake CLIs on PATH, {HANGS!r} hangs on --version, "
+        f"probe_timeout {probe_timeout:g} s"
+    )
     start = time.monotonic()
     try:
         infos = detect_all(Settings(probe_timeout=probe_timeout), env)
@@ -103,9 +113,11 @@ def bench_detect(root: Path, probe_timeout: float) -> float | None:
     found = [i for i in infos if i.installed and i.name in DETECT_CLIS]
     hung = [i.name for i in found if i.version is None]
     print(f"  found {len(found)}/{len(DETECT_CLIS)}; no version from: {', '.join(hung) or '-'}")
-    print(f"  wall {wall:.3f} s -> ratio {wall / probe_timeout:.3f} x probe timeout "
-          f"(ideal about 1.0: the hanging probe is cut at the timeout while the other 7 "
-          f"run beside it)")
+    print(
+        f"  wall {wall:.3f} s -> ratio {wall / probe_timeout:.3f} x probe timeout "
+        f"(ideal about 1.0: the hanging probe is cut at the timeout while the other 7 "
+        f"run beside it)"
+    )
     return wall / probe_timeout
 
 
@@ -126,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     failures = [] if all_ok else ["a fan-out call did not come back ok"]
     if args.max_ratio is not None and ratio > args.max_ratio:
         failures.append(f"fan-out ratio {ratio:.3f} > {args.max_ratio}")
-    if args.max_detect_ratio is not None and (detect_ratio is None
-                                              or detect_ratio > args.max_detect_ratio):
+    if args.max_detect_ratio is not None and (
+        detect_ratio is None or detect_ratio > args.max_detect_ratio
+    ):
         failures.append(f"detect ratio {detect_ratio} > {args.max_detect_ratio}")
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)

@@ -38,14 +38,28 @@ def fill(store: Store, rows: int) -> None:
     rng = random.Random(1)
     now = time.time()
     batch = []
-    for n in range(rows):
-        batch.append(CallRecord(
-            t=now - rng.uniform(0, 30 * 86400), spec="m", provider=rng.choice(PROVIDERS),
-            model_requested="gpt-5.4", model_reported=None,
-            status="ok" if rng.random() < 0.9 else "timeout", error=None,
-            duration_s=rng.uniform(1, 60), input_tokens=1000, cached_tokens=100,
-            output_tokens=200, cost_usd=0.001, cost_source="price table", attempt=1,
-            run_id=None, source=None, prompt_hash="h"))
+    for _ in range(rows):
+        batch.append(
+            CallRecord(
+                t=now - rng.uniform(0, 30 * 86400),
+                spec="m",
+                provider=rng.choice(PROVIDERS),
+                model_requested="gpt-5.4",
+                model_reported=None,
+                status="ok" if rng.random() < 0.9 else "timeout",
+                error=None,
+                duration_s=rng.uniform(1, 60),
+                input_tokens=1000,
+                cached_tokens=100,
+                output_tokens=200,
+                cost_usd=0.001,
+                cost_source="price table",
+                attempt=1,
+                run_id=None,
+                source=None,
+                prompt_hash="h",
+            )
+        )
         if len(batch) == 10_000:
             store.add_calls(batch)
             batch = []
@@ -55,8 +69,10 @@ def fill(store: Store, rows: int) -> None:
 def report(label: str, samples: list[float], errors: int) -> None:
     samples.sort()
     p50, p95 = statistics.median(samples) * 1000, samples[int(len(samples) * 0.95)] * 1000
-    print(f"{label}: p50 {p50:.2f} ms  p95 {p95:.2f} ms  (target 5 ms: ratio "
-          f"{p50 / 5:.2f} / {p95 / 5:.2f}; store errors {errors})")
+    print(
+        f"{label}: p50 {p50:.2f} ms  p95 {p95:.2f} ms  (target 5 ms: ratio "
+        f"{p50 / 5:.2f} / {p95 / 5:.2f}; store errors {errors})"
+    )
 
 
 def main() -> None:
@@ -69,10 +85,15 @@ def main() -> None:
         store = Store.of(env)
         fill(store, args.rows)
         recorder = History(store, Settings(), "a prompt")
-        resp = Response(model="codex:gpt-5.4", provider="codex", status="ok", text="answer",
-                        duration_s=3.2, usage=Usage(input_tokens=1200, cached_input_tokens=300,
-                                                    output_tokens=250),
-                        metadata={"model_requested": "gpt-5.4"})
+        resp = Response(
+            model="codex:gpt-5.4",
+            provider="codex",
+            status="ok",
+            text="answer",
+            duration_s=3.2,
+            usage=Usage(input_tokens=1200, cached_input_tokens=300, output_tokens=250),
+            metadata={"model_requested": "gpt-5.4"},
+        )
         samples = []
         for _ in range(args.writes):
             start = time.perf_counter()
@@ -91,15 +112,20 @@ def main() -> None:
         rows = history.stats(store, 0.0)
         inproc = time.perf_counter() - start
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "multi_model", "history", "--stats"],
-                              env={**os.environ, "MULTI_MODEL_HOME": tmp,
-                                   "PYTHONPATH": str(ROOT / "src")},
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "multi_model", "history", "--stats"],
+            env={**os.environ, "MULTI_MODEL_HOME": tmp, "PYTHONPATH": str(ROOT / "src")},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         whole = time.perf_counter() - start
         total = sum(r["calls"] for r in rows)
-        print(f"mm history --stats over {total} rows: {whole:.3f} s as a command "
-              f"(target 1 s: ratio {whole:.2f}), stats() alone {inproc:.3f} s; "
-              f"{len(done.stdout.splitlines()) - 1} providers listed")
+        print(
+            f"mm history --stats over {total} rows: {whole:.3f} s as a command "
+            f"(target 1 s: ratio {whole:.2f}), stats() alone {inproc:.3f} s; "
+            f"{len(done.stdout.splitlines()) - 1} providers listed"
+        )
 
 
 if __name__ == "__main__":

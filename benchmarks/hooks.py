@@ -42,14 +42,29 @@ def write_payload(project: Path, session: str, n: int) -> str:
     path = project / f"m{n}.py"
     content = f"def f{n}(x):\n    return x + {n}\n"
     path.write_text(content)
-    return json.dumps({
-        "session_id": session, "transcript_path": "/dev/null", "cwd": str(project),
-        "prompt_id": "p", "permission_mode": "acceptEdits", "effort": {"level": "high"},
-        "hook_event_name": "PostToolUse", "tool_name": "Write",
-        "tool_input": {"file_path": str(path), "content": content},
-        "tool_response": {"type": "create", "filePath": str(path), "content": content,
-                          "structuredPatch": [], "originalFile": None, "userModified": False},
-        "tool_use_id": f"toolu_{n}", "duration_ms": 5})
+    return json.dumps(
+        {
+            "session_id": session,
+            "transcript_path": "/dev/null",
+            "cwd": str(project),
+            "prompt_id": "p",
+            "permission_mode": "acceptEdits",
+            "effort": {"level": "high"},
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Write",
+            "tool_input": {"file_path": str(path), "content": content},
+            "tool_response": {
+                "type": "create",
+                "filePath": str(path),
+                "content": content,
+                "structuredPatch": [],
+                "originalFile": None,
+                "userModified": False,
+            },
+            "tool_use_id": f"toolu_{n}",
+            "duration_ms": 5,
+        }
+    )
 
 
 def percentiles(argv: list[str], stdin: str, env: dict[str, str], runs: int) -> tuple[float, float]:
@@ -73,9 +88,13 @@ def main() -> None:
         project, bindir = root / "project", root / "bin"
         project.mkdir()
         demo.install(bindir)
-        base = {"PATH": f"{bindir}:{os.environ['PATH']}", "HOME": os.environ["HOME"],
-                "MULTI_MODEL_HOME": str(root / "home"), "CLAUDE_PROJECT_DIR": str(project),
-                "LANG": "C.UTF-8"}
+        base = {
+            "PATH": f"{bindir}:{os.environ['PATH']}",
+            "HOME": os.environ["HOME"],
+            "MULTI_MODEL_HOME": str(root / "home"),
+            "CLAUDE_PROJECT_DIR": str(project),
+            "LANG": "C.UTF-8",
+        }
         (root / "home").mkdir()
         (root / "home" / "config.toml").write_text('[review]\nreviewers = ["codex", "gemini"]\n')
         hook = [args.python, "-S", str(HOOK)]
@@ -88,24 +107,52 @@ def main() -> None:
         holder = os.open(session.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(holder, fcntl.LOCK_EX)  # "the reviewer runs": the hook starts nothing
         results["edit"] = percentiles(hook, write_payload(project, "steady", 1), base, args.runs)
-        session.add_review({"id": 1, "t": time.time(), "findings": [
-            {"file": "m1.py", "line": 2, "severity": "high", "title": "Overflow",
-             "detail": "x + 1 overflows", "suggestion": None, "reviewers": ["codex"],
-             "agreement": "1 of 1"}], "reviewers": []})
-        read = json.dumps({**json.loads(write_payload(project, "steady", 1)),
-                           "tool_name": "Read", "tool_input": {"file_path": "m1.py"}})
+        session.add_review(
+            {
+                "id": 1,
+                "t": time.time(),
+                "findings": [
+                    {
+                        "file": "m1.py",
+                        "line": 2,
+                        "severity": "high",
+                        "title": "Overflow",
+                        "detail": "x + 1 overflows",
+                        "suggestion": None,
+                        "reviewers": ["codex"],
+                        "agreement": "1 of 1",
+                    }
+                ],
+                "reviewers": [],
+            }
+        )
+        read = json.dumps(
+            {
+                **json.loads(write_payload(project, "steady", 1)),
+                "tool_name": "Read",
+                "tool_input": {"file_path": "m1.py"},
+            }
+        )
         results["deliver"] = percentiles(hook, read, base, args.runs)
         os.close(holder)
         for state, (p50, p95) in results.items():
-            print(f"hook {state:8} p50 {p50:5.1f} ms  p95 {p95:5.1f} ms   ratio to bare "
-                  f"p50 {p50 / bare[0]:.2f}  p95 {p95 / bare[1]:.2f}")
+            print(
+                f"hook {state:8} p50 {p50:5.1f} ms  p95 {p95:5.1f} ms   ratio to bare "
+                f"p50 {p50 / bare[0]:.2f}  p95 {p95 / bare[1]:.2f}"
+            )
 
         burst = Session.of(base, f"burst-{uuid.uuid4().hex[:6]}")
         sid = burst.dir.name
         start = time.perf_counter()
         for n in range(args.burst):
-            subprocess.run(hook, input=write_payload(project, sid, n), env=base,
-                           capture_output=True, text=True, check=True)
+            subprocess.run(
+                hook,
+                input=write_payload(project, sid, n),
+                env=base,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
         spread = time.perf_counter() - start
         deadline = time.monotonic() + 300
         while sum(r.get("edits", 0) for r in burst.reviews()) < args.burst:
@@ -113,8 +160,10 @@ def main() -> None:
                 sys.exit(f"reviews did not finish; log: {burst.log}")
             time.sleep(0.2)
         reviews = burst.reviews()
-        print(f"burst of {args.burst} edits over {spread:.1f} s: {len(reviews)} review(s) "
-              f"(ideal 1; edits per review: {[r['edits'] for r in reviews]})")
+        print(
+            f"burst of {args.burst} edits over {spread:.1f} s: {len(reviews)} review(s) "
+            f"(ideal 1; edits per review: {[r['edits'] for r in reviews]})"
+        )
         (burst.dir / "ended").write_text("")
 
 

@@ -28,10 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from multi_model import demo  # noqa: E402
-from tests.contract import harness  # noqa: E402
-from tests.plugin.conftest import ROOT, Claude  # noqa: E402
-from tests.plugin.hostcost import HostCost, host_cost  # noqa: E402
+from multi_model import demo
+from tests.contract import harness
+from tests.plugin.conftest import ROOT, Claude
+from tests.plugin.hostcost import HostCost, host_cost
 
 PANEL = "codex:gpt-5.4,gemini:gemini-3-pro,opus,sonnet"
 STAGES = 3
@@ -39,12 +39,18 @@ FIXED = 4  # prepare, write the question, start; the final report
 
 
 def measure(claude: Claude, size: int, host: str, folder: Path) -> HostCost:
-    run = claude.run("/multi-model:council Tabs or spaces?", env={
-        "CLAUDE_PLUGIN_OPTION_PANEL": PANEL, "CLAUDE_PLUGIN_OPTION_CHAIRMAN": "opus",
-        "MULTI_MODEL_HOME": str(folder / f"mm-{host}-{size:07d}")},  # same-length paths
-        mock={"CLAUDEAPI_ANSWER_BYTES": str(size), "CLAUDEAPI_HOST": host})
-    finished = any(e.get("type") == "result" and e["result"].startswith("COUNCIL-DONE")
-                   for e in run.events)
+    run = claude.run(
+        "/multi-model:council Tabs or spaces?",
+        env={
+            "CLAUDE_PLUGIN_OPTION_PANEL": PANEL,
+            "CLAUDE_PLUGIN_OPTION_CHAIRMAN": "opus",
+            "MULTI_MODEL_HOME": str(folder / f"mm-{host}-{size:07d}"),
+        },  # same-length paths
+        mock={"CLAUDEAPI_ANSWER_BYTES": str(size), "CLAUDEAPI_HOST": host},
+    )
+    finished = any(
+        e.get("type") == "result" and e["result"].startswith("COUNCIL-DONE") for e in run.events
+    )
     if run.code != 0 or not finished:
         raise SystemExit(f"the council did not finish ({host}, {size} B): {run.stderr[-500:]}")
     return host_cost(run.requests)
@@ -53,28 +59,37 @@ def measure(claude: Claude, size: int, host: str, folder: Path) -> HostCost:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0,4000,40000", help="Claude seats' answer bytes")
-    parser.add_argument("--release", default="all", help="a pin of clis.json (claude, "
-                        "claude@newest) or all")
+    parser.add_argument(
+        "--release", default="all", help="a pin of clis.json (claude, claude@newest) or all"
+    )
     parser.add_argument("--max-ratio", type=float, help="fail above this output ratio")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
-    pins = harness.releases("claude") if args.release == "all" else [
-        args.release if args.release.startswith("claude") else f"claude@{args.release}"]
+    pins = (
+        harness.releases("claude")
+        if args.release == "all"
+        else [args.release if args.release.startswith("claude") else f"claude@{args.release}"]
+    )
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         home, bindir = root / "home", root / "bin"
         home.mkdir()
         demo.install(bindir)
-        subprocess.run([str(ROOT / "scripts" / "mm"), "--version"], check=True,
-                       capture_output=True, env={"PATH": f"{bindir}:/usr/bin:/bin",
-                                                 "HOME": str(home)})
-        print("release  host        answer B  turns  tool calls  out tokens  ratio  "
-              "turns per stage")
+        subprocess.run(
+            [str(ROOT / "scripts" / "mm"), "--version"],
+            check=True,
+            capture_output=True,
+            env={"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(home)},
+        )
+        print(
+            "release  host        answer B  turns  tool calls  out tokens  ratio  turns per stage"
+        )
         for pin in pins:
             version = harness.PINS[pin]["version"]
-            claude = Claude(binary=harness.binary(pin), home=home, bin=bindir, tmp=root,
-                            version=version)
+            claude = Claude(
+                binary=harness.binary(pin), home=home, bin=bindir, tmp=root, version=version
+            )
             hosts = ["follow", "background", "notified"] if claude.newer else ["follow"]
             for host in hosts:
                 base = None
@@ -83,11 +98,15 @@ def main() -> int:
                     base = base or cost
                     ratio = cost.output_tokens / base.output_tokens
                     worst = max(worst, ratio)
-                    print(f"{version:8} {host:10} {size:9} {cost.turns:6} {cost.tool_calls:11}"
-                          f" {cost.output_tokens:11} {ratio:6.2f} "
-                          f"{(cost.turns - FIXED) / STAGES:15.1f}")
-    print(f"ideal: ratio 1.00 (the host copies nothing); {FIXED} fixed turns (prepare, write, "
-          "start, report) + 1 per stage (its Agent calls and the next step in one message)")
+                    print(
+                        f"{version:8} {host:10} {size:9} {cost.turns:6} {cost.tool_calls:11}"
+                        f" {cost.output_tokens:11} {ratio:6.2f} "
+                        f"{(cost.turns - FIXED) / STAGES:15.1f}"
+                    )
+    print(
+        f"ideal: ratio 1.00 (the host copies nothing); {FIXED} fixed turns (prepare, write, "
+        "start, report) + 1 per stage (its Agent calls and the next step in one message)"
+    )
     if args.max_ratio is not None and worst > args.max_ratio:
         print(f"FAIL: output ratio {worst:.2f} > {args.max_ratio}", file=sys.stderr)
         return 1

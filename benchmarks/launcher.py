@@ -22,8 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from multi_model.cli import main; "
-        "sys.exit(main())")
+BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); from multi_model.cli import main; "
+    "sys.exit(main())"
+)
 
 
 def timed(argv: list[str], env: dict[str, str], runs: int) -> float:
@@ -42,19 +44,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data:
         env = {**os.environ, "CLAUDE_PLUGIN_DATA": data}
         launcher = [str(ROOT / "scripts" / "mm"), "--version"]  # its shebang, as Claude runs it
-        subprocess.run(launcher, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                       check=True)  # the cold build, not measured
-        direct = [str(Path(data) / "venv" / "bin" / "python"), "-c", BOOT, str(ROOT / "src"),
-                  "--version"]
+        subprocess.run(
+            launcher, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=True
+        )  # the cold build, not measured
+        direct = [
+            str(Path(data) / "venv" / "bin" / "python"),
+            "-c",
+            BOOT,
+            str(ROOT / "src"),
+            "--version",
+        ]
         ideal = timed(direct, env, args.runs)
         through = timed(launcher, env, args.runs)
         start = timed(["/usr/bin/env", "-S", "python3 -S -c pass"], env, args.runs)
     python3 = shutil.which("python3") or "?"
-    print(f"direct (ideal): {ideal * 1000:.1f} ms   through scripts/mm: {through * 1000:.1f} ms"
-          f"   ratio: {through / ideal:.2f}")
-    print(f"overhead {(through - ideal) * 1000:.1f} ms = interpreter start "
-          f"{start * 1000:.1f} ms ({python3}) + check and exec "
-          f"{(through - ideal - start) * 1000:.1f} ms")
+    print(
+        f"direct (ideal): {ideal * 1000:.1f} ms   through scripts/mm: {through * 1000:.1f} ms"
+        f"   ratio: {through / ideal:.2f}"
+    )
+    print(
+        f"overhead {(through - ideal) * 1000:.1f} ms = interpreter start "
+        f"{start * 1000:.1f} ms ({python3}) + check and exec "
+        f"{(through - ideal - start) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

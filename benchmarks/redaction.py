@@ -61,15 +61,19 @@ def main() -> int:
     print(f"corpus: {len(cases)} formats and placements")
     for label, fn in REDACTORS.items():
         missed = misses(fn, cases)
-        print(f"  {label:22} recall {1 - len(missed) / len(cases):7.1%}  "
-              f"({len(cases) - len(missed)}/{len(cases)})")
+        print(
+            f"  {label:22} recall {1 - len(missed) / len(cases):7.1%}  "
+            f"({len(cases) - len(missed)}/{len(cases)})"
+        )
         for fmt in missed:
             print(f"      missed: {fmt}")
     fps = false_positives()
     files = len([*ROOT.glob("src/**/*.py"), *ROOT.glob("tests/**/*.py")])
-    print(f"false positives in src/ and tests/ (*.py, {files} files): {sum(fps.values())} "
-          f"redaction(s) in {len(fps)} file(s)")
-    for rel, n in sorted(fps.items(), key=lambda kv: -kv[1])[:args.show]:
+    print(
+        f"false positives in src/ and tests/ (*.py, {files} files): {sum(fps.values())} "
+        f"redaction(s) in {len(fps)} file(s)"
+    )
+    for rel, n in sorted(fps.items(), key=lambda kv: -kv[1])[: args.show]:
         print(f"  {n:4}  {rel}")
     return 0
 

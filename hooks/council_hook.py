@@ -15,8 +15,7 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "src"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 
 
 # Most events are not ours: a cheap look at the raw payload spares parsing and imports.
@@ -31,13 +30,13 @@ def main() -> int:
     if not isinstance(event, dict):
         return 0
     if event.get("hook_event_name") == "PreToolUse":
-        from multi_model.council.hosted.allow import decision
+        from multi_model.council.hosted.allow import decision  # noqa: PLC0415 - this event only
 
         answer = decision(event, os.environ)
         if answer is not None:
             sys.stdout.write(json.dumps(answer))
         return 0
-    from multi_model.council.hosted.capture import handle
+    from multi_model.council.hosted.capture import handle  # noqa: PLC0415 - this event only
 
     handle(event, os.environ)
     return 0

@@ -8,8 +8,7 @@ Python too old for the package, exits 0 without output, so a hook can never brea
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "src"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 try:
     from multi_model.review.hook import main
 except Exception:  # noqa: BLE001 - e.g. a python3 older than 3.8 on PATH

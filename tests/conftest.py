@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from multi_model import cli
+
 pytest_plugins = ["tests.fakes.httpmock", "tests.fakes.scripted"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,7 +47,9 @@ class FakeCLIs:
             path = self.bin / name
             path.write_text(
                 f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(FAKECLI.parent)!r})\n"
-                f"import fakecli\nsys.exit(fakecli.main({name!r}, {str(self.bin)!r}, sys.argv[1:]))\n")
+                "import fakecli\n"
+                f"sys.exit(fakecli.main({name!r}, {str(self.bin)!r}, sys.argv[1:]))\n"
+            )
             path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         return self
 
@@ -69,8 +73,12 @@ class FakeCLIs:
         return [r for r in records if name is None or r["name"] == name]
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {"PATH": f"{self.bin}:/usr/bin:/bin", "HOME": str(self.home),
-                "TMPDIR": os.environ.get("TMPDIR", "/tmp"), **extra}
+        return {
+            "PATH": f"{self.bin}:/usr/bin:/bin",
+            "HOME": str(self.home),
+            "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+            **extra,
+        }
 
 
 @pytest.fixture(autouse=True)
@@ -88,8 +96,6 @@ def fake_clis(tmp_path: Path) -> Iterator[FakeCLIs]:
 
 def run_mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of one in-process `mm` run; argparse exits included."""
-    from multi_model import cli
-
     try:
         code = cli.main(list(argv))
     except SystemExit as exc:

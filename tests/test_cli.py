@@ -67,6 +67,7 @@ def user_config(text: str | bytes) -> Path:
 
 # --- mm ask: success and prompt sources --------------------------------------------------------
 
+
 def test_ask_prints_json_and_exits_0(fakes, capsys) -> None:
     fakes.set("codex", fixture=OK)
     code, out, err = mm(capsys, "ask", "--models", "codex:gpt-5.4", "--prompt", "hi")
@@ -107,8 +108,7 @@ def test_prompt_from_piped_stdin(fakes, capsys, monkeypatch) -> None:
 def test_output_file_gets_the_json(fakes, capsys, tmp_path: Path) -> None:
     fakes.set("codex", fixture=OK)
     target = tmp_path / "answers.json"
-    code, out, _ = mm(capsys, "ask", "--models", "codex", "--prompt", "hi",
-                      "--output", str(target))
+    code, out, _ = mm(capsys, "ask", "--models", "codex", "--prompt", "hi", "--output", str(target))
     assert (code, out) == (0, "")
     assert json.loads(target.read_text())[0]["text"] == "MOCK_OK: hello from the mock model"
 
@@ -124,19 +124,37 @@ def test_verbose_prints_the_routing_summary_on_stderr(fakes, capsys) -> None:
 
 # --- mm ask: usage errors (exit 2) -------------------------------------------------------------
 
-@pytest.mark.parametrize("argv, needle", [
-    (["ask", "--prompt", "hi"], "--models is required"),
-    (["ask", "--models", "codex", "--prompt", "  \n\t"], "the prompt is empty"),
-    (["ask", "--models", "codex", "--prompt", "a", "--prompt-file", "b"], "not allowed with"),
-    (["ask", "--models", "codex", "--prompt-file", "/nonexistent/p.md"], "cannot read --prompt-file"),
-    (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "0"], "--timeout must be a positive"),
-    (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "-3"], "--timeout must be a positive"),
-    (["ask", "--models", "codex", "--prompt", "hi", "--timeout", "soon"], "invalid float value"),
-    (["ask", "--models", "codex", "--prompt", "hi", "--output", "/nonexistent/dir/o.json"],
-     "cannot write --output"),
-    (["frobnicate"], "invalid choice"),
-    ([], "required"),
-])
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["ask", "--prompt", "hi"], "--models is required"),
+        (["ask", "--models", "codex", "--prompt", "  \n\t"], "the prompt is empty"),
+        (["ask", "--models", "codex", "--prompt", "a", "--prompt-file", "b"], "not allowed with"),
+        (
+            ["ask", "--models", "codex", "--prompt-file", "/nonexistent/p.md"],
+            "cannot read --prompt-file",
+        ),
+        (
+            ["ask", "--models", "codex", "--prompt", "hi", "--timeout", "0"],
+            "--timeout must be a positive",
+        ),
+        (
+            ["ask", "--models", "codex", "--prompt", "hi", "--timeout", "-3"],
+            "--timeout must be a positive",
+        ),
+        (
+            ["ask", "--models", "codex", "--prompt", "hi", "--timeout", "soon"],
+            "invalid float value",
+        ),
+        (
+            ["ask", "--models", "codex", "--prompt", "hi", "--output", "/nonexistent/dir/o.json"],
+            "cannot write --output",
+        ),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(fakes, capsys, argv: list[str], needle: str) -> None:
     fakes.set("codex", fixture=OK)
     code, out, err = mm(capsys, *argv)
@@ -152,12 +170,15 @@ def test_no_prompt_on_a_terminal_exits_2(fakes, capsys, tty_stdin) -> None:
     assert fakes.calls() == []
 
 
-@pytest.mark.parametrize("content, needle", [
-    ("timeout = [unclosed\n", "config.toml"),
-    ("timeout = -1\n", "timeout"),
-    ("no_such_setting = 1\n", "no_such_setting"),
-    (b"timeout = \"\xff\xfe\"\n", "config.toml"),
-])
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("timeout = [unclosed\n", "config.toml"),
+        ("timeout = -1\n", "timeout"),
+        ("no_such_setting = 1\n", "no_such_setting"),
+        (b'timeout = "\xff\xfe"\n', "config.toml"),
+    ],
+)
 def test_bad_config_file_exits_2(fakes, capsys, content: str | bytes, needle: str) -> None:
     fakes.set("codex", fixture=OK)
     user_config(content)
@@ -168,6 +189,7 @@ def test_bad_config_file_exits_2(fakes, capsys, content: str | bytes, needle: st
 
 
 # --- mm ask: routing refusals and failures -----------------------------------------------------
+
 
 def test_claude_model_exits_3_and_starts_nothing(fakes, capsys) -> None:
     fakes.install("codex", "cursor-agent", "claude", "agent")
@@ -210,6 +232,7 @@ def test_interrupt_exits_130(fakes, capsys, monkeypatch) -> None:
 
 # --- mm detect ---------------------------------------------------------------------------------
 
+
 def by_name(infos: list[dict]) -> dict[str, dict]:
     return {i["name"]: i for i in infos}
 
@@ -247,6 +270,7 @@ def test_detect_check_auth_reports_logged_out(fakes, capsys) -> None:
 
 
 # --- mm config ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def layered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
@@ -287,9 +311,19 @@ def test_config_with_a_broken_file_exits_2(capsys) -> None:
 
 # --- console scripts, as real processes --------------------------------------------------------
 
-def script(name: str, *args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / name), *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=60, check=False)
+
+def script(
+    name: str, *args: str, env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / name), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -306,8 +340,9 @@ def test_mm_ask_script_with_piped_prompt(fake_clis, proc_env) -> None:
 
 
 def test_mm_script_usage_error_is_one_line(proc_env) -> None:
-    done = script("mm", "ask", "--models", "codex", "--prompt", "hi", "--timeout", "0",
-                  env=proc_env)
+    done = script(
+        "mm", "ask", "--models", "codex", "--prompt", "hi", "--timeout", "0", env=proc_env
+    )
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "--timeout must be a positive")
 
@@ -320,8 +355,9 @@ def test_mm_detect_script(fake_clis, proc_env) -> None:
 
 
 def test_mm_council_script_runs_the_demo_council(proc_env) -> None:
-    done = script("mm-council", "--demo", "--prompt", "Tabs or spaces?", "--seed", "1",
-                  env=proc_env)
+    done = script(
+        "mm-council", "--demo", "--prompt", "Tabs or spaces?", "--seed", "1", env=proc_env
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("**DEMO**") and "## Synthesis (chairman:" in done.stdout
     assert "stage 2/3: blind peer review" in done.stderr
@@ -342,11 +378,14 @@ def test_council_claude_seat_is_refused_before_anything_runs(fakes, capsys) -> N
     assert not [c for c in fakes.calls("codex") if c["argv"][:1] == ["exec"]]
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["--panel", "codex,gemini", "--min-answers", "1"], "--min-answers"),
-    (["--panel", "codex,gemini", "--min-answers", "3"], "--min-answers"),
-    ([], "no default panel"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--panel", "codex,gemini", "--min-answers", "1"], "--min-answers"),
+        (["--panel", "codex,gemini", "--min-answers", "3"], "--min-answers"),
+        ([], "no default panel"),
+    ],
+)
 def test_council_usage_errors_exit_2(fakes, capsys, argv: list[str], needle: str) -> None:
     code, _, err = mm(capsys, "council", *argv, "--prompt", "q")
     assert code == 2
@@ -354,8 +393,14 @@ def test_council_usage_errors_exit_2(fakes, capsys, argv: list[str], needle: str
 
 
 def test_python_dash_m_multi_model(proc_env) -> None:
-    done = subprocess.run([sys.executable, "-m", "multi_model", "--version"],
-                          capture_output=True, text=True, env=proc_env, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "multi_model", "--version"],
+        capture_output=True,
+        text=True,
+        env=proc_env,
+        timeout=60,
+        check=False,
+    )
     assert (done.returncode, done.stdout) == (0, "multi-model 0.1.0\n")
 
 
@@ -365,7 +410,8 @@ class _Tty(io.StringIO):
 
 
 def test_progress_line_per_model_when_stderr_is_a_terminal(
-        scripted, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    scripted, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
     tty = _Tty()
     monkeypatch.setattr(sys, "stderr", tty)
     code = cli.main(["ask", "--models", "scripted:a,scripted:b", "--prompt", "q"])
@@ -403,7 +449,8 @@ def test_invalid_route_regex_is_a_config_error(fakes, capsys) -> None:
 
 
 def test_unwritable_output_folder_fails_before_any_call(fakes, capsys) -> None:
-    code, _, err = mm(capsys, "ask", "--models", "codex", "--prompt", "x",
-                      "--output", "/nonexistent-dir/out.json")
+    code, _, err = mm(
+        capsys, "ask", "--models", "codex", "--prompt", "x", "--output", "/nonexistent-dir/out.json"
+    )
     assert code == 2 and "--output" in err
     assert not [c for c in fakes.calls("codex") if c["argv"][:1] == ["exec"]]

@@ -30,12 +30,16 @@ def test_defaults_without_files(tmp_path: Path) -> None:
 
 def test_layers_and_sources(tmp_path: Path) -> None:
     env = {"MULTI_MODEL_HOME": str(tmp_path / "h"), "OLLAMA_HOST": "127.0.0.1:9999"}
-    user = write(tmp_path / "h" / "config.toml",
-                 'timeout = 120\nprobe_timeout = 4\n[providers.codex]\nmodel = "gpt-5.4"\n')
+    user = write(
+        tmp_path / "h" / "config.toml",
+        'timeout = 120\nprobe_timeout = 4\n[providers.codex]\nmodel = "gpt-5.4"\n',
+    )
     project_dir = tmp_path / "repo" / "sub"
     project_dir.mkdir(parents=True)
-    project = write(tmp_path / "repo" / ".claude" / "multi-model.toml",
-                    'timeout = 60\n[providers.codex]\ntimeout = 42\n')
+    project = write(
+        tmp_path / "repo" / ".claude" / "multi-model.toml",
+        "timeout = 60\n[providers.codex]\ntimeout = 42\n",
+    )
     loaded = load_settings(project_dir, env, flags={"probe_timeout": 1.5})
     s = loaded.settings
     assert (s.timeout, s.probe_timeout, s.ollama_host) == (60, 1.5, "127.0.0.1:9999")
@@ -63,7 +67,7 @@ def test_unknown_key_is_rejected(tmp_path: Path) -> None:
 
 def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
     write(tmp_path / "config.toml", "timeout = = 3\n")
-    with pytest.raises(ConfigError, match="config.toml"):
+    with pytest.raises(ConfigError, match=r"config\.toml"):
         load_settings(tmp_path, {"MULTI_MODEL_HOME": str(tmp_path)})
 
 
@@ -77,15 +81,18 @@ def test_paths_follow_home_override_and_xdg(tmp_path: Path) -> None:
     assert project_config_path(tmp_path) is None
 
 
-@pytest.mark.parametrize("text", [
-    '[providers.codex]\nargs = ["--dangerously-bypass-approvals-and-sandbox"]\n',
-    '[providers.codex]\nbinary = "./evil"\n',
-    '[providers.codex]\nallow_writes = true\n',
-    '[providers.codex]\nenv = ["*"]\n',
-    '[endpoints.x]\nbase_url = "http://127.0.0.1:1/v1"\nkey_env = "OPENAI_API_KEY"\n',
-    'ollama_host = "10.0.0.1:11434"\n',
-    'allow_claude_cli = true\n',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[providers.codex]\nargs = ["--dangerously-bypass-approvals-and-sandbox"]\n',
+        '[providers.codex]\nbinary = "./evil"\n',
+        "[providers.codex]\nallow_writes = true\n",
+        '[providers.codex]\nenv = ["*"]\n',
+        '[endpoints.x]\nbase_url = "http://127.0.0.1:1/v1"\nkey_env = "OPENAI_API_KEY"\n',
+        'ollama_host = "10.0.0.1:11434"\n',
+        "allow_claude_cli = true\n",
+    ],
+)
 def test_project_file_cannot_change_what_runs_or_where_keys_go(tmp_path: Path, text: str) -> None:
     write(tmp_path / "repo" / ".claude" / "multi-model.toml", text)
     with pytest.raises(ConfigError, match="may only be set in the user config"):
@@ -93,9 +100,11 @@ def test_project_file_cannot_change_what_runs_or_where_keys_go(tmp_path: Path, t
 
 
 def test_project_file_may_set_routing_data(tmp_path: Path) -> None:
-    write(tmp_path / "repo" / ".claude" / "multi-model.toml",
-          'timeout = 30\n[[routes]]\nmatch = "x.*"\nproviders = ["codex"]\n'
-          '[providers.ollama]\nmodels = ["llama3.1:8b"]\nmodel = "llama3.1:8b"\n')
+    write(
+        tmp_path / "repo" / ".claude" / "multi-model.toml",
+        'timeout = 30\n[[routes]]\nmatch = "x.*"\nproviders = ["codex"]\n'
+        '[providers.ollama]\nmodels = ["llama3.1:8b"]\nmodel = "llama3.1:8b"\n',
+    )
     s = load_settings(tmp_path / "repo", {"MULTI_MODEL_HOME": str(tmp_path / "h")}).settings
     assert s.timeout == 30 and s.routes[0].providers == ["codex"]
     assert s.provider("ollama").models == ["llama3.1:8b"]

@@ -26,8 +26,15 @@ def bindir() -> Path:
 
 
 def run_standin(path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(path), *args], input=stdin, capture_output=True, text=True,
-                          env={"PATH": "/nonexistent"}, timeout=30, check=False)
+    return subprocess.run(
+        [str(path), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/nonexistent"},
+        timeout=30,
+        check=False,
+    )
 
 
 def test_setup_installs_standins_alone_on_path_with_default_settings() -> None:
@@ -72,9 +79,14 @@ def test_install_repairs_modes_and_stale_copies(bindir: Path) -> None:
     assert run_standin(bindir / "gemini", "--version").stdout == "0.0.0-demo\n"
 
 
-@pytest.mark.parametrize("name, version", [
-    ("codex", "codex-cli 0.0.0-demo"), ("gemini", "0.0.0-demo"),
-    ("cursor-agent", "2026.01.01-demo")])
+@pytest.mark.parametrize(
+    "name, version",
+    [
+        ("codex", "codex-cli 0.0.0-demo"),
+        ("gemini", "0.0.0-demo"),
+        ("cursor-agent", "2026.01.01-demo"),
+    ],
+)
 def test_standin_versions(bindir: Path, name: str, version: str) -> None:
     done = run_standin(bindir / name, "--version")
     assert (done.returncode, done.stdout) == (0, version + "\n")
@@ -93,7 +105,11 @@ def test_codex_standin_tolerates_unknown_flags_and_is_deterministic(bindir: Path
     assert first.returncode == 0
     events = [json.loads(line) for line in first.stdout.splitlines()]
     assert [e["type"] for e in events] == [
-        "thread.started", "turn.started", "item.completed", "turn.completed"]
+        "thread.started",
+        "turn.started",
+        "item.completed",
+        "turn.completed",
+    ]
     assert first.stdout == run_standin(bindir / "codex", *argv, stdin=PROMPT).stdout
 
 
@@ -102,8 +118,9 @@ def test_shebang_is_the_interpreter_when_it_fits() -> None:
     assert demo.shebang("/my dir/python").startswith("#!/bin/sh\n")
 
 
-def test_standins_run_from_an_interpreter_path_with_spaces(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_standins_run_from_an_interpreter_path_with_spaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     odd = tmp_path / "py with space"
     odd.mkdir()
     (odd / "python").symlink_to(sys.executable)
@@ -114,8 +131,7 @@ def test_standins_run_from_an_interpreter_path_with_spaces(tmp_path: Path,
     assert "[DEMO stand-in for codex]" in done.stdout
 
 
-CASES = [
-    ("codex", "gpt-5.4"), ("gemini", "gemini-3-pro"), ("cursor-agent", "grok-4")]
+CASES = [("codex", "gpt-5.4"), ("gemini", "gemini-3-pro"), ("cursor-agent", "grok-4")]
 
 
 @pytest.mark.parametrize("name, model", CASES)
@@ -125,8 +141,9 @@ def test_standin_output_parses_with_the_real_adapter(bindir: Path, name: str, mo
     inv = prov.build(Request(prompt=PROMPT, model=model), prov.env_for({"PATH": str(bindir)}), exe)
     parsed = prov.parse(runner.run(inv, timeout=30))
     assert parsed.status == "ok", parsed.error
-    assert parsed.text.startswith(f"[DEMO stand-in for {name}] You asked: "
-                                  "\"Should the cache live on disk?\"")
+    assert parsed.text.startswith(
+        f'[DEMO stand-in for {name}] You asked: "Should the cache live on disk?"'
+    )
     assert "no model was asked" in parsed.text
     assert parsed.session_id
 
@@ -135,15 +152,21 @@ def test_demo_answers_differ_per_cli(bindir: Path) -> None:
     texts = set()
     for name, model in CASES:
         prov = builtin(name)
-        inv = prov.build(Request(prompt=PROMPT, model=model), {"PATH": str(bindir)},
-                         str(bindir / name))
+        inv = prov.build(
+            Request(prompt=PROMPT, model=model), {"PATH": str(bindir)}, str(bindir / name)
+        )
         texts.add(prov.parse(runner.run(inv, timeout=30)).text.split("\n", 1)[1])
     assert len(texts) == 3
 
 
 def test_label_marks_each_response_and_keeps_metadata() -> None:
-    original = Response(model="codex", provider="codex", status="ok", text="x",
-                        metadata={"route": "explicit provider"})
+    original = Response(
+        model="codex",
+        provider="codex",
+        status="ok",
+        text="x",
+        metadata={"route": "explicit provider"},
+    )
     [labelled] = demo.label([original])
     assert labelled.metadata == {"route": "explicit provider", "demo": True}
     assert original.metadata == {"route": "explicit provider"}
@@ -163,8 +186,9 @@ def test_mm_ask_demo_runs_the_whole_panel(capsys: pytest.CaptureFixture[str]) ->
     assert captured.err.startswith("DEMO panel:")
 
 
-def test_demo_never_reaches_a_real_cli(fake_clis, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_never_reaches_a_real_cli(
+    fake_clis, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake_clis.set("codex", stdout="REAL CODEX WAS CALLED")
     monkeypatch.setenv("PATH", f"{fake_clis.bin}:/usr/bin:/bin")
     assert cli.main(["ask", "--demo", "--models", "codex", "--prompt", "hi"]) == 0
@@ -176,7 +200,7 @@ def test_demo_never_reaches_a_real_cli(fake_clis, monkeypatch: pytest.MonkeyPatc
 def test_demo_ignores_the_user_config(capsys: pytest.CaptureFixture[str]) -> None:
     config = Path(os.environ["MULTI_MODEL_HOME"]) / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("timeout = 0.01\n[providers.codex]\nbinary = \"/nonexistent/codex\"\n")
+    config.write_text('timeout = 0.01\n[providers.codex]\nbinary = "/nonexistent/codex"\n')
     assert cli.main(["ask", "--demo", "--models", "codex:gpt-5.4", "--prompt", "hi"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["status"] == "ok"
 

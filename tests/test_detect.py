@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from multi_model.config import ProviderSettings, Settings
 from multi_model.detect import (
+    _summary,
     availability,
     cached_version,
     detect_all,
@@ -97,8 +99,6 @@ def test_availability_reports_install_and_cheap_auth(fake_clis: FakeCLIs) -> Non
 
 
 def test_parallel_first_probes_all_land_in_the_version_cache(fake_clis: FakeCLIs) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     names = ["codex", "gemini", "qwen", "opencode"]
     for name in names:
         fake_clis.set(name, version=f"{name} 1.2.3")
@@ -111,11 +111,13 @@ def test_parallel_first_probes_all_land_in_the_version_cache(fake_clis: FakeCLIs
 
 
 def test_probe_detail_is_one_clean_line(fake_clis: FakeCLIs) -> None:
-    from multi_model.detect import _summary
-
-    assert _summary('{"loggedIn": false, "authMethod": "none"}', 1) == \
-        "loggedIn=False, authMethod=none"
-    assert _summary("\x1b[90m┌  Credentials \x1b[90m~/.local/auth.json\x1b[0m\n│\n", 0) == \
-        "Credentials ~/.local/auth.json"
+    assert (
+        _summary('{"loggedIn": false, "authMethod": "none"}', 1)
+        == "loggedIn=False, authMethod=none"
+    )
+    assert (
+        _summary("\x1b[90m┌  Credentials \x1b[90m~/.local/auth.json\x1b[0m\n│\n", 0)
+        == "Credentials ~/.local/auth.json"
+    )
     assert _summary("", 3) == "exit 3"
     assert _summary("WARNING: could not create PATH aliases\nNot logged in\n", 1) == "Not logged in"

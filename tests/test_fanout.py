@@ -22,6 +22,7 @@ from multi_model.config import Settings
 from multi_model.errors import ClaudeModelRefused, UnknownProvider
 from multi_model.models import Response
 from tests.conftest import FakeCLIs, fixture_path
+from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 
@@ -40,21 +41,28 @@ def answer(text: str) -> str:
 
 
 def failed(message: str) -> str:
-    events = [{"type": "thread.started", "thread_id": "t-2"}, {"type": "error", "message": message},
-              {"type": "turn.failed", "error": {"message": message}}]
+    events = [
+        {"type": "thread.started", "thread_id": "t-2"},
+        {"type": "error", "message": message},
+        {"type": "turn.failed", "error": {"message": message}},
+    ]
     return "".join(json.dumps(e) + "\n" for e in events)
 
 
-RATE_LIMIT = ("Rate limit reached for gpt-5 in organization org-mock on tokens per min (TPM): "
-              "Limit 30000, Used 30000, Requested 11. Please try again in 6.6s.")
+RATE_LIMIT = (
+    "Rate limit reached for gpt-5 in organization org-mock on tokens per min (TPM): "
+    "Limit 30000, Used 30000, Requested 11. Please try again in 6.6s."
+)
 
 # model name -> (scenario, expected status)
 FAILURES: dict[str, tuple[dict[str, object], str]] = {
     "m-crash": ({"mode": "crash", "stdout": '{"type": "turn.started"}\n'}, "crashed"),
     "m-hang": ({"mode": "hang"}, "timeout"),
     "m-garbage": ({"stdout": "\x1b[31m\x1b[1mSegfault?\x1b[0m ▒▒ garbage\n"}, "bad_output"),
-    "m-401": ({"stdout_file": str(fixture_path("codex", "401-with-retries.exec-json.jsonl")),
-               "exit": 1}, "auth_required"),
+    "m-401": (
+        {"stdout_file": str(fixture_path("codex", "401-with-retries.exec-json.jsonl")), "exit": 1},
+        "auth_required",
+    ),
     "m-429": ({"stdout": failed(RATE_LIMIT), "exit": 1}, "rate_limited"),
 }
 
@@ -67,6 +75,7 @@ def fake_codex(fake_clis: FakeCLIs, **by_model: dict[str, object]) -> FakeCLIs:
 
 def run(fake_clis: FakeCLIs, models: list[str], **kw: object) -> list[Response]:
     kw.setdefault("env", fake_clis.env(OPENAI_API_KEY="sk-mock"))
+    kw.setdefault("clock", FakeClock())  # backoff costs no real time
     return dispatch(models, PROMPT, settings=kw.pop("settings", Settings()), **kw)  # type: ignore[arg-type]
 
 
@@ -86,13 +95,14 @@ def live_members(pgid: int) -> list[int]:
             stat = Path(f"/proc/{entry.name}/stat").read_bytes() if entry.name.isdigit() else b""
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 2 and fields[0] not in (b"Z", b"X") and int(fields[2]) == pgid:
             members.append(int(entry.name))
     return members
 
 
 # --- order, parallelism, callback ------------------------------------------------------------
+
 
 def test_results_in_input_order_when_the_first_is_slowest(fake_clis: FakeCLIs) -> None:
     fake_codex(fake_clis, **{"m-slow": {"sleep": 1.0}, "m-b": {}, "m-c": {}})
@@ -120,8 +130,11 @@ def test_calls_run_in_parallel(fake_clis: FakeCLIs) -> None:
 def test_on_result_gets_each_index_once_with_the_returned_response(fake_clis: FakeCLIs) -> None:
     fake_codex(fake_clis, **{"m-a": {}, "m-b": {"sleep": 0.3}, "m-c": {"exit": 0, "stdout": ""}})
     calls: list[tuple[int, Response]] = []
-    results = run(fake_clis, ["codex:m-a", "codex:m-b", "codex:m-c", "codex:m-a"],
-                  on_result=lambda i, r: calls.append((i, r)))
+    results = run(
+        fake_clis,
+        ["codex:m-a", "codex:m-b", "codex:m-c", "codex:m-a"],
+        on_result=lambda i, r: calls.append((i, r)),
+    )
     assert sorted(i for i, _ in calls) == [0, 1, 2, 3]
     assert all(results[i] == r for i, r in calls)
 
@@ -132,13 +145,16 @@ def test_empty_model_list_returns_nothing(fake_clis: FakeCLIs) -> None:
 
 # --- failures stay with their model ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("model", list(FAILURES))
 def test_one_failure_does_not_affect_the_others(fake_clis: FakeCLIs, model: str) -> None:
     scenario, status = FAILURES[model]
     fake_codex(fake_clis, **{"m-ok1": {}, model: scenario, "m-ok2": {}})
     results = run(fake_clis, ["codex:m-ok1", f"codex:{model}", "codex:m-ok2"], timeout=1.5)
     assert [(r.status, r.text) for r in (results[0], results[2])] == [
-        ("ok", "ok m-ok1"), ("ok", "ok m-ok2")]
+        ("ok", "ok m-ok1"),
+        ("ok", "ok m-ok2"),
+    ]
     assert results[1].status == status, results[1]
     assert results[1].error
 
@@ -182,6 +198,7 @@ def test_helper_holding_stdout_does_not_hold_the_answer(fake_clis: FakeCLIs) -> 
 
 
 # --- statuses from what the process printed --------------------------------------------------
+
 
 def test_exit_0_with_no_output_is_empty_output(fake_clis: FakeCLIs) -> None:
     fake_codex(fake_clis, **{"m-empty": {"stdout": ""}})
@@ -231,8 +248,9 @@ def test_20_mib_flood_is_oversize_and_truncated(fake_clis: FakeCLIs) -> None:
 
 def test_invalid_utf8_is_replaced_not_fatal(fake_clis: FakeCLIs) -> None:
     line = b'{"type": "item.completed", "item": {"type": "agent_message", "text": "caf\xe9 ok"}}\n'
-    fake_codex(fake_clis, **{"m-bytes": {"mode": "bad_utf8", "stdout": "",
-                                         "stdout_hex": line.hex()}})
+    fake_codex(
+        fake_clis, **{"m-bytes": {"mode": "bad_utf8", "stdout": "", "stdout_hex": line.hex()}}
+    )
     [result] = run(fake_clis, ["codex:m-bytes"])
     assert (result.status, result.text) == ("ok", "caf\ufffd ok")
 
@@ -255,8 +273,10 @@ def test_ok_response_carries_version_usage_and_session(fake_clis: FakeCLIs) -> N
 
 # --- refused before anything runs ------------------------------------------------------------
 
-@pytest.mark.parametrize("spec", ["claude-sonnet-4-5", "opus", "claude:sonnet",
-                                  "anthropic/claude-opus-4-1"])
+
+@pytest.mark.parametrize(
+    "spec", ["claude-sonnet-4-5", "opus", "claude:sonnet", "anthropic/claude-opus-4-1"]
+)
 def test_claude_model_is_refused_before_any_process(fake_clis: FakeCLIs, spec: str) -> None:
     fake_codex(fake_clis)
     with pytest.raises(ClaudeModelRefused):
@@ -273,10 +293,16 @@ def test_unknown_provider_raises_before_any_process(fake_clis: FakeCLIs) -> None
 
 # --- environment ------------------------------------------------------------------------------
 
+
 def test_codex_sees_only_its_own_vendor_keys(fake_clis: FakeCLIs) -> None:
     fake_codex(fake_clis)
-    env = fake_clis.env(OPENAI_API_KEY="sk-openai", ANTHROPIC_API_KEY="sk-ant",
-                        GEMINI_API_KEY="g-key", CLAUDECODE="1", MM_UNRELATED_SECRET="s")
+    env = fake_clis.env(
+        OPENAI_API_KEY="sk-openai",
+        ANTHROPIC_API_KEY="sk-ant",
+        GEMINI_API_KEY="g-key",
+        CLAUDECODE="1",
+        MM_UNRELATED_SECRET="s",
+    )
     [result] = run(fake_clis, ["codex:m-ok"], env=env)
     assert result.status == "ok"
     calls = fake_clis.calls("codex")
@@ -289,6 +315,7 @@ def test_codex_sees_only_its_own_vendor_keys(fake_clis: FakeCLIs) -> None:
 
 
 # --- the JSON boundary ------------------------------------------------------------------------
+
 
 def test_responses_round_trip_through_json(fake_clis: FakeCLIs) -> None:
     fake_codex(fake_clis, **{"m-ok": {}, **{m: s for m, (s, _) in FAILURES.items()}})
@@ -303,8 +330,16 @@ def test_responses_round_trip_through_json(fake_clis: FakeCLIs) -> None:
 
 def test_partial_answer_then_crash_is_not_ok(fake_clis: FakeCLIs) -> None:
     partial = "\n".join(answer("half an answer").splitlines()[:3]) + "\n"  # no turn.completed
-    fake_codex(fake_clis, **{"m-crash": {"stdout": partial, "exit": 101,
-                                         "stderr": "thread 'main' panicked at core.rs:12\n"}})
+    fake_codex(
+        fake_clis,
+        **{
+            "m-crash": {
+                "stdout": partial,
+                "exit": 101,
+                "stderr": "thread 'main' panicked at core.rs:12\n",
+            }
+        },
+    )
     [result] = run(fake_clis, ["codex:m-crash"])
     assert result.status == "crashed" and result.exit_code == 101
     assert result.text == "half an answer"  # kept, but not passed off as a full answer

@@ -10,6 +10,7 @@ from multi_model import dispatch, providers
 from multi_model.config import Settings
 from multi_model.errors import UnknownProvider
 from multi_model.models import Parsed
+from tests.fakes.clock import FakeClock
 from tests.fakes.scripted import Delayed, ScriptedProvider
 
 S = Settings()
@@ -36,8 +37,13 @@ def test_failures_are_statuses_and_do_not_sink_others(scripted: ScriptedProvider
     scripted.enqueue(Parsed(status="rate_limited", error="429", retry_after_s=20), model="rl")
     scripted.enqueue("   \n", model="blank")
     scripted.enqueue("fine", model="ok")
-    boom, rl, blank, ok = dispatch(["scripted:boom", "scripted:rl", "scripted:blank",
-                                    "scripted:ok"], "q", settings=S, env={})
+    boom, rl, blank, ok = dispatch(
+        ["scripted:boom", "scripted:rl", "scripted:blank", "scripted:ok"],
+        "q",
+        settings=S,
+        env={},
+        clock=FakeClock(),
+    )
     assert boom.status == "crashed" and "adapter bug" in (boom.error or "")
     assert boom.metadata["route"] == "explicit provider"
     assert (rl.status, rl.retry_after_s) == ("rate_limited", 20)
@@ -47,8 +53,13 @@ def test_failures_are_statuses_and_do_not_sink_others(scripted: ScriptedProvider
 
 def test_on_result_sees_each_index_once(scripted: ScriptedProvider) -> None:
     seen: list[int] = []
-    dispatch(["scripted:x", "scripted:y", "scripted:z"], "q", settings=S, env={},
-             on_result=lambda i, r: seen.append(i))
+    dispatch(
+        ["scripted:x", "scripted:y", "scripted:z"],
+        "q",
+        settings=S,
+        env={},
+        on_result=lambda i, r: seen.append(i),
+    )
     assert sorted(seen) == [0, 1, 2]
 
 

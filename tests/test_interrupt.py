@@ -31,8 +31,13 @@ def test_cancel_event_stops_the_run_and_its_group() -> None:
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
     start = time.monotonic()
-    out = runner.run(Invocation(argv=(sys.executable, "-c", "import time; time.sleep(60)"),
-                                env={"PATH": os.defpath}), 60, cancel=cancel)
+    out = runner.run(
+        Invocation(
+            argv=(sys.executable, "-c", "import time; time.sleep(60)"), env={"PATH": os.defpath}
+        ),
+        60,
+        cancel=cancel,
+    )
     assert out.cancelled and not out.timed_out
     assert time.monotonic() - start < 5
 
@@ -51,10 +56,25 @@ def wait_for_call(fake_clis: FakeCLIs, seconds: float = 20) -> dict:
 def test_mm_ask_interrupted_exits_130_and_leaves_no_process(fake_clis: FakeCLIs, sig: int) -> None:
     fake_clis.set("codex", mode="hang")
     env = {**fake_clis.env(), "MULTI_MODEL_HOME": str(fake_clis.home / "mm")}
-    proc = subprocess.Popen([sys.executable, "-m", "multi_model", "ask", "--models", "codex:a",
-                             "--prompt", "hello", "--timeout", "120"], env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "multi_model",
+            "ask",
+            "--models",
+            "codex:a",
+            "--prompt",
+            "hello",
+            "--timeout",
+            "120",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     child = wait_for_call(fake_clis)
     start = time.monotonic()
     proc.send_signal(sig)

@@ -30,8 +30,9 @@ def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def start(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
     began = time.monotonic()
-    code, out, _ = mm(capsys, "ask", "--background", "--models", "codex:gpt-5.4", "--prompt",
-                      "hello", *extra)
+    code, out, _ = mm(
+        capsys, "ask", "--background", "--models", "codex:gpt-5.4", "--prompt", "hello", *extra
+    )
     assert code == 0 and time.monotonic() - began < 5
     return json.loads(out)
 
@@ -45,7 +46,8 @@ def wait_status(job: str, status: str, timeout: float = 60) -> dict:
 
 
 def test_background_returns_at_once_and_the_result_survives(
-        fakes: FakeCLIs, capsys: pytest.CaptureFixture[str]) -> None:
+    fakes: FakeCLIs, capsys: pytest.CaptureFixture[str]
+) -> None:
     fakes.set("codex", fixture="codex/ok.exec-json.jsonl", sleep=2)
     job = start(capsys)
     assert (job["joined"], job["status"]) == (False, "running")
@@ -62,30 +64,35 @@ def test_background_returns_at_once_and_the_result_survives(
     assert job["job"] in out and "1 of 1 answered" in out
 
 
-def test_identical_request_joins_unless_fresh(fakes: FakeCLIs,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_identical_request_joins_unless_fresh(
+    fakes: FakeCLIs, capsys: pytest.CaptureFixture[str]
+) -> None:
     fakes.set("codex", fixture="codex/ok.exec-json.jsonl", sleep=2)
     first = start(capsys)
     again = start(capsys)
     assert again == {**first, "joined": True}
     other = start(capsys, "--fresh")
     assert other["job"] != first["job"] and not other["joined"]
-    different = json.loads(mm(capsys, "ask", "--background", "--models", "codex:gpt-5.4",
-                              "--prompt", "something else")[1])
+    different = json.loads(
+        mm(
+            capsys, "ask", "--background", "--models", "codex:gpt-5.4", "--prompt", "something else"
+        )[1]
+    )
     assert different["job"] not in (first["job"], other["job"])
     for job in (first, other, different):
         wait_status(job["job"], "done")
 
 
-def test_cancel_stops_the_process_group(fakes: FakeCLIs,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cancel_stops_the_process_group(
+    fakes: FakeCLIs, capsys: pytest.CaptureFixture[str]
+) -> None:
     fakes.set("codex", mode="hang")
     job = start(capsys)
     deadline = time.monotonic() + 30
     while not [c for c in fakes.calls("codex") if "exec" in c["argv"]]:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    cli_pid = [c for c in fakes.calls("codex") if "exec" in c["argv"]][0]["pid"]
+    cli_pid = next(c for c in fakes.calls("codex") if "exec" in c["argv"])["pid"]
     worker = Jobs(os.environ).get(job["job"])["pid"]
     code, out, _ = mm(capsys, "jobs", "cancel", job["job"])
     assert code == 0 and out.strip() == f"job {job['job']}: cancelled"
@@ -99,7 +106,8 @@ def test_cancel_stops_the_process_group(fakes: FakeCLIs,
 
 
 def test_kill_9_leaves_a_consistent_store_and_a_failed_job(
-        fakes: FakeCLIs, capsys: pytest.CaptureFixture[str]) -> None:
+    fakes: FakeCLIs, capsys: pytest.CaptureFixture[str]
+) -> None:
     fakes.set("codex", mode="hang")
     job = start(capsys)
     worker = Jobs(os.environ).get(job["job"])["pid"]
@@ -123,7 +131,8 @@ def test_unknown_job_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_job_of_a_kind_nobody_registered_is_a_clear_error(
-        tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
     Jobs(os.environ).register("nope", {"x": 1}, "job-1", tmp_path)
     code, out, _ = mm(capsys, "jobs", "list", "--format", "json")
     assert code == 0 and json.loads(out)[0]["status"] == "running"  # listed as it is
@@ -132,16 +141,19 @@ def test_a_job_of_a_kind_nobody_registered_is_a_clear_error(
         assert code == 2 and "a job of kind 'nope' cannot be handled here" in err, err
 
 
-def test_a_background_turn_of_a_session(fakes: FakeCLIs,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_background_turn_of_a_session(
+    fakes: FakeCLIs, capsys: pytest.CaptureFixture[str]
+) -> None:
     fakes.set("codex", fixture="codex/ok.exec-json.jsonl")
     job = start(capsys, "--session", "bg")
     wait_status(job["job"], "done")
-    code, out, _ = mm(capsys, "ask", "--models", "codex:gpt-5.4", "--session", "bg",
-                      "--prompt", "turn two")
+    code, out, _ = mm(
+        capsys, "ask", "--models", "codex:gpt-5.4", "--session", "bg", "--prompt", "turn two"
+    )
     assert code == 0 and json.loads(out)[0]["metadata"]["session"]["turn"] == 2
     assert fakes.calls("codex")[-1]["argv"][-3] == "resume"
     fakes.install("grok")
-    code, _, err = mm(capsys, "ask", "--background", "--models", "grok", "--session", "bg",
-                      "--prompt", "x")  # refused at once, not in the worker
+    code, _, err = mm(
+        capsys, "ask", "--background", "--models", "grok", "--session", "bg", "--prompt", "x"
+    )  # refused at once, not in the worker
     assert code == 2 and "grok keeps no sessions" in err and len(Jobs(os.environ).list()) == 1

@@ -29,17 +29,30 @@ def plugin(tmp_path: Path) -> Path:
     return copy
 
 
-def launch(plugin: Path, data: Path, *args: str, path: str | None = None,
-           **env: str) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": path or os.environ["PATH"], "HOME": os.environ.get("HOME", str(data)),
-            "CLAUDE_PLUGIN_DATA": str(data), "LANG": "C.UTF-8", **env}
-    return subprocess.run([sys.executable, str(plugin / "scripts" / "mm"), *args], env=base,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=300, check=False)
+def launch(
+    plugin: Path, data: Path, *args: str, path: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        "PATH": path or os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(data)),
+        "CLAUDE_PLUGIN_DATA": str(data),
+        "LANG": "C.UTF-8",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, str(plugin / "scripts" / "mm"), *args],
+        env=base,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
-def test_first_run_builds_then_reuses_then_rebuilds_on_new_pins(plugin: Path,
-                                                                tmp_path: Path) -> None:
+def test_first_run_builds_then_reuses_then_rebuilds_on_new_pins(
+    plugin: Path, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     first = launch(plugin, data, "--version")
     assert first.returncode == 0, first.stderr
@@ -60,9 +73,17 @@ def test_first_run_builds_then_reuses_then_rebuilds_on_new_pins(plugin: Path,
 
 
 def test_unreachable_registry_is_one_actionable_message(plugin: Path, tmp_path: Path) -> None:
-    done = launch(plugin, tmp_path / "data", "--version", PIP_INDEX_URL="http://127.0.0.1:9/simple",
-                  PIP_RETRIES="0", PIP_TIMEOUT="2", PIP_NO_CACHE_DIR="1",
-                  PIP_FIND_LINKS="", PIP_CONFIG_FILE=os.devnull)
+    done = launch(
+        plugin,
+        tmp_path / "data",
+        "--version",
+        PIP_INDEX_URL="http://127.0.0.1:9/simple",
+        PIP_RETRIES="0",
+        PIP_TIMEOUT="2",
+        PIP_NO_CACHE_DIR="1",
+        PIP_FIND_LINKS="",
+        PIP_CONFIG_FILE=os.devnull,
+    )
     assert done.returncode == 1
     assert "is the package registry reachable?" in done.stderr
     assert "Traceback" not in done.stderr
@@ -91,15 +112,15 @@ sys.exit(subprocess.call([python, "-m", "pip", "install", "--quiet", *hashes, "-
 
 def test_uv_is_used_when_present(plugin: Path, tmp_path: Path) -> None:
     bindir, log = fake_uv(tmp_path)
-    done = launch(plugin, tmp_path / "data", "--version",
-                  path=f"{bindir}:{os.environ['PATH']}")
+    done = launch(plugin, tmp_path / "data", "--version", path=f"{bindir}:{os.environ['PATH']}")
     assert done.returncode == 0, done.stderr
     calls = log.read_text().splitlines()
     assert [c.split()[:2] for c in calls] == [["venv", "--quiet"], ["pip", "install"]]
 
 
-def test_old_python_is_refused_with_a_hint(monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_old_python_is_refused_with_a_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(sys, "version_info", (3, 9, 18, "final", 0))
     monkeypatch.setattr(sys, "argv", ["mm", "--version"])
     with pytest.raises(SystemExit) as exit_info:

@@ -1,22 +1,18 @@
-"""runner.run with real child processes, runner.fetch against a local stdlib server: each test
-names one promise of the runner's contract and breaks when that promise does."""
+"""runner.run with real child processes: each test names one promise of the runner's contract
+and breaks when that promise does."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from multi_model import runner
-from multi_model.models import PROMPT_FILE, HttpCall, Invocation
+from multi_model.models import PROMPT_FILE, Invocation
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 
@@ -41,7 +37,7 @@ def proc_state(pid: int) -> tuple[str, int] | None:
         stat = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
-    fields = stat[stat.rfind(b")") + 2:].split()
+    fields = stat[stat.rfind(b")") + 2 :].split()
     return fields[0].decode(), int(fields[2])
 
 
@@ -68,11 +64,14 @@ def assert_reaped(pid: int) -> None:
 ECHO_STDIN = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
 
 
-@pytest.mark.parametrize("prompt", [
-    "héllo wörld ✓ 日本語 🙂\n\n  trailing spaces and tab  \t\n\n",
-    "  leading\r\nCRLF kept\r\n",
-    "x" * (300 * 1024) + " over the 128 KiB per-argument limit\n",
-])
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "héllo wörld ✓ 日本語 🙂\n\n  trailing spaces and tab  \t\n\n",
+        "  leading\r\nCRLF kept\r\n",
+        "x" * (300 * 1024) + " over the 128 KiB per-argument limit\n",
+    ],
+)
 def test_prompt_arrives_on_stdin_byte_exact(prompt: str) -> None:
     out = runner.run(py(ECHO_STDIN, stdin=prompt), 30)
     assert out.exit_code == 0, out.stderr
@@ -80,8 +79,7 @@ def test_prompt_arrives_on_stdin_byte_exact(prompt: str) -> None:
 
 
 def test_no_prompt_means_dev_null_not_the_parents_stdin() -> None:
-    code = ("import os, sys; print(os.readlink('/proc/self/fd/0')); "
-            "print(repr(sys.stdin.read()))")
+    code = "import os, sys; print(os.readlink('/proc/self/fd/0')); print(repr(sys.stdin.read()))"
     read_end, write_end = os.pipe()
     os.write(write_end, b"LEAKED FROM THE TEST PROCESS\n")
     os.close(write_end)
@@ -98,8 +96,10 @@ def test_no_prompt_means_dev_null_not_the_parents_stdin() -> None:
 
 
 def test_stdin_file_is_unlinked_and_private() -> None:
-    code = ("import os, sys; st = os.fstat(0); "
-            "print(st.st_nlink, oct(st.st_mode & 0o777), sys.stdin.read())")
+    code = (
+        "import os, sys; st = os.fstat(0); "
+        "print(st.st_nlink, oct(st.st_mode & 0o777), sys.stdin.read())"
+    )
     out = runner.run(py(code, stdin="secret"), 30)
     nlink, mode, text = out.stdout.split()
     assert (nlink, mode, text) == ("0", "0o600", "secret")
@@ -107,9 +107,11 @@ def test_stdin_file_is_unlinked_and_private() -> None:
 
 @pytest.mark.parametrize("arg", [PROMPT_FILE, f"--file={PROMPT_FILE}"])
 def test_prompt_file_is_0600_and_removed_afterwards(arg: str) -> None:
-    code = ("import os, sys; p = sys.argv[1].removeprefix('--file='); "
-            "print(p); print(oct(os.stat(p).st_mode & 0o777)); "
-            "sys.stdout.write(open(p, encoding='utf-8').read())")
+    code = (
+        "import os, sys; p = sys.argv[1].removeprefix('--file='); "
+        "print(p); print(oct(os.stat(p).st_mode & 0o777)); "
+        "sys.stdout.write(open(p, encoding='utf-8').read())"
+    )
     prompt = "from a file ✓\n  keep this  \n"
     out = runner.run(Invocation(argv=(PY, "-c", code, arg), env=ENV, prompt_file=prompt), 30)
     path, mode, text = out.stdout.split("\n", 2)
@@ -150,8 +152,9 @@ def test_timeout_stops_the_whole_group_and_keeps_partial_output() -> None:
 
 
 def test_leader_ignoring_term_is_killed_after_grace() -> None:
-    elapsed, out = timed(py("print(__import__('os').getpid(), flush=True)\n" + TERM_PROOF),
-                         0.5, term_grace=0.7)
+    elapsed, out = timed(
+        py("print(__import__('os').getpid(), flush=True)\n" + TERM_PROOF), 0.5, term_grace=0.7
+    )
     leader = int(out.stdout.split()[0])
     assert (out.timed_out, out.exit_code) == (True, -9)
     assert 0.5 + 0.7 <= elapsed < 0.5 + 0.7 + 1.0
@@ -172,8 +175,9 @@ def test_helper_holding_stdout_does_not_block_and_is_stopped() -> None:
 
 
 def test_helper_ignoring_term_is_killed_after_grace() -> None:
-    elapsed, out = timed(spawn_helper(helper=TERM_PROOF, then="time.sleep(0.5); sys.exit(0)"),
-                         30, term_grace=0.7)
+    elapsed, out = timed(
+        spawn_helper(helper=TERM_PROOF, then="time.sleep(0.5); sys.exit(0)"), 30, term_grace=0.7
+    )
     leader, helper = pids(out)
     assert out.exit_code == 0 and not out.timed_out
     assert elapsed < 0.5 + 0.7 + 2.0
@@ -183,10 +187,12 @@ def test_helper_ignoring_term_is_killed_after_grace() -> None:
 
 # --- output caps and decoding ----------------------------------------------------------------
 
-FLOOD = ("import os, sys, time\n"
-         "print(os.getpid(), file=sys.{other}, flush=True)\n"
-         "for _ in range({mb}): sys.{stream}.buffer.write(b'x' * 1048576); sys.{stream}.flush()\n"
-         "time.sleep(60)\n")
+FLOOD = (
+    "import os, sys, time\n"
+    "print(os.getpid(), file=sys.{other}, flush=True)\n"
+    "for _ in range({mb}): sys.{stream}.buffer.write(b'x' * 1048576); sys.{stream}.flush()\n"
+    "time.sleep(60)\n"
+)
 
 
 def flood(mb: int = 20, stream: str = "stdout") -> Invocation:
@@ -195,8 +201,9 @@ def flood(mb: int = 20, stream: str = "stdout") -> Invocation:
     return py(FLOOD.format(mb=mb, stream=stream, other=other))
 
 
-@pytest.mark.parametrize("stream, cap", [("stdout", MiB), ("stderr", MiB),
-                                         ("stdout", runner.DEFAULT_OUTPUT_CAP)])
+@pytest.mark.parametrize(
+    "stream, cap", [("stdout", MiB), ("stderr", MiB), ("stdout", runner.DEFAULT_OUTPUT_CAP)]
+)
 def test_flood_is_cut_at_the_cap_and_the_process_stopped(stream: str, cap: int) -> None:
     kw = {"output_cap": cap} if cap != runner.DEFAULT_OUTPUT_CAP else {}
     elapsed, out = timed(flood(20, stream), 60, **kw)
@@ -216,14 +223,17 @@ def test_output_exactly_at_the_cap_is_not_truncated() -> None:
 
 
 def test_invalid_utf8_becomes_replacement_characters() -> None:
-    code = ("import sys; sys.stdout.buffer.write(b'caf\\xe9 \\xff\\xfe ok\\n'); "
-            "sys.stderr.buffer.write(b'\\xc3(err\\n')")
+    code = (
+        "import sys; sys.stdout.buffer.write(b'caf\\xe9 \\xff\\xfe ok\\n'); "
+        "sys.stderr.buffer.write(b'\\xc3(err\\n')"
+    )
     out = runner.run(py(code), 30)
     assert out.stdout == "caf\ufffd \ufffd\ufffd ok\n"
     assert out.stderr == "\ufffd(err\n"
 
 
 # --- spawn failures ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("argv0", ["no-such-cli-xyz", "{tmp}/absent", "{tmp}/plain", "{tmp}"])
 def test_missing_executable_is_a_spawn_error(tmp_path: Path, argv0: str) -> None:
@@ -250,6 +260,7 @@ def test_nul_byte_in_argv_is_a_spawn_error(argv: tuple[str, ...]) -> None:
 
 # --- environment, cwd, exit codes, reaping ---------------------------------------------------
 
+
 def test_env_is_exactly_the_invocations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MM_MUST_NOT_LEAK", "1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-parent")
@@ -257,8 +268,10 @@ def test_env_is_exactly_the_invocations(monkeypatch: pytest.MonkeyPatch) -> None
     assert env_bin
     out = runner.run(Invocation(argv=(env_bin,), env={"PATH": "/usr/bin:/bin", "ONLY": "me"}), 5)
     lines = sorted(out.stdout.splitlines())  # plus the call's marker (proctree.py), only
-    assert lines[0].startswith("MULTI_MODEL_CALL=") and lines[1:] == ["ONLY=me",
-                                                                     "PATH=/usr/bin:/bin"]
+    assert lines[0].startswith("MULTI_MODEL_CALL=") and lines[1:] == [
+        "ONLY=me",
+        "PATH=/usr/bin:/bin",
+    ]
     empty = runner.run(Invocation(argv=(env_bin,), env={}), 5)
     assert empty.stdout.startswith("MULTI_MODEL_CALL=") and empty.stdout.count("\n") == 1
     assert empty.exit_code == 0
@@ -273,161 +286,24 @@ def test_cwd_exit_code_and_stderr_are_reported(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", ["exit", "timeout", "cap"])
 def test_leader_is_always_reaped(case: str) -> None:
-    inv = {"exit": py("print(__import__('os').getpid())"),
-           "timeout": py(f"print(__import__('os').getpid(), flush=True)\n{SLEEPER}"),
-           "cap": flood(mb=3, stream="stderr")}[case]
+    inv = {
+        "exit": py("print(__import__('os').getpid())"),
+        "timeout": py(f"print(__import__('os').getpid(), flush=True)\n{SLEEPER}"),
+        "cap": flood(mb=3, stream="stderr"),
+    }[case]
     out = runner.run(inv, 1.0, output_cap=1 * MiB, term_grace=0.5)
     leader = int(out.stdout.split()[0])
     assert_reaped(leader)
     assert live_members(leader) == []
 
 
-# --- fetch ------------------------------------------------------------------------------------
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    stop: threading.Event
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that gave up is expected here
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:  # keep the test output clean
-        pass
-
-    def _send(self, status: int, body: bytes, **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in headers.items():
-            self.send_header(key.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        stop = self.server.stop  # type: ignore[attr-defined]
-        if self.path == "/ok":
-            self._send(200, "hello ✓\n".encode(), X_Test="yes")
-        elif self.path == "/big":
-            self._send(200, b"z" * (3 * MiB))
-        elif self.path == "/slow":
-            stop.wait(5)  # bounded: the fixture sets `stop` on teardown
-            self._send(200, b"too late")
-        elif self.path == "/trickle":
-            self.send_response(200)
-            self.end_headers()
-            for _ in range(20):
-                self.wfile.write(b"drip ")
-                self.wfile.flush()
-                if stop.wait(0.2):
-                    return
-        else:
-            self._send(404, b'{"error": "model not found"}', Content_Type="application/json")
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self._send(200, self.headers["X-Key"].encode() + b"|" + body)  # echo what arrived
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    srv = _Server(("127.0.0.1", 0), _Handler)
-    srv.stop = threading.Event()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.stop.set()
-        srv.shutdown()
-        srv.server_close()
-        thread.join(5)
-
-
-def test_fetch_200(server: str) -> None:
-    reply = runner.fetch(HttpCall("GET", f"{server}/ok"), 5)
-    assert (reply.status, reply.body, reply.timed_out, reply.error) == (200, "hello ✓\n", False, None)
-    assert reply.headers.get("X-Test") == "yes"
-
-
-def test_fetch_post_sends_body_and_headers(server: str) -> None:
-    call = HttpCall("POST", f"{server}/echo", {"X-Key": "k1"}, b'{"q": 1}')
-    assert runner.fetch(call, 5).body == 'k1|{"q": 1}'
-
-
-def test_fetch_404_keeps_the_body(server: str) -> None:
-    reply = runner.fetch(HttpCall("GET", f"{server}/nope"), 5)
-    assert (reply.status, reply.body, reply.timed_out) == (404, '{"error": "model not found"}', False)
-
-
-def test_fetch_connection_refused_is_a_value() -> None:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now
-    reply = runner.fetch(HttpCall("GET", f"http://127.0.0.1:{port}/"), 5)
-    assert reply.status == 0 and not reply.timed_out
-    assert reply.error and "refused" in reply.error.lower()
-
-
-def test_fetch_slow_reply_times_out(server: str) -> None:
-    start = time.monotonic()
-    reply = runner.fetch(HttpCall("GET", f"{server}/slow"), 0.5)
-    assert reply.timed_out and reply.status == 0
-    assert time.monotonic() - start < 3
-
-
-def test_fetch_trickling_body_times_out_at_the_deadline(server: str) -> None:
-    start = time.monotonic()
-    reply = runner.fetch(HttpCall("GET", f"{server}/trickle"), 1.0)
-    assert reply.timed_out and reply.status == 200
-    assert reply.body.startswith("drip ")
-    assert time.monotonic() - start < 3
-
-
-def test_fetch_connect_timeout_is_a_timeout() -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    filler = socket.create_connection(("127.0.0.1", port), timeout=2)  # accept queue now full
-    try:
-        start = time.monotonic()
-        reply = runner.fetch(HttpCall("GET", f"http://127.0.0.1:{port}/"), 0.5)
-        assert reply.timed_out and reply.status == 0
-        assert time.monotonic() - start < 3
-    finally:
-        filler.close()
-        listener.close()
-
-
-def test_fetch_body_over_the_cap_is_cut(server: str) -> None:
-    reply = runner.fetch(HttpCall("GET", f"{server}/big"), 5, output_cap=1 * MiB)
-    assert reply.status == 200 and reply.truncated
-    assert reply.body == "z" * MiB
-
-
 def test_prompt_with_lone_surrogate_is_sent_not_raised() -> None:
-    out = runner.run(Invocation(argv=(sys.executable, "-c",
-                                      "import sys; sys.stdout.write(sys.stdin.read())"),
-                                env={"PATH": os.defpath}, stdin="broken \ud83d emoji"), 10)
+    out = runner.run(
+        Invocation(
+            argv=(sys.executable, "-c", "import sys; sys.stdout.write(sys.stdin.read())"),
+            env={"PATH": os.defpath},
+            stdin="broken \ud83d emoji",
+        ),
+        10,
+    )
     assert out.exit_code == 0 and out.stdout == "broken ? emoji"
-
-
-def test_fetch_from_something_that_is_not_http_never_raises() -> None:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    port = server.getsockname()[1]
-
-    def banner() -> None:
-        conn, _ = server.accept()
-        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
-        conn.close()
-
-    threading.Thread(target=banner, daemon=True).start()
-    try:
-        reply = runner.fetch(HttpCall("GET", f"http://127.0.0.1:{port}/api/tags"), 5)
-    finally:
-        server.close()
-    assert reply.status == 0 and "not a valid HTTP reply" in (reply.error or "")

@@ -21,7 +21,8 @@ def committed() -> dict:
 
 def test_committed_file_is_regenerated() -> None:
     assert COMMITTED.read_text(encoding="utf-8") == schemas.render(schemas.response_schema()), (
-        "the Response model changed: run `python -m multi_model.schemas` and commit the result")
+        "the Response model changed: run `python -m multi_model.schemas` and commit the result"
+    )
 
 
 def test_response_schema_snapshot(snapshot) -> None:
@@ -52,8 +53,9 @@ def test_mm_ask_demo_output_validates(committed: dict, capsys: pytest.CaptureFix
 
 def test_failure_output_validates(committed: dict, fake_clis, monkeypatch, capsys) -> None:
     """Failures (auth_required with a stderr tail, not_installed with nulls) validate too."""
-    fake_clis.set("codex", fixture="codex/401-with-retries.exec-json.jsonl", exit=1,
-                  stderr="warning\n")
+    fake_clis.set(
+        "codex", fixture="codex/401-with-retries.exec-json.jsonl", exit=1, stderr="warning\n"
+    )
     monkeypatch.setenv("PATH", f"{fake_clis.bin}:/usr/bin:/bin")
     monkeypatch.setenv("HOME", str(fake_clis.home))
     assert cli.main(["ask", "--models", "codex:gpt-5.4,qwen:qwen3", "--prompt", "hi"]) == 5
@@ -62,8 +64,9 @@ def test_failure_output_validates(committed: dict, fake_clis, monkeypatch, capsy
     jsonschema.validate(output, committed, cls=jsonschema.Draft202012Validator)
 
 
-@pytest.mark.parametrize("change", [
-    {"surprise": 1}, {"status": "fine"}, {"text": None}, {"usage": {"tokens": 3}}])
+@pytest.mark.parametrize(
+    "change", [{"surprise": 1}, {"status": "fine"}, {"text": None}, {"usage": {"tokens": 3}}]
+)
 def test_schema_rejects_what_mm_ask_never_prints(committed: dict, change: dict) -> None:
     item = {"model": "codex", "provider": "codex", "status": "ok", "text": "hi", **change}
     with pytest.raises(jsonschema.ValidationError):
@@ -75,7 +78,8 @@ COUNCIL = COMMITTED.with_name("council-result.schema.json")
 
 def test_committed_council_schema_is_regenerated() -> None:
     assert COUNCIL.read_text(encoding="utf-8") == schemas.render(schemas.council_result_schema()), (
-        "the council models changed: run `python -m multi_model.schemas` and commit the result")
+        "the council models changed: run `python -m multi_model.schemas` and commit the result"
+    )
 
 
 def test_council_schema_snapshot(snapshot) -> None:
@@ -83,8 +87,12 @@ def test_council_schema_snapshot(snapshot) -> None:
 
 
 def test_mm_council_demo_json_validates(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["council", "--demo", "--prompt", "Tabs or spaces?", "--seed", "3",
-                     "--format", "json"]) == 0
+    assert (
+        cli.main(
+            ["council", "--demo", "--prompt", "Tabs or spaces?", "--seed", "3", "--format", "json"]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     schema = json.loads(COUNCIL.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)

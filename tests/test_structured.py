@@ -19,14 +19,18 @@ OBJ = '{"a": 1}'
 
 # --- extract_json: fenced blocks --------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    f"Here it is:\n```json\n{OBJ}\n```\nThanks.",
-    f"```JSON\n{OBJ}\n```",
-    f"```\n{OBJ}\n```",
-    f"~~~json\n{OBJ}\n~~~",
-    f"  ```json\r\n{OBJ}\r\n  ```\r\n",
-    f"````json\n{OBJ}\n```\nstill inside\n````",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Here it is:\n```json\n{OBJ}\n```\nThanks.",
+        f"```JSON\n{OBJ}\n```",
+        f"```\n{OBJ}\n```",
+        f"~~~json\n{OBJ}\n~~~",
+        f"  ```json\r\n{OBJ}\r\n  ```\r\n",
+        f"````json\n{OBJ}\n```\nstill inside\n````",
+    ],
+)
 def test_fenced_json_or_unlabelled_block(text: str) -> None:
     assert extract_json(text) in (OBJ, f"{OBJ}\n```\nstill inside")
 
@@ -41,8 +45,10 @@ def test_the_last_fenced_object_wins() -> None:
 
 
 def test_blocks_in_other_languages_or_without_an_object_are_skipped() -> None:
-    text = ('```json\n{"a": 1}\n```\n```python\n{"a": 2}\n```\n'
-            '```json\n[1, 2]\n```\n```\nplain text\n```\n')
+    text = (
+        '```json\n{"a": 1}\n```\n```python\n{"a": 2}\n```\n'
+        "```json\n[1, 2]\n```\n```\nplain text\n```\n"
+    )
     assert extract_json(text) == '{"a": 1}'
 
 
@@ -66,6 +72,7 @@ def test_inline_triple_backticks_are_not_a_fence() -> None:
 
 # --- extract_json: bare objects ---------------------------------------------------------------
 
+
 def test_a_bare_object_after_prose() -> None:
     assert extract_json(f"I ranked them as follows.\n\n{OBJ}\n") == OBJ
 
@@ -75,9 +82,16 @@ def test_the_last_top_level_object_wins_not_a_nested_one() -> None:
     assert extract_json(text) == '{"b": {"c": {"d": 1}}}'
 
 
-@pytest.mark.parametrize("obj", [
-    '{"a": "}"}', '{"a": "{"}', '{"a": "\\"}"}', '{"a": "\\\\", "b": "}{"}',
-    '{"k}": {"x": "\\\\\\"{"}}'])
+@pytest.mark.parametrize(
+    "obj",
+    [
+        '{"a": "}"}',
+        '{"a": "{"}',
+        '{"a": "\\"}"}',
+        '{"a": "\\\\", "b": "}{"}',
+        '{"k}": {"x": "\\\\\\"{"}}',
+    ],
+)
 def test_braces_and_escaped_quotes_inside_strings_do_not_count(obj: str) -> None:
     json.loads(obj)  # the cases are valid JSON
     assert extract_json(f"Ballot: {obj} -- end") == obj
@@ -108,7 +122,7 @@ def _reference_last_object(text: str) -> str | None:
                 end = m.end()
                 break
         last, pos = ((start, end), end) if end else (last, start + 1)
-    return text[last[0]:last[1]] if last else None
+    return text[last[0] : last[1]] if last else None
 
 
 def test_bare_extraction_matches_the_quadratic_definition() -> None:
@@ -118,8 +132,9 @@ def test_bare_extraction_matches_the_quadratic_definition() -> None:
         assert extract_json(text) == _reference_last_object(text), text
 
 
-@pytest.mark.parametrize("text", [
-    "{" * 200_000, '{"' * 100_000, '{ "a\\" {' * 25_000, ('x { "y' * 40_000) + OBJ])
+@pytest.mark.parametrize(
+    "text", ["{" * 200_000, '{"' * 100_000, '{ "a\\" {' * 25_000, ('x { "y' * 40_000) + OBJ]
+)
 def test_bare_extraction_is_linear_on_brace_heavy_text(text: str) -> None:
     """Stray braces and quotes force a rescan from every later `{`; it must stay one pass."""
     started = time.perf_counter()
@@ -132,8 +147,9 @@ def test_extraction_finds_the_object_in_random_prose() -> None:
     there would come last, and a `}` could close a stray `{` from before around the answer)."""
     rng = random.Random(7)
     for _ in range(300):
-        obj = json.dumps({"ranking": ["x"], "note": _noise(rng, "{}\"\\'` \n")},
-                         indent=rng.choice([None, 2]))
+        obj = json.dumps(
+            {"ranking": ["x"], "note": _noise(rng, "{}\"\\'` \n")}, indent=rng.choice([None, 2])
+        )
         before = _noise(rng, "{}'` .,\n") + " {balanced} "
         after = _noise(rng, "'` .,\n")
         fence = rng.choice(["", "```json\n", "```\n"])
@@ -147,32 +163,40 @@ def _noise(rng: random.Random, specials: str) -> str:
 
 # --- strict_loads -----------------------------------------------------------------------------
 
+
 def test_strict_loads_accepts_ordinary_json() -> None:
     assert strict_loads(' {"a": [1, 2.5, -3e2, true, null, "x"]} ') == {
-        "a": [1, 2.5, -300.0, True, None, "x"]}
+        "a": [1, 2.5, -300.0, True, None, "x"]
+    }
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ('{"a": NaN}', "NaN is not a JSON number"),
-    ('{"a": Infinity}', "Infinity is not a JSON number"),
-    ('{"a": -Infinity}', "-Infinity is not a JSON number"),
-    ('{"a": 1e999}', "number 1e999 is out of range"),
-    ('{"a": 1, "a": 2}', 'duplicate key "a"'),
-    ('{"a": {"b": 1, "b": 1}}', 'duplicate key "b"'),
-    ('{"a": [{"\\n": 1, "\\n": 2}]}', 'duplicate key "\\n"'),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"a": NaN}', "NaN is not a JSON number"),
+        ('{"a": Infinity}', "Infinity is not a JSON number"),
+        ('{"a": -Infinity}', "-Infinity is not a JSON number"),
+        ('{"a": 1e999}', "number 1e999 is out of range"),
+        ('{"a": 1, "a": 2}', 'duplicate key "a"'),
+        ('{"a": {"b": 1, "b": 1}}', 'duplicate key "b"'),
+        ('{"a": [{"\\n": 1, "\\n": 2}]}', 'duplicate key "\\n"'),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
 def test_strict_loads_rejects(text: str, reason: str) -> None:
     with pytest.raises(ValueError) as caught:
         strict_loads(text)
     assert str(caught.value) == f"invalid JSON: {reason}"
 
 
-@pytest.mark.parametrize(("text", "line", "column"), [
-    ('{\n  "a": [\n    "x"\n    "y"\n  ]\n}', 4, 5),  # missing comma
-    ('{"a": 1', 1, 8),
-    ("{'a': 1}", 1, 2),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ('{\n  "a": [\n    "x"\n    "y"\n  ]\n}', 4, 5),  # missing comma
+        ('{"a": 1', 1, 8),
+        ("{'a': 1}", 1, 2),
+    ],
+)
 def test_strict_loads_syntax_errors_give_line_and_column(text: str, line: int, column: int) -> None:
     with pytest.raises(ValueError, match=rf"^invalid JSON at line {line} column {column}: "):
         strict_loads(text)
@@ -193,15 +217,22 @@ def test_strict_loads_messages_are_one_line() -> None:
 
 # --- validate ---------------------------------------------------------------------------------
 
+
 class Item(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     size: int
 
 
-ITEM_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["name", "size"],
-               "properties": {"name": {"type": "string", "minLength": 1},
-                              "size": {"type": "integer", "minimum": 0}}}
+ITEM_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "size"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "size": {"type": "integer", "minimum": 0},
+    },
+}
 
 
 def test_a_valid_reply_gives_a_value_and_no_errors() -> None:
@@ -217,24 +248,32 @@ def test_each_stage_stops_the_pipeline() -> None:
         return ["$.size: must be even"] if item.size % 2 else []
 
     assert validate("no json", ITEM_SCHEMA, Item, checks).errors == [NO_JSON]
-    assert validate('{"name": "x", "size": 1,}', ITEM_SCHEMA, Item, checks).errors[0].startswith(
-        "invalid JSON at line 1 column")
+    assert (
+        validate('{"name": "x", "size": 1,}', ITEM_SCHEMA, Item, checks)
+        .errors[0]
+        .startswith("invalid JSON at line 1 column")
+    )
     assert validate('{"name": "", "size": 1}', ITEM_SCHEMA, Item, checks).errors == [
-        "$.name: '' should be non-empty"]
+        "$.name: '' should be non-empty"
+    ]
     assert calls == []
     assert validate('{"name": "x", "size": 1}', ITEM_SCHEMA, Item, checks) == (
-        structured.Structured(None, ["$.size: must be even"]))
+        structured.Structured(None, ["$.size: must be even"])
+    )
     assert calls == [Item(name="x", size=1)]
 
 
 def test_the_model_stage_is_strict_and_catches_what_a_loose_schema_lets_through() -> None:
     result = validate('{"size": "3", "extra": [1]}', {"type": "object"}, Item)
     assert result.value is None
-    assert result.errors == ["$.extra: Extra inputs are not permitted",
-                             "$.name: Field required",
-                             "$.size: Input should be a valid integer"]
+    assert result.errors == [
+        "$.extra: Extra inputs are not permitted",
+        "$.name: Field required",
+        "$.size: Input should be a valid integer",
+    ]
     assert validate('{"name": "x", "size": 3.0}', ITEM_SCHEMA, Item).errors == [
-        "$.size: Input should be a valid integer"]  # the schema's "integer" allows 3.0
+        "$.size: Input should be a valid integer"
+    ]  # the schema's "integer" allows 3.0
 
 
 def test_schema_errors_are_all_collected_sorted_and_deterministic() -> None:
@@ -243,18 +282,22 @@ def test_schema_errors_are_all_collected_sorted_and_deterministic() -> None:
     assert errors == [
         "$: Additional properties are not allowed ('b c', 'zz' were unexpected)",
         "$.name: 5 is not of type 'string'",
-        "$.size: -1 is less than the minimum of 0"]
+        "$.size: -1 is less than the minimum of 0",
+    ]
     assert all(validate(reply, ITEM_SCHEMA, Item).errors == errors for _ in range(5))
 
 
 def test_json_paths_quote_keys_that_are_not_identifiers_and_sort_indices_numerically() -> None:
-    schema = {"type": "object", "additionalProperties": {"type": "array",
-                                                         "items": {"type": "integer"}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "integer"}},
+    }
     reply = json.dumps({"Response A": [0] * 9 + ["x", "y"], "ok_key": ["z"]})
     assert structured.schema_errors(json.loads(reply), schema) == [
         "$[\"Response A\"][9]: 'x' is not of type 'integer'",
         "$[\"Response A\"][10]: 'y' is not of type 'integer'",
-        "$.ok_key[0]: 'z' is not of type 'integer'"]
+        "$.ok_key[0]: 'z' is not of type 'integer'",
+    ]
 
 
 def test_long_messages_keep_their_head_and_the_rule_at_the_end() -> None:

@@ -21,16 +21,18 @@ if TYPE_CHECKING:
     from multi_model.fanout import dispatch
     from multi_model.models import Response
 
-_LAZY = {"dispatch": ("multi_model.fanout", "dispatch"),
-         "Response": ("multi_model.models", "Response"),
-         "run_council": ("multi_model.council.run", "run_council"),
-         "CouncilResult": ("multi_model.council.models", "CouncilResult")}
+_LAZY = {
+    "dispatch": ("multi_model.fanout", "dispatch"),
+    "Response": ("multi_model.models", "Response"),
+    "run_council": ("multi_model.council.run", "run_council"),
+    "CouncilResult": ("multi_model.council.models", "CouncilResult"),
+}
 
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'multi_model' has no attribute {name!r}")
-    import importlib
+    import importlib  # noqa: PLC0415 - the hooks import this package: no work at import
 
     module, attr = _LAZY[name]
     return getattr(importlib.import_module(module), attr)

@@ -9,6 +9,7 @@ every process carrying its marker, the group, and their descendants (proctree.py
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import select
@@ -58,10 +59,8 @@ def _load_proctree() -> ModuleType:
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(pgid, sig)
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
-from multi_model import providers, runner
+from multi_model import httpcall, providers, runner
 from multi_model.config import Settings, provider_env
 from multi_model.detect import find_executable
 from multi_model.models import Invocation
@@ -25,7 +25,9 @@ class Listing:
         return asdict(self)
 
 
-def list_models(settings: Settings, env: Mapping[str, str], only: str | None = None) -> list[Listing]:
+def list_models(
+    settings: Settings, env: Mapping[str, str], only: str | None = None
+) -> list[Listing]:
     """One Listing per provider (or just `only`); raises UnknownProvider for a bad name."""
     env = provider_env(settings, env)
     names = [providers.canonical(only)] if only else [*providers.NAMES, *settings.endpoints]
@@ -38,7 +40,7 @@ def _listing(prov: Provider, settings: Settings, env: Mapping[str, str]) -> List
     if isinstance(prov, InProcessProvider):
         return Listing(prov.name, list(prov.catalog), live=False)
     if isinstance(prov, HttpProvider):
-        reply = runner.fetch(prov.models_call(env), settings.probe_timeout)
+        reply = httpcall.fetch(prov.models_call(env), settings.probe_timeout)
         if reply.status == 200:
             return Listing(prov.name, prov.parse_models_reply(reply), live=True)
         why = "no answer" if reply.timed_out else (reply.error or f"HTTP {reply.status}")
@@ -53,8 +55,9 @@ def _cli_listing(prov: CliProvider, settings: Settings, env: Mapping[str, str]) 
     exe = find_executable(prov, settings, env)
     if exe is None:
         return Listing(prov.name, catalog, live=False, note="CLI not installed")
-    out = runner.run(Invocation(argv=(exe, *prov.models_probe), env=prov.env_for(env)),
-                     settings.probe_timeout)
+    out = runner.run(
+        Invocation(argv=(exe, *prov.models_probe), env=prov.env_for(env)), settings.probe_timeout
+    )
     found = prov.parse_models(out) if out.exit_code == 0 and not out.timed_out else []
     if found:
         return Listing(prov.name, found, live=True)

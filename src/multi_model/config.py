@@ -75,10 +75,14 @@ class EndpointSettings(_Strict):
 
 
 class RouteRule(_Strict):
-    match: str = Field(max_length=300, description="Regex, matched case-insensitively against "
-                       "a bare model id (on the `regex` engine, with a timeout).")
-    providers: list[ProviderName] = Field(min_length=1, max_length=20,
-                                          description="Candidates, most preferred first.")
+    match: str = Field(
+        max_length=300,
+        description="Regex, matched case-insensitively against "
+        "a bare model id (on the `regex` engine, with a timeout).",
+    )
+    providers: list[ProviderName] = Field(
+        min_length=1, max_length=20, description="Candidates, most preferred first."
+    )
     origin: str = Field("", description="Set by the loader: the file and key of this rule.")
     from_project: bool = Field(False, description="Set by the loader: a project file's rule.")
 
@@ -102,44 +106,63 @@ class ReviewSettings(_Strict):
     stdlib, so keep those plain values."""
 
     mode: Literal["off", "stop", "edit"] = Field(
-        "off", description="off, stop (review a turn's edits at Stop), edit (as they happen).")
-    reviewers: list[str] = Field(default_factory=list, description="Model specs that review "
-                                 "edits (empty: the first logged-in CLI).")
+        "off", description="off, stop (review a turn's edits at Stop), edit (as they happen)."
+    )
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description="Model specs that review edits (empty: the first logged-in CLI).",
+    )
     block_on: Literal["critical", "high", "medium", "low", "never"] = Field(
-        "high", description="Stop is blocked once for findings at or above this severity.")
-    stop_wait: float = Field(90.0, ge=0, le=180, description="Seconds Stop waits for "
-                             "pending reviews.")
+        "high", description="Stop is blocked once for findings at or above this severity."
+    )
+    stop_wait: float = Field(
+        90.0, ge=0, le=180, description="Seconds Stop waits for pending reviews."
+    )
     quiet: float = Field(3.0, ge=0, le=600, description="Edits closer than this are one batch.")
-    max_batch_wait: float = Field(20.0, gt=0, le=3600, description="A batch waits at most "
-                                  "this long.")
-    idle_exit: Seconds = Field(120.0, description="The session's reviewer exits after "
-                               "this long without edits.")
+    max_batch_wait: float = Field(
+        20.0, gt=0, le=3600, description="A batch waits at most this long."
+    )
+    idle_exit: Seconds = Field(
+        120.0, description="The session's reviewer exits after this long without edits."
+    )
     timeout: Seconds = Field(300.0, description="Per-reviewer timeout in seconds.")
     deny: list[str] = Field(default_factory=list, description="More globs never sent.")
-    read_project: bool = Field(False, description="Run reviewers in the project folder, so "
-                               "they may read files beyond what is sent (deny list included).")
+    read_project: bool = Field(
+        False,
+        description="Run reviewers in the project folder, so "
+        "they may read files beyond what is sent (deny list included).",
+    )
 
 
 class RetrySettings(_Strict):
     """Retries of transient failures and failover along a model's route."""
 
-    max_retries: int = Field(2, ge=0, le=10, description="Retries of one provider after a "
-                             "transient failure (rate limit with a short reset, 5xx, network).")
-    base_delay: float = Field(2.0, ge=0, le=3600, description="First backoff in seconds; "
-                              "doubles.")
+    max_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries of one provider after a "
+        "transient failure (rate limit with a short reset, 5xx, network).",
+    )
+    base_delay: float = Field(2.0, ge=0, le=3600, description="First backoff in seconds; doubles.")
     max_delay: Delay = Field(30.0, description="Longest single backoff.")
-    short_reset: Delay = Field(60.0, description="A rate limit resetting within this "
-                               "many seconds is waited out; a longer one fails over.")
-    failover: bool = Field(True, description="Try the route's next provider on not_installed, "
-                           "auth_required, model_not_found or a long rate limit.")
+    short_reset: Delay = Field(
+        60.0,
+        description="A rate limit resetting within this "
+        "many seconds is waited out; a longer one fails over.",
+    )
+    failover: bool = Field(
+        True,
+        description="Try the route's next provider on not_installed, "
+        "auth_required, model_not_found or a long rate limit.",
+    )
 
 
 class PriceSettings(_Strict):
     """USD per million tokens."""
 
     input: float = Field(ge=0, le=1e6)
-    cached_input: float | None = Field(None, ge=0, le=1e6, description="Default: the input "
-                                       "price.")
+    cached_input: float | None = Field(None, ge=0, le=1e6, description="Default: the input price.")
     output: float = Field(ge=0, le=1e6)
 
 
@@ -154,16 +177,19 @@ CallCap = Annotated[int, Field(ge=0, le=1_000_000)]
 class PolicySettings(_Strict):
     """Limits on what may be called (user file only). Checked before anything starts."""
 
-    allow: list[str] = Field(default_factory=list, description="Only these providers "
-                             "(empty: all).")
+    allow: list[str] = Field(default_factory=list, description="Only these providers (empty: all).")
     block: list[str] = Field(default_factory=list, description="Never these providers.")
-    max_calls_per_hour: dict[str, CallCap] = Field(default_factory=dict, description="provider "
-                                               "(or '*') -> calls allowed in the last hour.")
-    max_calls_per_day: dict[str, CallCap] = Field(default_factory=dict, description="provider "
-                                              "(or '*') -> calls allowed in the last 24 h.")
+    max_calls_per_hour: dict[str, CallCap] = Field(
+        default_factory=dict, description="provider (or '*') -> calls allowed in the last hour."
+    )
+    max_calls_per_day: dict[str, CallCap] = Field(
+        default_factory=dict, description="provider (or '*') -> calls allowed in the last 24 h."
+    )
     max_timeout: Seconds | None = Field(None, description="Longest timeout a call may ask.")
-    hook_providers: list[str] | None = Field(None, description="Providers that may see code "
-                                             "from the edit-review hooks (None: any allowed).")
+    hook_providers: list[str] | None = Field(
+        None,
+        description="Providers that may see code from the edit-review hooks (None: any allowed).",
+    )
 
 
 class TaskSettings(_Strict):
@@ -175,8 +201,7 @@ class TaskSettings(_Strict):
 
 class Settings(_Strict):
     timeout: Seconds = Field(300.0, description="Per-model timeout in seconds.")
-    probe_timeout: float = Field(10.0, gt=0, le=600, description="Timeout of version/auth "
-                                 "probes.")
+    probe_timeout: float = Field(10.0, gt=0, le=600, description="Timeout of version/auth probes.")
     output_cap_mb: float = Field(10.0, gt=0, le=1024, description="Per-stream output cap.")
     ollama_host: str | None = Field(None, description="Ollama server; default 127.0.0.1:11434.")
     allow_claude_cli: bool = False
@@ -189,11 +214,14 @@ class Settings(_Strict):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     tasks: dict[str, TaskSettings] = Field(
-        default_factory=dict, description="--task NAME -> models; over the built-in table.")
+        default_factory=dict, description="--task NAME -> models; over the built-in table."
+    )
     profiles: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="--profile NAME -> settings laid over these.")
+        default_factory=dict, description="--profile NAME -> settings laid over these."
+    )
     prices: dict[str, PriceSettings] = Field(
-        default_factory=dict, description="Model glob -> price; checked before the defaults.")
+        default_factory=dict, description="Model glob -> price; checked before the defaults."
+    )
 
     def provider(self, name: str) -> ProviderSettings:
         return self.providers.get(name) or ProviderSettings()
@@ -203,7 +231,8 @@ class Settings(_Strict):
 class Loaded:
     settings: Settings
     sources: dict[str, str]
-    """Dotted key -> where its value came from ('default', a file path, 'env OLLAMA_HOST', 'flag')."""
+    """Dotted key -> where its value came from ('default', a file path, 'env OLLAMA_HOST',
+    'flag')."""
 
 
 def provider_env(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:
@@ -251,13 +280,15 @@ def load_settings(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{_origin(where, sources, layers)}: {where}: "
-                          f"{' '.join(first['msg'].split())}") from None
+        raise ConfigError(
+            f"{_origin(where, sources, layers)}: {where}: {' '.join(first['msg'].split())}"
+        ) from None
     return Loaded(settings=settings, sources=sources)
 
 
-def _origin(where: str, sources: Mapping[str, str],
-            layers: list[tuple[str, dict[str, Any]]]) -> str:
+def _origin(
+    where: str, sources: Mapping[str, str], layers: list[tuple[str, dict[str, Any]]]
+) -> str:
     """The layer that set dotted key `where` or its nearest parent (a list, such as routes,
     is set whole), else the first layer."""
     parts = where.split(".")
@@ -285,7 +316,8 @@ def _stamp_routes(data: dict[str, Any], source: str, project: bool) -> dict[str,
 
 
 PROJECT_KEYS = re.compile(
-    r"(timeout|probe_timeout|output_cap_mb|routes|providers\.[^.]+\.(model|models|timeout))")
+    r"(timeout|probe_timeout|output_cap_mb|routes|providers\.[^.]+\.(model|models|timeout))"
+)
 """What a project file may set. It arrives with a cloned repository, so it cannot name
 binaries, arguments, environment variables, write access, endpoints, hosts or opt-ins."""
 
@@ -296,7 +328,8 @@ def _check_project_keys(data: Mapping[str, Any], path: Path, user: Path) -> None
             raise ConfigError(
                 f"{path}: {key} may only be set in the user config ({user}): a project file "
                 "cannot change binaries, arguments, environment, write access, endpoints, "
-                "hosts or opt-ins")
+                "hosts or opt-ins"
+            )
 
 
 def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -316,8 +349,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def _merge(into: dict[str, Any], data: Mapping[str, Any], source: str,
-           sources: dict[str, str], prefix: str) -> None:
+def _merge(
+    into: dict[str, Any], data: Mapping[str, Any], source: str, sources: dict[str, str], prefix: str
+) -> None:
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, Mapping):

@@ -11,25 +11,27 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from multi_model import providers, runner
-from multi_model.config import Settings, data_dir, provider_env
+from multi_model.config import Settings, provider_env
 from multi_model.models import HttpCall, Invocation
+from multi_model.paths import data_dir
 from multi_model.providers.base import (
     ANSI_RE,
     AuthState,
     CliProvider,
     HttpProvider,
     InProcessProvider,
+    Provider,
 )
 from multi_model.store import Store
+from multi_model.util.fs import atomic_write
 
 CALVER_RE = re.compile(r"^\s*20\d\d\.\d")
 _CACHE_LOCK = threading.Lock()
@@ -71,7 +73,9 @@ def find_executable(prov: CliProvider, settings: Settings, env: Mapping[str, str
     return None
 
 
-def probe_version(prov: CliProvider, path: str, env: Mapping[str, str], timeout: float) -> str | None:
+def probe_version(
+    prov: CliProvider, path: str, env: Mapping[str, str], timeout: float
+) -> str | None:
     """`<cli> --version`, bounded; the raw first line when the adapter finds no version in it."""
     out = runner.run(Invocation(argv=(path, "--version"), env=prov.env_for(env)), timeout)
     text = f"{out.stdout}\n{out.stderr}".strip()
@@ -82,7 +86,9 @@ def probe_version(prov: CliProvider, path: str, env: Mapping[str, str], timeout:
     return prov.parse_version(text) or text.splitlines()[0][:80]
 
 
-def cached_version(prov: CliProvider, path: str, env: Mapping[str, str], timeout: float) -> str | None:
+def cached_version(
+    prov: CliProvider, path: str, env: Mapping[str, str], timeout: float
+) -> str | None:
     """The CLI's version, from the cache when the binary has not changed since it was probed."""
     try:
         stat = os.stat(path)
@@ -112,13 +118,18 @@ def quick_auth(prov: CliProvider, env: Mapping[str, str]) -> AuthState:
     return "unknown" if prov.auth.probe or not (prov.auth.env or prov.auth.files) else "logged_out"
 
 
-def probe_auth(prov: CliProvider, path: str, env: Mapping[str, str],
-               timeout: float) -> tuple[AuthState, str]:
+def probe_auth(
+    prov: CliProvider, path: str, env: Mapping[str, str], timeout: float
+) -> tuple[AuthState, str]:
     """Bounded login check: the CLI's status command when it has one, else env and files."""
     quick = quick_auth(prov, env)
     if prov.auth.probe is None:
-        detail = "credentials found" if quick == "logged_in" else "no status command; " + (
-            "no credentials found" if quick == "logged_out" else "cannot tell")
+        detail = (
+            "credentials found"
+            if quick == "logged_in"
+            else "no status command; "
+            + ("no credentials found" if quick == "logged_out" else "cannot tell")
+        )
         return quick, detail
     out = runner.run(Invocation(argv=(path, *prov.auth.probe), env=prov.env_for(env)), timeout)
     if out.timed_out:
@@ -140,54 +151,100 @@ def _summary(text: str, exit_code: int | None) -> str:
     return lines[-1][:160] if lines else f"exit {exit_code}"
 
 
-def _detect_cli(prov: CliProvider, settings: Settings, env: Mapping[str, str],
-                check_auth: bool) -> CliInfo:
-    hints = {"install_hint": prov.install_hint, "login_hint": prov.login_hint}
+def _detect_cli(
+    prov: CliProvider, settings: Settings, env: Mapping[str, str], check_auth: bool
+) -> CliInfo:
     path = find_executable(prov, settings, env)
     if path is None:
-        return CliInfo(prov.name, installed=False, **hints)
+        return CliInfo(
+            prov.name, installed=False, install_hint=prov.install_hint, login_hint=prov.login_hint
+        )
     with ThreadPoolExecutor(max_workers=2) as pool:  # a hanging CLI costs one probe timeout
         version_probe = pool.submit(probe_version, prov, path, env, settings.probe_timeout)
-        auth, detail = (probe_auth(prov, path, env, settings.probe_timeout) if check_auth
-                        else (None, None))
+        auth, detail = (
+            probe_auth(prov, path, env, settings.probe_timeout) if check_auth else (None, None)
+        )
         version = version_probe.result()
     error = None if version else f"--version gave no answer within {settings.probe_timeout:g}s"
-    return CliInfo(prov.name, True, path, version, auth, detail, error, **hints)
+    return CliInfo(
+        prov.name,
+        True,
+        path,
+        version,
+        auth,
+        detail,
+        error,
+        install_hint=prov.install_hint,
+        login_hint=prov.login_hint,
+    )
 
 
 def _detect_http(prov: HttpProvider, env: Mapping[str, str], timeout: float) -> CliInfo:
+    from multi_model import httpcall  # noqa: PLC0415 - start-up: urllib and ssl only for HTTP
+
     call = prov.models_call(env)
-    reply = runner.fetch(HttpCall("GET", call.url, call.headers), min(timeout, 3.0))
-    hints = {"install_hint": prov.install_hint, "login_hint": prov.login_hint}
+    reply = httpcall.fetch(HttpCall("GET", call.url, call.headers), min(timeout, 3.0))
     if reply.status == 200:
-        return CliInfo(prov.name, True, prov.base_url(env), auth="logged_in", **hints)
+        return CliInfo(
+            prov.name,
+            True,
+            prov.base_url(env),
+            auth="logged_in",
+            install_hint=prov.install_hint,
+            login_hint=prov.login_hint,
+        )
     problem = reply.error or ("no answer" if reply.timed_out else f"HTTP {reply.status}")
-    return CliInfo(prov.name, False, prov.base_url(env), error=problem, **hints)
+    return CliInfo(
+        prov.name,
+        False,
+        prov.base_url(env),
+        error=problem,
+        install_hint=prov.install_hint,
+        login_hint=prov.login_hint,
+    )
 
 
-def detect_all(settings: Settings, env: Mapping[str, str] | None = None,
-               check_auth: bool = False) -> list[CliInfo]:
+def _detect_one(
+    prov: Provider, settings: Settings, env: Mapping[str, str], check_auth: bool
+) -> CliInfo:
+    """One provider's probe; an in-process provider (a registered double) is always here."""
+    if isinstance(prov, CliProvider):
+        return _detect_cli(prov, settings, env, check_auth)
+    if isinstance(prov, HttpProvider):
+        return _detect_http(prov, provider_env(settings, env), settings.probe_timeout)
+    return CliInfo(
+        prov.name,
+        True,
+        auth="logged_in",
+        install_hint=prov.install_hint,
+        login_hint=prov.login_hint,
+    )
+
+
+def detect_all(
+    settings: Settings, env: Mapping[str, str] | None = None, check_auth: bool = False
+) -> list[CliInfo]:
     """Every provider, probed in parallel; order follows the registry, then endpoints."""
     env = os.environ if env is None else env
     names = [*providers.NAMES, *settings.endpoints]
     adapters = [providers.get(n, settings) for n in names]
     with ThreadPoolExecutor(max_workers=len(adapters)) as pool:
-        futures = [
-            pool.submit(_detect_cli, a, settings, env, check_auth) if isinstance(a, CliProvider)
-            else pool.submit(_detect_http, a, provider_env(settings, env), settings.probe_timeout)
-            for a in adapters
-        ]
+        futures = [pool.submit(_detect_one, a, settings, env, check_auth) for a in adapters]
         infos = [f.result() for f in futures]
     store = Store.of(os.environ)
     cooling = store.safely(store.cooling) or {}
-    return [replace(i, cooling_until=cooling[i.name][0], cooling_reason=cooling[i.name][1])
-            if i.name in cooling else i for i in infos]
+    return [
+        replace(i, cooling_until=cooling[i.name][0], cooling_reason=cooling[i.name][1])
+        if i.name in cooling
+        else i
+        for i in infos
+    ]
 
 
-def availability(settings: Settings, env: Mapping[str, str]):  # type: ignore[no-untyped-def]
+def availability(settings: Settings, env: Mapping[str, str]) -> Callable[[str], AuthState | None]:
     """A cached `routing.Availability` for one dispatch: install state and cheap auth."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def check(name: str) -> AuthState | None:
         if not providers.is_known(name, settings):
             return None
@@ -213,12 +270,6 @@ def _read_json(path: Path) -> dict[str, str]:
 
 def _write_json(path: Path, data: dict[str, str]) -> None:
     """Atomic replace through a unique temp file; a failure only costs a probe next time."""
-    try:
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=0, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp)
+        atomic_write(path, json.dumps(data, indent=0, sort_keys=True))

@@ -1,6 +1,6 @@
 """Exceptions for programming and usage errors. Provider failures are values, not exceptions.
 
-The CLI maps each class to its documented exit code in one place (`cli.EXIT_CODES`).
+The CLI maps each class to its documented exit code in one place (`commands/exits.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ class UsageError(MultiModelError):
 
 class ConfigError(UsageError):
     """A config file that cannot be read or does not validate (exit 2)."""
+
+
+class ReviewInputError(UsageError):
+    """Nothing to review can be collected: not a repository, git missing, a bad deny pattern
+    (exit 2)."""
 
 
 class RoutingError(MultiModelError):
@@ -38,8 +43,10 @@ class UnknownProvider(RoutingError):
     """An explicit `provider:model` whose provider is neither built in nor configured (exit 4)."""
 
     def __init__(self, name: str, known: list[str], hint: str = "") -> None:
-        super().__init__(f"unknown provider {name!r}; known: {', '.join(sorted(known))}"
-                         + (f" ({hint})" if hint else ""))
+        super().__init__(
+            f"unknown provider {name!r}; known: {', '.join(sorted(known))}"
+            + (f" ({hint})" if hint else "")
+        )
         self.name = name
 
 
@@ -47,12 +54,14 @@ class QuorumNotMet(MultiModelError):
     """Too few panelists answered for a peer review (its own exit code, 6)."""
 
     def __init__(self, needed: int, seats: list[tuple[str, str, str | None]]) -> None:
-        lines = "; ".join(f"{seat}: {status}" + (f" ({error.splitlines()[0][:120]})"
-                                                  if error else "")
-                          for seat, status, error in seats)
+        lines = "; ".join(
+            f"{seat}: {status}" + (f" ({error.splitlines()[0][:120]})" if error else "")
+            for seat, status, error in seats
+        )
         answered = sum(status == "ok" for _, status, _ in seats)
-        super().__init__(f"quorum not met: {answered} of {len(seats)} seats answered, "
-                         f"{needed} needed — {lines}")
+        super().__init__(
+            f"quorum not met: {answered} of {len(seats)} seats answered, {needed} needed — {lines}"
+        )
         self.seats = seats
 
 

@@ -1,4 +1,5 @@
-"""Retry and failover around one routed call, within the caller's time budget.
+"""Retry and failover around one routed call (or a chain `a|b`), within the caller's time
+budget. The one loop that keeps attempts, backoff and cool-downs; time comes from a `Clock`.
 
     retry     a transient failure (a rate limit resetting within `short_reset` seconds or
               with no reset given, unless it says a quota is spent; `server_error`,
@@ -9,6 +10,8 @@
               reset, or one that outlasted the retries: the route's next provider
     cooling   a provider that reported a long reset is remembered in the state store until
               then; routing and failover skip it, with the reason, until it is over
+    chain     a failed link of `a|b|c` (any failure, after its own retries and failover)
+              hands over to the next, in the same budget
 
 Which providers are next, and with which model (a model id is never handed from one CLI to
 another unless it is a vendor id the route's family rule covers):
@@ -26,7 +29,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, Protocol
 
 from multi_model import policy, providers
 from multi_model.config import RetrySettings, Settings
@@ -36,6 +40,8 @@ from multi_model.routing import Route, covers, is_claude_model
 TRANSIENT = frozenset({"network", "server_error"})
 FAILOVER = frozenset({"not_installed", "auth_required", "model_not_found"})
 QUOTA = re.compile(r"quota|billing|insufficient|usage limit|plan limit", re.IGNORECASE)
+Next = Literal["done", "retry", "failover", "stop"]
+"""What followed an attempt (`Attempt.next`)."""
 MIN_ATTEMPT_S = 1.0  # an attempt with less time than this left is not started
 
 Once = Callable[[Route, float], Response]
@@ -56,14 +62,15 @@ def classify(resp: Response, rs: RetrySettings) -> str:
     return "failover" if resp.status in FAILOVER else "done"
 
 
-def backoff(n: int, retry_after: float | None, rs: RetrySettings,
-            rng: random.Random | None = None) -> float:
+def backoff(
+    n: int, retry_after: float | None, rs: RetrySettings, rng: random.Random | None = None
+) -> float:
     """Seconds before retry n (0-based): the announced reset plus a little jitter, else
     exponential with equal jitter (half fixed, half random)."""
     rng = rng or random.Random()
     if retry_after is not None:
         return retry_after + rng.uniform(0, min(1.0, rs.base_delay))
-    cap = min(rs.max_delay, rs.base_delay * (2 ** n))
+    cap = min(rs.max_delay, rs.base_delay * 2.0**n)
     return cap / 2 + rng.uniform(0, cap / 2)
 
 
@@ -82,9 +89,17 @@ def alternatives(route: Route, settings: Settings, hooks: bool = False) -> list[
                 continue
         else:
             model = route.model
-        out.append(Route(route.spec, name, model, f"failover from {route.provider}",
-                         candidates=route.candidates, family=route.family,
-                         bare_provider=route.bare_provider))
+        out.append(
+            Route(
+                route.spec,
+                name,
+                model,
+                f"failover from {route.provider}",
+                candidates=route.candidates,
+                family=route.family,
+                bare_provider=route.bare_provider,
+            )
+        )
     return out
 
 
@@ -102,50 +117,170 @@ def family_model(name: str, family: str, settings: Settings) -> str | None:
     return next((m for m in catalog if covers(family, m) and not is_claude_model(m)), None)
 
 
-def run(route: Route, once: Once, settings: Settings, budget: float,
-        cooling: Mapping[str, tuple[float, str]], cool: Callable[[str, float, str], None],
-        cancel: threading.Event | None = None, rng: random.Random | None = None,
-        hooks: bool = False) -> Response:
-    """Call `route`, retrying and failing over within `budget` seconds. The Response is the
-    last attempt's, with `attempts` when there was more than one."""
-    rs = settings.retry
-    deadline = time.monotonic() + budget
-    cancel = cancel or threading.Event()
-    queue = [route, *alternatives(route, settings, hooks)]
-    attempts: list[Attempt] = []
-    ran: list[tuple[int, Response]] = []  # (attempt number, Response), skips included
-    last: Response | None = None
-    for position, current in enumerate(queue):
-        more = position < len(queue) - 1
-        if current.provider in cooling:
-            until, reason = cooling[current.provider]
-            last = _cooling_response(current, until, reason)
-            attempts.append(attempt_of(last, "failover" if more else "stop"))
-            ran.append((len(attempts), last))
-            continue
-        resp, kind = _with_retries(current, once, rs, deadline, cancel, rng, attempts,
-                                   budget if not attempts else None)
-        last = resp
-        ran.append((len(attempts) + 1, resp))
-        if kind == "failover" and resp.status == "rate_limited" and resp.retry_after_s:
-            cool(current.provider, time.time() + resp.retry_after_s,
-                 (resp.error or "rate limited").splitlines()[0][:200])
-        out_of_time = deadline - time.monotonic() < MIN_ATTEMPT_S or cancel.is_set()
-        if kind == "failover" and more and not out_of_time:
-            attempts.append(attempt_of(resp, "failover"))
-            continue
-        attempts.append(attempt_of(resp, "done" if kind != "failover" else "stop"))
-        break
-    assert last is not None
-    if len(attempts) == 1:
-        return last
-    number, final = _final(ran, last, len(attempts))
-    return final.model_copy(update={"attempts": attempts,
-                                    "metadata": {**final.metadata, "attempt": number}})
+Cool = Callable[[str, float, str], None]
+"""(provider, wall-clock time it may be asked again, reason) -> remember the cooling."""
 
 
-def _final(ran: list[tuple[int, Response]], last: Response,
-           count: int) -> tuple[int, Response]:
+class Clock(Protocol):
+    """Time as the loop sees it; tests pass a fake one so that backoff costs no real time."""
+
+    def monotonic(self) -> float: ...
+    def time(self) -> float: ...
+    def wait(self, cancel: threading.Event, seconds: float) -> bool:
+        """Sleep `seconds` unless `cancel` is set first; True when it was."""
+        ...
+
+
+class RealClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+    def wait(self, cancel: threading.Event, seconds: float) -> bool:
+        return cancel.wait(seconds)
+
+
+REAL_CLOCK: Clock = RealClock()
+
+
+def run(
+    chain: Sequence[Route],
+    once: Once,
+    settings: Settings,
+    budget: float,
+    cooling: Mapping[str, tuple[float, str]],
+    cool: Cool,
+    cancel: threading.Event | None = None,
+    rng: random.Random | None = None,
+    hooks: bool = False,
+    clock: Clock = REAL_CLOCK,
+    spec: str | None = None,
+) -> Response:
+    """Call the chain's routes in order until one answers (`a|b` specs; usually one route),
+    each with its retries and family failover, all within `budget` seconds. Never raises
+    unless `once` does. The Response is the answering (or last) one, with `attempts` when
+    there was more than one; a chain's is named `spec`."""
+    loop = _Loop(
+        once, settings, budget, cooling, cool, cancel or threading.Event(), rng, hooks, clock
+    )
+    number, final = 0, None
+    for position, route in enumerate(chain):
+        if final is not None and loop.out_of_time():
+            loop.relabel("stop")
+            break
+        start = len(loop.attempts)
+        number, final = loop.group(route)
+        if len(chain) > 1 and len(loop.attempts) - start == 1:
+            loop.relabel("done")  # a chain link asked once reads "done", as a lone call would
+        if final.ok:
+            break
+        if position < len(chain) - 1:
+            loop.relabel("failover")
+    assert final is not None
+    attempts = loop.attempts
+    if len(chain) == 1 and len(attempts) == 1:
+        return final
+    update: dict[str, object] = {
+        "attempts": attempts if len(attempts) > 1 else [],
+        "metadata": {**final.metadata, "attempt": number},
+    }
+    if len(chain) > 1:
+        update["model"] = spec or final.model
+    return final.model_copy(update=update)
+
+
+class _Loop:
+    """The state of one `run`: its deadline and every attempt so far, in order."""
+
+    def __init__(
+        self,
+        once: Once,
+        settings: Settings,
+        budget: float,
+        cooling: Mapping[str, tuple[float, str]],
+        cool: Cool,
+        cancel: threading.Event,
+        rng: random.Random | None,
+        hooks: bool,
+        clock: Clock,
+    ) -> None:
+        self.once, self.settings, self.budget = once, settings, budget
+        self.cooling, self.cool, self.cancel = cooling, cool, cancel
+        self.rng, self.hooks, self.clock = rng, hooks, clock
+        self.deadline = clock.monotonic() + budget
+        self.attempts: list[Attempt] = []
+
+    def out_of_time(self) -> bool:
+        return self.deadline - self.clock.monotonic() < MIN_ATTEMPT_S or self.cancel.is_set()
+
+    def relabel(self, nxt: Next) -> None:
+        self.attempts[-1] = self.attempts[-1].model_copy(update={"next": nxt})
+
+    def group(self, route: Route) -> tuple[int, Response]:
+        """`route`, then its family's other providers while they fail over; returns the
+        Response to report and its attempt number (1-based, over the whole run)."""
+        start = len(self.attempts)
+        queue = [route, *alternatives(route, self.settings, self.hooks)]
+        ran: list[tuple[int, Response]] = []  # (attempt number in this group, Response)
+        last: Response | None = None
+        for position, current in enumerate(queue):
+            more = position < len(queue) - 1
+            if current.provider in self.cooling:
+                until, reason = self.cooling[current.provider]
+                last = _cooling_response(current, until, reason, self.clock)
+                self.attempts.append(attempt_of(last, "failover" if more else "stop"))
+                ran.append((len(self.attempts) - start, last))
+                continue
+            resp, kind = self._with_retries(current)
+            last = resp
+            ran.append((len(self.attempts) - start + 1, resp))
+            if kind == "failover" and resp.status == "rate_limited" and resp.retry_after_s:
+                self.cool(
+                    current.provider,
+                    self.clock.time() + resp.retry_after_s,
+                    (resp.error or "rate limited").splitlines()[0][:200],
+                )
+            if kind == "failover" and more and not self.out_of_time():
+                self.attempts.append(attempt_of(resp, "failover"))
+                continue
+            self.attempts.append(attempt_of(resp, "done" if kind != "failover" else "stop"))
+            break
+        assert last is not None
+        count = len(self.attempts) - start
+        number, final = _final(ran, last, count) if count > 1 else (1, last)
+        return start + number, final
+
+    def _with_retries(self, route: Route) -> tuple[Response, str]:
+        """Retries of one provider; the very first attempt of the run gets the whole budget
+        (exactly what the caller set)."""
+        rs, retries = self.settings.retry, 0
+        first = not self.attempts
+        while True:
+            left = (
+                self.budget
+                if first and retries == 0
+                else max(self.deadline - self.clock.monotonic(), MIN_ATTEMPT_S)
+            )
+            resp = self.once(route, left)
+            kind = classify(resp, rs)
+            if kind != "retry":
+                return resp, kind
+            delay = backoff(retries, resp.retry_after_s, rs, self.rng)
+            if (
+                retries >= rs.max_retries
+                or self.clock.monotonic() + delay + MIN_ATTEMPT_S > self.deadline
+            ):
+                # retries spent, or no time for another: a rate limit moves on, the rest end here
+                return resp, "failover" if resp.status == "rate_limited" else "done"
+            self.attempts.append(attempt_of(resp, "retry"))
+            if self.clock.wait(self.cancel, delay):
+                return resp, "done"
+            retries += 1
+
+
+def _final(ran: list[tuple[int, Response]], last: Response, count: int) -> tuple[int, Response]:
     """The Response to return: the last attempt's, unless that only found a failover target
     not installed after an earlier provider failed: "logged out" or "cooling until Monday"
     says more than "cursor-agent not installed"."""
@@ -155,40 +290,26 @@ def _final(ran: list[tuple[int, Response]], last: Response,
     return informative[-1] if informative else ran[0]
 
 
-def _with_retries(route: Route, once: Once, rs: RetrySettings, deadline: float,
-                  cancel: threading.Event, rng: random.Random | None,
-                  attempts: list[Attempt], first: float | None) -> tuple[Response, str]:
-    """`first`: the whole budget, for the very first attempt (exactly what the caller set)."""
-    retries = 0
-    while True:
-        left = first if first is not None and retries == 0 else max(
-            deadline - time.monotonic(), MIN_ATTEMPT_S)
-        resp = once(route, left)
-        kind = classify(resp, rs)
-        if kind != "retry":
-            return resp, kind
-        delay = backoff(retries, resp.retry_after_s, rs, rng)
-        if retries >= rs.max_retries or time.monotonic() + delay + MIN_ATTEMPT_S > deadline:
-            # retries spent, or no time for another: a rate limit moves on, the rest end here
-            return resp, "failover" if resp.status == "rate_limited" else "done"
-        attempts.append(attempt_of(resp, "retry"))
-        if cancel.wait(delay):
-            return resp, "done"
-        retries += 1
+def attempt_of(resp: Response, nxt: Next) -> Attempt:
+    return Attempt(
+        provider=resp.provider,
+        model=resp.model_requested,
+        status=resp.status,
+        error=resp.error,
+        duration_s=resp.duration_s,
+        retry_after_s=resp.retry_after_s,
+        next=nxt,
+    )
 
 
-def attempt_of(resp: Response, nxt: str) -> Attempt:
-    return Attempt(provider=resp.provider, model=resp.model_requested, status=resp.status,
-                   error=resp.error, duration_s=resp.duration_s,
-                   retry_after_s=resp.retry_after_s, next=nxt)  # type: ignore[arg-type]
-
-
-
-def _cooling_response(route: Route, until: float, reason: str) -> Response:
-    left = max(0.0, until - time.time())
+def _cooling_response(route: Route, until: float, reason: str, clock: Clock) -> Response:
+    left = max(0.0, until - clock.time())
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
-    return Response(model=route.spec, provider=route.provider, status="rate_limited",
-                    error=f"{route.provider} is cooling until {when} ({reason}); not asked",
-                    retry_after_s=round(left, 1),
-                    metadata={"route": route.reason, "model_requested": route.model,
-                              "skipped": "cooling"})
+    return Response(
+        model=route.spec,
+        provider=route.provider,
+        status="rate_limited",
+        error=f"{route.provider} is cooling until {when} ({reason}); not asked",
+        retry_after_s=round(left, 1),
+        metadata={"route": route.reason, "model_requested": route.model, "skipped": "cooling"},
+    )

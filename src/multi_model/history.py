@@ -15,12 +15,42 @@ from typing import Any
 from multi_model.errors import UsageError
 from multi_model.store import Store
 
-LIST_COLUMNS = ("time", "provider", "model", "status", "duration_s", "input_tokens",
-                "cached_tokens", "output_tokens", "cost_usd", "run_id", "source")
-STATS_COLUMNS = ("provider", "calls", "ok", "success_rate", "p50_s", "p95_s", "input_tokens",
-                 "cached_tokens", "output_tokens", "cost_usd", "unpriced")
-COSTS_COLUMNS = ("provider", "model", "calls", "input_tokens", "cached_tokens",
-                 "output_tokens", "cost_usd", "unpriced")
+LIST_COLUMNS = (
+    "time",
+    "provider",
+    "model",
+    "status",
+    "duration_s",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "cost_usd",
+    "run_id",
+    "source",
+)
+STATS_COLUMNS = (
+    "provider",
+    "calls",
+    "ok",
+    "success_rate",
+    "p50_s",
+    "p95_s",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "cost_usd",
+    "unpriced",
+)
+COSTS_COLUMNS = (
+    "provider",
+    "model",
+    "calls",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "cost_usd",
+    "unpriced",
+)
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -37,8 +67,9 @@ def parse_since(value: str | None, now: float | None = None) -> float:
     try:
         return datetime.fromisoformat(value).timestamp()
     except ValueError:
-        raise UsageError(f"--since {value!r}: use a span like 24h, 7d, 90m, or an ISO date "
-                         "like 2026-11-01") from None
+        raise UsageError(
+            f"--since {value!r}: use a span like 24h, 7d, 90m, or an ISO date like 2026-11-01"
+        ) from None
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -50,7 +81,8 @@ def percentile(sorted_values: Sequence[float], q: float) -> float | None:
 
 
 def _where(since: float, provider: str | None) -> tuple[str, list[Any]]:
-    clause, params = "t >= ?", [since]
+    clause = "t >= ?"
+    params: list[Any] = [since]
     if provider:
         clause += " AND provider = ?"
         params.append(provider)
@@ -64,43 +96,75 @@ def stats(store: Store, since: float, provider: str | None = None) -> list[dict[
         f"SELECT provider, COUNT(*), SUM(status = 'ok'), SUM(input_tokens), "
         f"SUM(cached_tokens), SUM(output_tokens), SUM(cost_usd), "
         f"SUM(cost_usd IS NULL AND status = 'ok') FROM calls WHERE {where} "
-        f"GROUP BY provider ORDER BY COUNT(*) DESC, provider", params).fetchall()
+        f"GROUP BY provider ORDER BY COUNT(*) DESC, provider",
+        params,
+    ).fetchall()
     durations: dict[str, list[float]] = {}
     for name, seconds in conn.execute(
-            f"SELECT provider, duration_s FROM calls WHERE {where} AND duration_s IS NOT NULL "
-            f"ORDER BY provider, duration_s", params):
+        f"SELECT provider, duration_s FROM calls WHERE {where} AND duration_s IS NOT NULL "
+        f"ORDER BY provider, duration_s",
+        params,
+    ):
         durations.setdefault(name, []).append(seconds)
     out = []
     for name, calls, ok, tin, tcached, tout, cost, unpriced in rows:
         ds = durations.get(name, [])
-        out.append({"provider": name, "calls": calls, "ok": ok or 0,
-                    "success_rate": round((ok or 0) / calls, 3) if calls else None,
-                    "p50_s": _round(percentile(ds, 0.50)), "p95_s": _round(percentile(ds, 0.95)),
-                    "input_tokens": tin or 0, "cached_tokens": tcached or 0,
-                    "output_tokens": tout or 0, "cost_usd": round(cost or 0.0, 4),
-                    "unpriced": unpriced or 0})
+        out.append(
+            {
+                "provider": name,
+                "calls": calls,
+                "ok": ok or 0,
+                "success_rate": round((ok or 0) / calls, 3) if calls else None,
+                "p50_s": _round(percentile(ds, 0.50)),
+                "p95_s": _round(percentile(ds, 0.95)),
+                "input_tokens": tin or 0,
+                "cached_tokens": tcached or 0,
+                "output_tokens": tout or 0,
+                "cost_usd": round(cost or 0.0, 4),
+                "unpriced": unpriced or 0,
+            }
+        )
     return out
 
 
 def costs(store: Store, since: float, provider: str | None = None) -> list[dict[str, Any]]:
     where, params = _where(since, provider)
-    rows = store.connect().execute(
-        f"SELECT provider, COALESCE(model_reported, model_requested, spec), COUNT(*), "
-        f"SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens), SUM(cost_usd), "
-        f"SUM(cost_usd IS NULL AND status = 'ok') FROM calls WHERE {where} "
-        f"GROUP BY 1, 2 ORDER BY SUM(cost_usd) DESC, 1, 2", params).fetchall()
-    return [{"provider": p, "model": m, "calls": n, "input_tokens": i or 0,
-             "cached_tokens": c or 0, "output_tokens": o or 0,
-             "cost_usd": round(cost or 0.0, 4), "unpriced": u or 0}
-            for p, m, n, i, c, o, cost, u in rows]
+    rows = (
+        store.connect()
+        .execute(
+            f"SELECT provider, COALESCE(model_reported, model_requested, spec), COUNT(*), "
+            f"SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens), SUM(cost_usd), "
+            f"SUM(cost_usd IS NULL AND status = 'ok') FROM calls WHERE {where} "
+            f"GROUP BY 1, 2 ORDER BY SUM(cost_usd) DESC, 1, 2",
+            params,
+        )
+        .fetchall()
+    )
+    return [
+        {
+            "provider": p,
+            "model": m,
+            "calls": n,
+            "input_tokens": i or 0,
+            "cached_tokens": c or 0,
+            "output_tokens": o or 0,
+            "cost_usd": round(cost or 0.0, 4),
+            "unpriced": u or 0,
+        }
+        for p, m, n, i, c, o, cost, u in rows
+    ]
 
 
 def listing(store: Store, since: float, provider: str | None, limit: int) -> list[dict[str, Any]]:
-    return [{"time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["t"])),
-             "provider": r["provider"],
-             "model": r["model_reported"] or r["model_requested"] or r["spec"],
-             **{k: r[k] for k in LIST_COLUMNS[3:]}}
-            for r in store.calls(since, provider, limit)]
+    return [
+        {
+            "time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["t"])),
+            "provider": r["provider"],
+            "model": r["model_reported"] or r["model_requested"] or r["spec"],
+            **{k: r[k] for k in LIST_COLUMNS[3:]},
+        }
+        for r in store.calls(since, provider, limit)
+    ]
 
 
 def _round(value: float | None) -> float | None:
@@ -120,8 +184,11 @@ def render(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:
         return "No calls recorded in that window.\n"
     table = [list(columns)] + [[_cell(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
-    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n"
-                   for row in table)
+    lines = (
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    )
+    return "".join(line + "\n" for line in lines)
 
 
 def _cell(value: Any) -> str:

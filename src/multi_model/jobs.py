@@ -24,10 +24,10 @@ nobody registered is listed as it is; any other use of it is a UsageError.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
-import signal
 import sqlite3
 import sys
 import time
@@ -37,34 +37,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from multi_model import proctree, runner
 from multi_model.errors import UsageError
-from multi_model import proctree
 from multi_model.paths import data_dir
-from multi_model.runner import pid_alive as _alive
-from multi_model.runner import stop_detached
-from multi_model.store import Store
+from multi_model.runner import pid_alive as _alive, stop_detached
+from multi_model.store import Store, context
+from multi_model.util.fs import atomic_write
+from multi_model.util.signals import sigterm_interrupts
 
 JOIN_WINDOW_S = 120.0
 CANCEL_GRACE_S = 5.0
 LEFTOVER_GRACE_S = 0.5  # a dead worker's leftovers: SIGTERM, then SIGKILL
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    status TEXT NOT NULL,
-    pid INTEGER,
-    created REAL NOT NULL,
-    finished REAL,
-    dir TEXT NOT NULL,
-    summary TEXT,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, created);
-"""
 ACTIVE = "running"
 FINAL = ("done", "failed", "cancelled")
 BUILTIN = "ask"  # the kind this module runs itself (its worker: `run` below)
+Rows = list[dict[str, Any]]  # (`Jobs.list` hides the builtin inside the class)
 
 
 @dataclass(frozen=True)
@@ -108,8 +95,7 @@ def kind_of(name: str) -> JobKind | None:
         return None
     if name not in _KINDS:
         known = ", ".join(sorted({BUILTIN, *_KINDS}))
-        raise UsageError(f"a job of kind {name!r} cannot be handled here (known kinds: "
-                         f"{known})")
+        raise UsageError(f"a job of kind {name!r} cannot be handled here (known kinds: {known})")
     return _KINDS[name]
 
 
@@ -131,15 +117,17 @@ class Jobs:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = dict(env)
         self.store = Store.of(env)
-        self.store.connect().executescript(SCHEMA)
+        self.store.connect()  # its tables: migrations.py
 
     # --- start -----------------------------------------------------------------------------
 
-    def submit(self, kind: str, request: dict[str, Any], prompt: str,
-               fresh: bool = False) -> tuple[str, bool]:
+    def submit(
+        self, kind: str, request: dict[str, Any], prompt: str, fresh: bool = False
+    ) -> tuple[str, bool]:
         """(job id, joined): a new background job, or the running/just-finished identical one."""
-        key = request_key(kind, {**request, "prompt_sha": hashlib.sha256(
-            prompt.encode("utf-8")).hexdigest()})
+        key = request_key(
+            kind, {**request, "prompt_sha": hashlib.sha256(prompt.encode("utf-8")).hexdigest()}
+        )
         with self.store.write() as conn:
             joined = None if fresh else self._joinable(conn, key)
             if joined:
@@ -152,9 +140,11 @@ class Jobs:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(prompt)
             (folder / "request.json").write_text(json.dumps({"kind": kind, **request}))
-            conn.execute("INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
-                         "(?, ?, ?, 'running', ?, ?)", (job_id, kind, key, time.time(),
-                                                        str(folder)))
+            conn.execute(
+                "INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
+                "(?, ?, ?, 'running', ?, ?)",
+                (job_id, kind, key, time.time(), str(folder)),
+            )
         pid = self._spawn(folder)
         with self.store.write() as conn:
             conn.execute("UPDATE jobs SET pid = ? WHERE id = ?", (pid, job_id))
@@ -166,7 +156,8 @@ class Jobs:
         row = conn.execute(
             "SELECT id, status, finished, pid, kind, dir FROM jobs WHERE key = ? AND created "
             ">= ? AND status IN ('running', 'done') ORDER BY created DESC LIMIT 1",
-            (key, time.time() - JOIN_WINDOW_S)).fetchone()
+            (key, time.time() - JOIN_WINDOW_S),
+        ).fetchone()
         if row is None:
             return None
         job_id, status, finished, pid, kind, folder = row
@@ -183,26 +174,34 @@ class Jobs:
         with self.store.write() as conn:
             return self._joinable(conn, request_key(kind, request))
 
-    def register(self, kind: str, request: Mapping[str, Any], job_id: str,
-                 folder: Path) -> None:
+    def register(self, kind: str, request: Mapping[str, Any], job_id: str, folder: Path) -> None:
         """Work started elsewhere, as a running job (its outcome is read from `folder`)."""
         try:
             with self.store.write() as conn:
-                conn.execute("INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
-                             "(?, ?, ?, 'running', ?, ?)", (job_id, kind, request_key(
-                                 kind, request), time.time(), str(folder)))
+                conn.execute(
+                    "INSERT INTO jobs (id, kind, key, status, created, dir) VALUES "
+                    "(?, ?, ?, 'running', ?, ?)",
+                    (job_id, kind, request_key(kind, request), time.time(), str(folder)),
+                )
         except sqlite3.IntegrityError:
-            raise UsageError(f"a job {job_id!r} exists already (the same seed in the same "
-                             "second, another --runs-dir): start again") from None
+            raise UsageError(
+                f"a job {job_id!r} exists already (the same seed in the same "
+                "second, another --runs-dir): start again"
+            ) from None
 
     def _spawn(self, folder: Path) -> int:
-        from multi_model import runner
-
         src = str(Path(__file__).resolve().parents[1])
-        env = {**self.env, "PYTHONPATH": src + os.pathsep + self.env.get("PYTHONPATH", ""),
-               proctree.SCOPE_VAR: scope_of(folder)}
-        return runner.spawn_detached([sys.executable, "-m", "multi_model.jobs", str(folder)],
-                                     cwd=os.getcwd(), env=env, log=str(folder / "worker.log"))
+        env = {
+            **self.env,
+            "PYTHONPATH": src + os.pathsep + self.env.get("PYTHONPATH", ""),
+            proctree.SCOPE_VAR: scope_of(folder),
+        }
+        return runner.spawn_detached(
+            [sys.executable, "-m", "multi_model.jobs", str(folder)],
+            cwd=os.getcwd(),
+            env=env,
+            log=str(folder / "worker.log"),
+        )
 
     # --- read ------------------------------------------------------------------------------
 
@@ -212,23 +211,27 @@ class Jobs:
             raise UsageError(f"no job {job_id!r} (see `mm jobs list`)")
         return rows[0]
 
-    def list(self, limit: int = 50) -> list[dict[str, Any]]:
+    def list(self, limit: int = 50) -> Rows:
         return self._rows(f"ORDER BY created DESC LIMIT {int(limit)}", ())
 
-    def _rows(self, tail: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    def _rows(self, tail: str, params: tuple[Any, ...]) -> Rows:
         conn = self.store.connect()
         cols = ("id", "kind", "status", "pid", "created", "finished", "dir", "summary", "error")
-        rows = [dict(zip(cols, r)) for r in conn.execute(
-            f"SELECT {', '.join(cols)} FROM jobs {tail}", params)]
+        rows = [
+            dict(zip(cols, r, strict=True))
+            for r in conn.execute(f"SELECT {', '.join(cols)} FROM jobs {tail}", params)
+        ]
         for row in rows:
             if row["status"] == ACTIVE and row["kind"] in _KINDS:
                 self._outcome(row, _KINDS[row["kind"]])
             elif row["status"] == ACTIVE and not _alive(row["pid"]) and row["pid"] is not None:
                 proctree.stop_scope(scope_of(Path(row["dir"])), LEFTOVER_GRACE_S)
-                self._finish(row["id"], "failed", error="worker gone (killed or crashed) "
-                             "before it finished")
-                row.update(status="failed", error="worker gone (killed or crashed) before "
-                           "it finished")
+                self._finish(
+                    row["id"], "failed", error="worker gone (killed or crashed) before it finished"
+                )
+                row.update(
+                    status="failed", error="worker gone (killed or crashed) before it finished"
+                )
         return rows
 
     def _outcome(self, row: dict[str, Any], kind: JobKind) -> None:
@@ -237,10 +240,12 @@ class Jobs:
         if outcome.status == ACTIVE:
             row["summary"] = outcome.summary
             return
-        self._finish(row["id"], outcome.status, summary=outcome.summary, error=outcome.error,
-                     at=outcome.at)
-        row.update(status=outcome.status, summary=outcome.summary, error=outcome.error,
-                   finished=outcome.at)
+        self._finish(
+            row["id"], outcome.status, summary=outcome.summary, error=outcome.error, at=outcome.at
+        )
+        row.update(
+            status=outcome.status, summary=outcome.summary, error=outcome.error, finished=outcome.at
+        )
 
     def refresh(self, job_id: str) -> dict[str, Any]:
         """The job, after a job of a registered kind has been carried as far as it goes
@@ -253,7 +258,7 @@ class Jobs:
             row = self.get(job_id)
         return row
 
-    def result(self, job_id: str) -> dict[str, Any] | list[Any] | None:
+    def result(self, job_id: str) -> dict[str, Any] | builtins.list[Any] | None:
         row = self.get(job_id)
         kind = kind_of(row["kind"])
         if kind is not None:
@@ -263,17 +268,25 @@ class Jobs:
 
     # --- finish / cancel --------------------------------------------------------------------
 
-    def _finish(self, job_id: str, status: str, summary: str | None = None,
-                error: str | None = None, at: float | None = None) -> None:
+    def _finish(
+        self,
+        job_id: str,
+        status: str,
+        summary: str | None = None,
+        error: str | None = None,
+        at: float | None = None,
+    ) -> None:
         with self.store.write() as conn:
-            conn.execute("UPDATE jobs SET status = ?, finished = ?, summary = COALESCE(?, "
-                         "summary), error = COALESCE(?, error) WHERE id = ? AND status = ?",
-                         (status, at or time.time(), summary, error, job_id, ACTIVE))
+            conn.execute(
+                "UPDATE jobs SET status = ?, finished = ?, summary = COALESCE(?, "
+                "summary), error = COALESCE(?, error) WHERE id = ? AND status = ?",
+                (status, at or time.time(), summary, error, job_id, ACTIVE),
+            )
 
     def cancel(self, job_id: str) -> str:
         row = self.get(job_id)
         if row["status"] != ACTIVE:
-            return row["status"]
+            return str(row["status"])
         kind = kind_of(row["kind"])
         if kind is not None:
             kind.cancel(Path(row["dir"]), CANCEL_GRACE_S)
@@ -286,25 +299,31 @@ class Jobs:
 
 # --- the worker ------------------------------------------------------------------------------
 
+
 def run(folder: Path) -> int:
-    from multi_model.fanout import dispatch
-    from multi_model.store import context
-    from multi_model.tasks import apply_profile
+    # lazy: the worker's dispatch and settings load pydantic and every provider, which
+    # `mm jobs list | status | cancel` (and the council's job kind) never need
+    from multi_model.config import load_settings  # noqa: PLC0415 - start-up, see above
+    from multi_model.fanout import dispatch  # noqa: PLC0415 - start-up, see above
+    from multi_model.tasks import apply_profile  # noqa: PLC0415 - start-up, see above
 
     job_id = folder.name
     jobs = Jobs(os.environ)
     request = json.loads((folder / "request.json").read_text())
     prompt = (folder / "prompt.txt").read_text(encoding="utf-8")
     try:
-        from multi_model.config import load_settings
-
         settings, _ = apply_profile(load_settings().settings, request.get("profile"))
         with context(run_id=job_id, source="job"):
             responses = dispatch(
-                request["models"], prompt, timeout=request.get("timeout"), settings=settings,
+                request["models"],
+                prompt,
+                timeout=request.get("timeout"),
+                settings=settings,
                 allow_cursor_claude=request.get("allow_cursor_claude", False),
                 allow_claude_cli=request.get("allow_claude_cli", False),
-                local_only=request.get("local_only", False), session=request.get("session"))
+                local_only=request.get("local_only", False),
+                session=request.get("session"),
+            )
     except KeyboardInterrupt:  # SIGTERM from `mm jobs cancel`: the CLIs are stopped
         jobs._finish(job_id, "cancelled", error="cancelled")
         return 130
@@ -312,9 +331,7 @@ def run(folder: Path) -> int:
         jobs._finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
         return 1
     data = [r.model_dump(mode="json") for r in responses]
-    tmp = folder / ".result.json.tmp"
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, folder / "result.json")
+    atomic_write(folder / "result.json", json.dumps(data, indent=2))
     ok = sum(r.ok for r in responses)
     jobs._finish(job_id, "done", summary=f"{ok} of {len(responses)} answered")
     return 0
@@ -322,12 +339,8 @@ def run(folder: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    return run(Path(argv[0]))
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    with sigterm_interrupts():  # `mm jobs cancel`: the same clean stop as Ctrl-C
+        return run(Path(argv[0]))
 
 
 if __name__ == "__main__":

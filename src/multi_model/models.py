@@ -8,12 +8,22 @@ they never leave the process and are built on every call.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from multi_model.calls import (  # re-exported: adapters import them from here too
+    MODEL_ID_MAX as MODEL_ID_MAX,
+    MODEL_ID_RE as MODEL_ID_RE,
+    PROMPT_FILE as PROMPT_FILE,
+    HttpCall as HttpCall,
+    HttpReply as HttpReply,
+    Invocation as Invocation,
+    Request as Request,
+    RunOutput as RunOutput,
+    model_id_problem as model_id_problem,
+)
 
 Status = Literal[
     "ok",
@@ -60,8 +70,9 @@ class Attempt(BaseModel):
     """One try of one provider for a spec: the chain of retries and failovers behind a
     Response."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=(),
-                              json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        extra="forbid", protected_namespaces=(), json_schema_serialization_defaults_required=True
+    )
 
     provider: str
     model: str | None = Field(default=None, description="Model id sent to that provider.")
@@ -71,15 +82,17 @@ class Attempt(BaseModel):
     retry_after_s: float | None = None
     next: Literal["done", "retry", "failover", "stop"] = Field(
         description="What followed: the answer (or final failure), a retry of the same "
-                    "provider after a backoff, the route's next provider, or nothing left "
-                    "(time or candidates).")
+        "provider after a backoff, the route's next provider, or nothing left "
+        "(time or candidates)."
+    )
 
 
 class Response(BaseModel):
     """One model's answer (or failure) for one prompt."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=(),
-                              json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        extra="forbid", protected_namespaces=(), json_schema_serialization_defaults_required=True
+    )
 
     model: str = Field(description="The model spec as requested, e.g. 'codex:gpt-5.4-high'.")
     provider: str = Field(description="Provider that handled it, e.g. 'codex'.")
@@ -98,8 +111,10 @@ class Response(BaseModel):
     )
     truncated: bool = Field(default=False, description="Output exceeded the cap and was cut.")
     attempts: list[Attempt] = Field(
-        default_factory=list, description="Every try behind this answer, in order, when "
-        "there was more than one (retries, failover, providers skipped while cooling).")
+        default_factory=list,
+        description="Every try behind this answer, in order, when "
+        "there was more than one (retries, failover, providers skipped while cooling).",
+    )
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
 
     @property
@@ -111,106 +126,6 @@ class Response(BaseModel):
         """The model id sent to the provider (None: its default), as routing recorded it."""
         value = self.metadata.get("model_requested")
         return value if isinstance(value, str) else None
-
-
-# --- adapter-facing pieces -------------------------------------------------------------------
-
-PROMPT_FILE = "\x00mm-prompt-file\x00"
-"""Placeholder an adapter may put in argv; the runner swaps in the path of a 0600 temp file
-holding the prompt, for CLIs that read a prompt file but not stdin."""
-
-
-MODEL_ID_MAX = 200
-MODEL_ID_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:/@+-]{{0,{MODEL_ID_MAX - 1}}}")
-"""A model id (and a model spec): it reaches a CLI's argv, so it is one strict token that
-never starts with '-' and can never be read as a flag (`--agent=build`, `--yolo`)."""
-
-
-def model_id_problem(value: object) -> str | None:
-    """Why `value` cannot be a model id or spec, in a few words; None when it can."""
-    if isinstance(value, str) and MODEL_ID_RE.fullmatch(value):
-        return None
-    if not isinstance(value, str) or not value.strip():
-        return "a model id cannot be empty"
-    shown = repr(value[:60] + ("…" if len(value) > 60 else ""))
-    if value.startswith("-"):
-        return f"model id {shown} starts with '-' and would read as a command-line flag"
-    if len(value) > MODEL_ID_MAX:
-        return f"model id {shown} is over {MODEL_ID_MAX} characters"
-    return (f"model id {shown} may hold only letters, digits and . _ : / @ + - "
-            "(starting with a letter or digit)")
-
-
-@dataclass(frozen=True)
-class Request:
-    """What an adapter needs to build one call. `model` None means the CLI's own default.
-    Raises ValueError for a model id (or session id) that could read as a flag in argv."""
-
-    prompt: str
-    model: str | None = None
-    cwd: str | None = None
-    timeout: float = 300.0
-    extra_args: tuple[str, ...] = ()
-    allow_writes: bool = False
-    resume: str | None = None
-    """The CLI's own session id to continue (`--session`); None starts a new conversation."""
-
-    def __post_init__(self) -> None:
-        problem = None if self.model is None else model_id_problem(self.model)
-        if problem:
-            raise ValueError(problem)
-        if self.resume is not None and (not self.resume or self.resume.startswith("-")):
-            raise ValueError(f"session id {self.resume[:60]!r} would read as a flag")
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """A process to start: argv (argv[0] resolved by the runner), full child env, stdin text."""
-
-    argv: tuple[str, ...]
-    env: Mapping[str, str]
-    stdin: str | None = None
-    cwd: str | None = None
-    prompt_file: str | None = None
-
-
-@dataclass(frozen=True)
-class RunOutput:
-    """What the runner observed. `spawn_error` is set when the process never started."""
-
-    stdout: str = ""
-    stderr: str = ""
-    exit_code: int | None = None
-    duration_s: float = 0.0
-    timed_out: bool = False
-    truncated: bool = False
-    cancelled: bool = False
-    spawn_error: str | None = None
-    executable: str | None = None
-
-
-@dataclass(frozen=True)
-class HttpCall:
-    """One HTTP request for an API provider (ollama, OpenAI-compatible servers)."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-
-
-@dataclass(frozen=True)
-class HttpReply:
-    """What came back. `status` 0 with `error` set means no HTTP answer at all."""
-
-    status: int
-    body: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    duration_s: float = 0.0
-    timed_out: bool = False
-    truncated: bool = False
-    error: str | None = None
-    url: str = ""
 
 
 @dataclass(frozen=True)

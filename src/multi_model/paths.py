@@ -38,7 +38,8 @@ def data_dir(env: Mapping[str, str]) -> Path:
     if home:
         return home / "data"
     base = env.get("XDG_DATA_HOME") or str(
-        Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+        Path(env.get("HOME", "~")).expanduser() / ".local" / "share"
+    )
     return Path(base) / "multi-model"
 
 
@@ -46,5 +47,6 @@ def question_inbox(env: Mapping[str, str]) -> Path:
     """Where a host writes a question for `mm` with its file tool: always under HOME, where
     the plugin's commands grant that Write, wherever MULTI_MODEL_HOME or XDG_DATA_HOME put
     the data dir (a grant cannot follow an environment variable)."""
-    return Path(env.get("HOME", "~")).expanduser() / ".local" / "share" / "multi-model" / \
-        "questions"
+    return (
+        Path(env.get("HOME", "~")).expanduser() / ".local" / "share" / "multi-model" / "questions"
+    )

@@ -23,17 +23,25 @@ def allowed(provider: str, policy: PolicySettings, hooks: bool = False) -> str |
     if policy.allow and provider not in policy.allow:
         return f"policy.allow does not list {provider} (allowed: {', '.join(policy.allow)})"
     if hooks and policy.hook_providers is not None and provider not in policy.hook_providers:
-        return (f"policy.hook_providers does not list {provider}, so it may not see code from "
-                f"the edit-review hooks (listed: {', '.join(policy.hook_providers) or 'none'})")
+        return (
+            f"policy.hook_providers does not list {provider}, so it may not see code from "
+            f"the edit-review hooks (listed: {', '.join(policy.hook_providers) or 'none'})"
+        )
     return None
 
 
-def check(routes: Sequence[Route], settings: Settings, timeout: float | None, store: Store,
-          hooks: bool = False) -> None:
+def check(
+    routes: Sequence[Route],
+    settings: Settings,
+    timeout: float | None,
+    store: Store,
+    hooks: bool = False,
+) -> None:
     policy = settings.policy
     if policy.max_timeout is not None and timeout is not None and timeout > policy.max_timeout:
-        raise PolicyViolation(f"timeout {timeout:g}s is over policy.max_timeout "
-                              f"({policy.max_timeout:g}s)")
+        raise PolicyViolation(
+            f"timeout {timeout:g}s is over policy.max_timeout ({policy.max_timeout:g}s)"
+        )
     wanted: dict[str, int] = {}
     for r in routes:
         rule = allowed(r.provider, policy, hooks)
@@ -51,4 +59,5 @@ def check(routes: Sequence[Route], settings: Settings, timeout: float | None, st
             if used + count > cap:  # an unreadable store counts 0: it must not stop all work
                 raise PolicyViolation(
                     f"{provider}: policy.{key} is {cap} and {used} call(s) were made in the "
-                    f"last {label}")
+                    f"last {label}"
+                )

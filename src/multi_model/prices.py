@@ -18,7 +18,8 @@ from multi_model.models import Response
 from multi_model.store import CallRecord, current_context
 
 DEFAULT_PRICES: dict[str, PriceSettings] = {
-    glob: PriceSettings(input=i, cached_input=c, output=o) for glob, (i, c, o) in {
+    glob: PriceSettings(input=i, cached_input=c, output=o)
+    for glob, (i, c, o) in {
         "gpt-5*mini*": (0.25, 0.025, 2.0),
         "gpt-5*": (1.25, 0.125, 10.0),
         "o3*": (2.0, 0.5, 8.0),
@@ -31,7 +32,8 @@ DEFAULT_PRICES: dict[str, PriceSettings] = {
         "grok-code*": (0.2, 0.02, 1.5),
         "grok-4*": (3.0, 0.75, 15.0),
         "devstral*": (0.4, 0.04, 2.0),
-    }.items()}
+    }.items()
+}
 FREE_PROVIDERS = frozenset({"ollama"})
 
 
@@ -62,14 +64,15 @@ def estimate(resp: Response, settings: Settings) -> tuple[float | None, str | No
     cached = usage.cached_input_tokens or 0
     fresh = max(0, (usage.input_tokens or 0) - cached)
     cached_price = price.input if price.cached_input is None else price.cached_input
-    cost = (fresh * price.input + cached * cached_price
-            + (usage.output_tokens or 0) * price.output) / 1_000_000
+    cost = (
+        fresh * price.input + cached * cached_price + (usage.output_tokens or 0) * price.output
+    ) / 1_000_000
     return round(cost, 6), f"price table {glob}"
 
 
-
-def call_records(resp: Response, settings: Settings, prompt_hash: str,
-                 prompt: str | None) -> list[CallRecord]:
+def call_records(
+    resp: Response, settings: Settings, prompt_hash: str, prompt: str | None
+) -> list[CallRecord]:
     """One row per attempt (the one the Response is carries usage and cost), or one row."""
     ctx = current_context()
     now = time.time()
@@ -80,25 +83,59 @@ def call_records(resp: Response, settings: Settings, prompt_hash: str,
         if n == final:
             rows.append(_full_row(resp, settings, prompt_hash, prompt, n, now, ctx))
             continue
-        rows.append(CallRecord(
-            t=now, spec=resp.model, provider=a.provider, model_requested=a.model,
-            model_reported=None, status=a.status, error=a.error, duration_s=a.duration_s,
-            input_tokens=None, cached_tokens=None, output_tokens=None, cost_usd=None,
-            cost_source=None, attempt=n, run_id=ctx.get("run_id"), source=ctx.get("source"),
-            prompt_hash=prompt_hash))
+        rows.append(
+            CallRecord(
+                t=now,
+                spec=resp.model,
+                provider=a.provider,
+                model_requested=a.model,
+                model_reported=None,
+                status=a.status,
+                error=a.error,
+                duration_s=a.duration_s,
+                input_tokens=None,
+                cached_tokens=None,
+                output_tokens=None,
+                cost_usd=None,
+                cost_source=None,
+                attempt=n,
+                run_id=ctx.get("run_id"),
+                source=ctx.get("source"),
+                prompt_hash=prompt_hash,
+            )
+        )
     return rows or [_full_row(resp, settings, prompt_hash, prompt, 1, now, ctx)]
 
 
-def _full_row(resp: Response, settings: Settings, prompt_hash: str, prompt: str | None,
-              attempt: int, now: float, ctx: dict[str, str]) -> CallRecord:
+def _full_row(
+    resp: Response,
+    settings: Settings,
+    prompt_hash: str,
+    prompt: str | None,
+    attempt: int,
+    now: float,
+    ctx: dict[str, str],
+) -> CallRecord:
     cost, source = estimate(resp, settings)
     usage = resp.usage
     return CallRecord(
-        t=now, spec=resp.model, provider=resp.provider, model_requested=resp.model_requested,
-        model_reported=resp.model_reported, status=resp.status, error=resp.error,
-        duration_s=resp.duration_s, input_tokens=usage.input_tokens if usage else None,
+        t=now,
+        spec=resp.model,
+        provider=resp.provider,
+        model_requested=resp.model_requested,
+        model_reported=resp.model_reported,
+        status=resp.status,
+        error=resp.error,
+        duration_s=resp.duration_s,
+        input_tokens=usage.input_tokens if usage else None,
         cached_tokens=usage.cached_input_tokens if usage else None,
-        output_tokens=usage.output_tokens if usage else None, cost_usd=cost,
-        cost_source=source, attempt=attempt, run_id=ctx.get("run_id"),
-        source=ctx.get("source"), prompt_hash=prompt_hash, prompt=prompt,
-        answer=resp.text if prompt is not None else None)
+        output_tokens=usage.output_tokens if usage else None,
+        cost_usd=cost,
+        cost_source=source,
+        attempt=attempt,
+        run_id=ctx.get("run_id"),
+        source=ctx.get("source"),
+        prompt_hash=prompt_hash,
+        prompt=prompt,
+        answer=resp.text if prompt is not None else None,
+    )

@@ -12,6 +12,7 @@ found here and the runner's process groups are all there is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -38,8 +39,11 @@ def find(marks: Mapping[str, str], group: int | None = None) -> Found:
     ancestors. Empty without /proc."""
     table = _table()
     needles = [f"{var}={value}".encode() for var, value in marks.items()]
-    roots = [pid for pid, (_, pgid, _) in table.items()
-             if pgid == group or (needles and _marked(pid, needles))]
+    roots = [
+        pid
+        for pid, (_, pgid, _) in table.items()
+        if pgid == group or (needles and _marked(pid, needles))
+    ]
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
@@ -71,10 +75,8 @@ def stop(finder: Callable[[], Found], grace: float, group: int | None = None) ->
 def _signal_group(group: int | None, sig: int) -> None:
     if group is None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_gone(finder: Callable[[], Found], seconds: float, kill: bool = False) -> bool:
@@ -142,7 +144,7 @@ def _stat(pid: int) -> tuple[str, int, int, int]:
     """(state, ppid, pgid, start time) from /proc/<pid>/stat."""
     with open(f"/proc/{pid}/stat", "rb") as f:
         data = f.read()
-    fields = data[data.rfind(b")") + 2:].split()
+    fields = data[data.rfind(b")") + 2 :].split()
     return fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[19])
 
 

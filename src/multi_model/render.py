@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from multi_model.routing import DEFAULT_ROUTES
 
 if TYPE_CHECKING:
     from multi_model.catalog import Listing
@@ -24,17 +26,21 @@ class Progress:
     def update(self, index: int, response: Response) -> None:
         with self._lock:
             self.done += 1
-            self.stream.write(f"[{self.done}/{self.total}] {response.model}: {response.status} "
-                              f"({response.duration_s:.1f}s)\n")
+            self.stream.write(
+                f"[{self.done}/{self.total}] {response.model}: {response.status} "
+                f"({response.duration_s:.1f}s)\n"
+            )
             self.stream.flush()
 
 
-def routing_summary(responses: Sequence[Response], demo: bool = False) -> str:
-    lines = ["DEMO panel: stand-in executables speaking the real CLIs' formats; "
-             "no real model was asked."] if demo else []
+def routing_summary(responses: Sequence[Response], note: str = "") -> str:
+    """One line per response: spec -> provider (route): status, under `note` when given."""
+    lines = [note] if note else []
     for r in responses:
-        lines.append(f"{r.model} -> {r.provider} ({r.metadata.get('route', '')}): {r.status}"
-                     + (f" - {r.error.splitlines()[0]}" if r.error else ""))
+        lines.append(
+            f"{r.model} -> {r.provider} ({r.metadata.get('route', '')}): {r.status}"
+            + (f" - {r.error.splitlines()[0]}" if r.error else "")
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -43,13 +49,17 @@ def detect_table(infos: Sequence[CliInfo], check_auth: bool) -> str:
     for i in infos:
         if not i.installed:
             where = "not installed" + (f" ({i.error})" if i.error else "")
-            rows.append((i.name, "-", where,
-                         f"to install: {i.install_hint}" if i.install_hint else ""))
+            rows.append(
+                (i.name, "-", where, f"to install: {i.install_hint}" if i.install_hint else "")
+            )
             continue
         login = ""
         if check_auth and i.auth:
-            login = {"logged_in": "logged in", "logged_out": "NOT logged in",
-                     "unknown": "login unknown"}[i.auth]
+            login = {
+                "logged_in": "logged in",
+                "logged_out": "NOT logged in",
+                "unknown": "login unknown",
+            }[i.auth]
             if i.auth == "logged_out" and i.login_hint:
                 login += f" (to log in: {i.login_hint})"
             elif i.auth_detail:
@@ -63,15 +73,22 @@ def detect_table(infos: Sequence[CliInfo], check_auth: bool) -> str:
     return _table(rows)
 
 
-def jobs_table(rows: Sequence[dict]) -> str:
+def jobs_table(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return "No jobs.\n"
     table = [("id", "kind", "status", "started", "took", "summary")]
     for r in rows:
         took = f"{r['finished'] - r['created']:.1f}s" if r.get("finished") else "-"
-        table.append((r["id"], r["kind"], r["status"],
-                      time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created"])), took,
-                      r.get("summary") or r.get("error") or ""))
+        table.append(
+            (
+                r["id"],
+                r["kind"],
+                r["status"],
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created"])),
+                took,
+                r.get("summary") or r.get("error") or "",
+            )
+        )
     return _table(table)
 
 
@@ -81,15 +98,21 @@ def sessions_table(rows: Sequence[Conversation]) -> str:
         return "No sessions. Start one with `mm ask --models M --session NAME`.\n"
     table = [("session", "model", "provider", "turns", "last used", "session id", "folder")]
     for c in rows:
-        table.append((c.name, c.spec, c.provider, str(c.turns),
-                      time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)), c.native_id,
-                      c.cwd))
+        table.append(
+            (
+                c.name,
+                c.spec,
+                c.provider,
+                str(c.turns),
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)),
+                c.native_id,
+                c.cwd,
+            )
+        )
     return _table(table)
 
 
 def config_view(rows: Sequence[tuple[str, object, str]]) -> str:
-    from multi_model.routing import DEFAULT_ROUTES
-
     lines = [f"{key} = {value!r}    # {source}" for key, value, source in rows]
     lines.append("# built-in routes (after any `routes` above):")
     lines += [f"#   /{r.match}/ -> {', '.join(r.providers)}" for r in DEFAULT_ROUTES]
@@ -109,4 +132,6 @@ def models_view(listings: Sequence[Listing]) -> str:
 def _table(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))] if rows else []
     return "".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() + "\n"
+        for row in rows
+    )

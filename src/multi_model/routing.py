@@ -6,36 +6,38 @@ Rules, in order:
    provider, so `llama3:8b` is an unknown provider, not a model; `provider:` or a bare
    provider name means that CLI's own default model (or `[providers.X] model`).
 3. Claude models are refused unless opted in (claude CLI, or cursor-agent).
-4. Otherwise the first matching family rule (config `routes` first, then `DEFAULT_ROUTES`)
+4. Otherwise the first matching family rule (config `routes` first, then `DEFAULT_ROUTES`,
+   which the providers declare)
    gives the candidates; the first that is installed and not logged out wins, else the first
    installed one, else the first (which then reports not_installed). A rule naming the claude
    CLI needs the opt-in too; from a project file, its absence is a ConfigError naming the key.
 
 A spec and the model it routes to are strict tokens (`models.MODEL_ID_RE`): a model id ends up
-in a CLI's argv. Route patterns run on the `regex` engine with a timeout: a project file's
-pattern is untrusted, and one like `(a|a)+b` would otherwise backtrack for hours.
+in a CLI's argv. Route patterns from config files run on the `regex` engine with a timeout: a
+project file's pattern is untrusted, and one like `(a|a)+b` would otherwise backtrack for
+hours; the package's own patterns are linear and run on `re` (bounded.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from multi_model import bounded, providers
 from multi_model.config import RouteRule, Settings
+from multi_model.detect import availability
 from multi_model.errors import ClaudeModelRefused, ConfigError, UnknownProvider, UsageError
 from multi_model.models import model_id_problem
 from multi_model.providers.base import AuthState
 
 CLAUDE_RE = r"(anthropic/)?(claude|opus|sonnet|haiku)([-.:/@ ].*)?"
 
-DEFAULT_ROUTES: tuple[RouteRule, ...] = (
-    RouteRule(match=r"(openai/)?(gpt|o\d|codex|chatgpt)([-.].*)?", providers=["codex", "cursor-agent"]),
-    RouteRule(match=r"(google/)?gemini([-.].*)?", providers=["gemini", "agy", "cursor-agent"]),
-    RouteRule(match=r"qwen.*", providers=["qwen", "cursor-agent"]),
-    RouteRule(match=r"(mistral|devstral|codestral|magistral).*", providers=["vibe", "cursor-agent"]),
-    RouteRule(match=r".*", providers=["cursor-agent"]),
+bounded.trust(CLAUDE_RE, *(match for match, _ in providers.routes()))  # ours: linear, on `re`
+
+DEFAULT_ROUTES: tuple[RouteRule, ...] = tuple(
+    RouteRule(match=match, providers=list(names)) for match, names in providers.routes()
 )
+"""The family rules the providers declare (their `routes`), after the config's own."""
 
 Availability = Callable[[str], "AuthState | None"]
 """name -> None when not installed, else its (cheaply checked) auth state."""
@@ -68,8 +70,10 @@ def matches(rule: RouteRule, name: str) -> bool:
     try:
         return bounded.fullmatch(rule.match, name, MATCH_TIMEOUT)
     except TimeoutError:
-        raise ConfigError(f"{rule.where('match')}: the pattern {rule.match!r} ran over "
-                          f"{MATCH_TIMEOUT:g} s on {name!r}; use a simpler one") from None
+        raise ConfigError(
+            f"{rule.where('match')}: the pattern {rule.match!r} ran over "
+            f"{MATCH_TIMEOUT:g} s on {name!r}; use a simpler one"
+        ) from None
 
 
 def covers(family: str, name: str) -> bool:
@@ -88,8 +92,10 @@ def split_specs(text: str, flag: str = "--models") -> list[str]:
     """'a, b' -> ['a', 'b']; UsageError for an empty entry (',,', a stray comma)."""
     specs = [part.strip() for part in text.split(",")]
     if not all(specs):
-        raise UsageError(f"{flag} {text!r} has an empty entry; give comma-separated model "
-                         "specs, e.g. codex,gemini")
+        raise UsageError(
+            f"{flag} {text!r} has an empty entry; give comma-separated model "
+            "specs, e.g. codex,gemini"
+        )
     return specs
 
 
@@ -100,9 +106,14 @@ def check_spec(spec: str) -> None:
         raise UsageError(f"invalid model spec: {problem}")
 
 
-def route(spec: str, settings: Settings, available: Availability,
-          allow_claude_cli: bool = False, allow_cursor_claude: bool = False,
-          cooling: Mapping[str, tuple[float, str]] | None = None) -> Route:
+def route(
+    spec: str,
+    settings: Settings,
+    available: Availability,
+    allow_claude_cli: bool = False,
+    allow_cursor_claude: bool = False,
+    cooling: Mapping[str, tuple[float, str]] | None = None,
+) -> Route:
     """Route one spec. Raises ClaudeModelRefused, UnknownProvider, UsageError (a spec or
     model that is not a strict token) or ConfigError (a project rule naming the claude CLI, a
     pattern past `MATCH_TIMEOUT`), all before anything runs.
@@ -119,7 +130,8 @@ def route(spec: str, settings: Settings, available: Availability,
     if sep or providers.is_known(spec, settings):
         name = providers.canonical(head)
         looks_like_tag = tail == "latest" or tail[:1].isdigit()  # llama3:8b, qwen2.5:latest
-        _known(name, settings, f"an Ollama model is written ollama:{spec}" if looks_like_tag else "")
+        hint = f"an Ollama model is written ollama:{spec}" if looks_like_tag else ""
+        _known(name, settings, hint)
         model = tail or _default_model(name, settings)
         if model is not None:
             check_spec(model)
@@ -127,8 +139,15 @@ def route(spec: str, settings: Settings, available: Availability,
         rule = None if sep else _family_of(spec, settings, allow_claude_cli)
         if rule is None:
             return Route(spec, name, model, "explicit provider")
-        return Route(spec, name, model, "explicit provider", candidates=tuple(rule.providers),
-                     family=rule.match, bare_provider=True)
+        return Route(
+            spec,
+            name,
+            model,
+            "explicit provider",
+            candidates=tuple(rule.providers),
+            family=rule.match,
+            bare_provider=True,
+        )
     if is_claude_model(spec):
         if allow_claude_cli:
             return Route(spec, "claude", spec, "Claude model, --allow-claude-cli")
@@ -138,14 +157,22 @@ def route(spec: str, settings: Settings, available: Availability,
     rule = next(r for r in (*settings.routes, *DEFAULT_ROUTES) if matches(r, spec))
     _check_rule(rule, spec, settings, allow_claude_cli)
     name, why = _pick(rule.providers, available, cooling or {})
-    return Route(spec, providers.canonical(name), spec, f"family /{rule.match}/: {why}",
-                 candidates=tuple(rule.providers), family=rule.match)
+    return Route(
+        spec,
+        providers.canonical(name),
+        spec,
+        f"family /{rule.match}/: {why}",
+        candidates=tuple(rule.providers),
+        family=rule.match,
+    )
 
 
 def _family_of(name: str, settings: Settings, allow_claude_cli: bool) -> RouteRule | None:
     """The family rule covering a bare provider name (`gemini`, `codex`), not the catch-all."""
-    rule = next((r for r in (*settings.routes, *DEFAULT_ROUTES)
-                 if r.match != ".*" and matches(r, name)), None)
+    rule = next(
+        (r for r in (*settings.routes, *DEFAULT_ROUTES) if r.match != ".*" and matches(r, name)),
+        None,
+    )
     if rule is not None:
         _check_rule(rule, name, settings, allow_claude_cli)
     return rule
@@ -160,9 +187,11 @@ def _check_rule(rule: RouteRule, spec: str, settings: Settings, allow_claude_cli
         if name != "claude" or allow_claude_cli:
             continue
         if rule.from_project:
-            raise ConfigError(f"{rule.where('providers')}: a project file cannot route to the "
-                              "claude CLI; opt in with --allow-claude-cli or allow_claude_cli "
-                              "in your user config")
+            raise ConfigError(
+                f"{rule.where('providers')}: a project file cannot route to the "
+                "claude CLI; opt in with --allow-claude-cli or allow_claude_cli "
+                "in your user config"
+            )
         raise ClaudeModelRefused(spec)
 
 
@@ -177,8 +206,9 @@ def _known(name: str, settings: Settings, hint: str) -> None:
         raise UnknownProvider(name, [*providers.NAMES, *settings.endpoints], hint=hint)
 
 
-def _check_claude(spec: str, name: str, model: str | None,
-                  allow_cli: bool, allow_cursor: bool) -> None:
+def _check_claude(
+    spec: str, name: str, model: str | None, allow_cli: bool, allow_cursor: bool
+) -> None:
     """The claude CLI needs --allow-claude-cli; a Claude model through any other provider
     (cursor-agent, copilot, opencode, agy, an endpoint) needs --allow-cursor-claude."""
     if name == "claude" and not allow_cli:
@@ -197,17 +227,42 @@ def _claimed_by(model: str, settings: Settings) -> str | None:
     return None
 
 
-def _pick(candidates: list[str], available: Availability,
-          cooling: Mapping[str, tuple[float, str]]) -> tuple[str, str]:
+def _pick(
+    candidates: list[str], available: Availability, cooling: Mapping[str, tuple[float, str]]
+) -> tuple[str, str]:
     states = {name: available(providers.canonical(name)) for name in candidates}
     skipped = [n for n in candidates if providers.canonical(n) in cooling]
-    note = "".join(f"; {n} skipped: cooling ({cooling[providers.canonical(n)][1]})"
-                   for n in skipped)
+    note = "".join(
+        f"; {n} skipped: cooling ({cooling[providers.canonical(n)][1]})" for n in skipped
+    )
     for name, state in states.items():
         if state is not None and state != "logged_out" and name not in skipped:
-            return name, (f"{name} installed" + (" and logged in" if state == "logged_in"
-                                                  else "") + note)
+            return name, (
+                f"{name} installed" + (" and logged in" if state == "logged_in" else "") + note
+            )
     for name, state in states.items():
         if state is not None:
             return name, f"{name} installed but logged out (no candidate logged in)"
     return candidates[0], "no candidate installed"
+
+
+def chain_of(spec: str) -> list[str]:
+    """`a|b|c` -> [a, b, c]; a plain spec -> [spec]."""
+    return [part.strip() for part in spec.split("|") if part.strip()] or [spec]
+
+
+def route_all(
+    models: Sequence[str],
+    settings: Settings,
+    env: Mapping[str, str],
+    *,
+    allow_cursor_claude: bool = False,
+    allow_claude_cli: bool = False,
+    cooling: Mapping[str, tuple[float, str]] | None = None,
+) -> list[Route]:
+    """Route every spec; raises ClaudeModelRefused / UnknownProvider on the first bad one."""
+    available = availability(settings, env)
+    return [
+        route(spec, settings, available, allow_claude_cli, allow_cursor_claude, cooling)
+        for spec in models
+    ]

@@ -1,4 +1,4 @@
-"""The only place that starts processes or opens HTTP connections.
+"""The only place that starts processes (HTTP connections: httpcall.py).
 
 Process contract (`run`): argv list, never a shell; stdin is the prompt (from an unlinked 0600
 temp file) or /dev/null, never inherited; stdout and stderr go to temp files, because CLIs
@@ -9,39 +9,37 @@ sent TERM then KILL after a short grace: the group, every process carrying the m
 (descendants that called setsid included) and their descendants; zombies awaiting init do
 not count as running. Output beyond the cap on either stream stops the process and is flagged;
 undecodable bytes are replaced. `run` never raises for anything the child does.
+Stdlib only (the review hooks start their reviewer here): the call pieces come from `calls`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import IO
 
 from multi_model import proctree
-from multi_model.models import PROMPT_FILE, HttpCall, HttpReply, Invocation, RunOutput
+from multi_model.calls import PROMPT_FILE, Invocation, RunOutput
 
 MiB = 1024 * 1024
 DEFAULT_OUTPUT_CAP = 10 * MiB
 TERM_GRACE_S = 0.5  # after the timeout: a CLI ignoring SIGTERM is reported this late
 KILL_WAIT_S = proctree.KILL_WAIT_S
 _POLL_S = 0.02
-NUL_IN_ARGV = ("a NUL byte in the command line (the prompt or a value this CLI takes as an "
-               "argument cannot hold one); not started")
+NUL_IN_ARGV = (
+    "a NUL byte in the command line (the prompt or a value this CLI takes as an "
+    "argument cannot hold one); not started"
+)
 _GUARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callguard.py")
 _GUARD_MARGIN_S = 2.0  # the watchdog's own deadline leaves the runner time to stop first
 
@@ -77,7 +75,8 @@ def run(
         start = time.monotonic()
         call_id = uuid.uuid4().hex
         tell_guard = stack.enter_context(
-            _watchdog(call_id, timeout + term_grace + KILL_WAIT_S + _GUARD_MARGIN_S))
+            _watchdog(call_id, timeout + term_grace + KILL_WAIT_S + _GUARD_MARGIN_S)
+        )
         proc = _spawn(argv, _marked_env(inv.env, call_id), inv.cwd, (stdin, out, err))
         if isinstance(proc, str):
             return RunOutput(spawn_error=f"{exe}: {proc}", executable=exe)
@@ -88,20 +87,52 @@ def run(
         stdout, cut_out = _read_capped(out, output_cap)
         stderr, cut_err = _read_capped(err, output_cap)
     return RunOutput(
-        stdout=stdout, stderr=stderr, exit_code=proc.returncode, duration_s=duration,
-        timed_out=ended == "timeout", cancelled=ended == "cancel",
-        truncated=ended == "cap" or cut_out or cut_err, executable=exe)
+        stdout=stdout,
+        stderr=stderr,
+        exit_code=proc.returncode,
+        duration_s=duration,
+        timed_out=ended == "timeout",
+        cancelled=ended == "cancel",
+        truncated=ended == "cap" or cut_out or cut_err,
+        executable=exe,
+    )
 
 
-def spawn_detached(argv: list[str], *, cwd: str, env: dict[str, str], log: str,
-                   keep_fd: int | None = None) -> int:
-    """Start a background process that outlives its parent (a council stage's worker): its
-    own session, stdin from /dev/null, stdout and stderr appended to `log`, and `keep_fd`
-    (e.g. a locked file it must keep holding) passed on. Returns its pid; raises OSError."""
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                env=env, cwd=cwd, start_new_session=True, close_fds=True,
-                                pass_fds=() if keep_fd is None else (keep_fd,))
+def run_quick(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None, timeout: float = 10.0
+) -> str | None:
+    """The stdout of a short command (e.g. `git rev-parse`) that exits 0 within `timeout` s;
+    None when it is missing, fails or runs late. Never raises."""
+    out = run(Invocation(argv=tuple(argv), env=env, cwd=cwd), timeout)
+    return out.stdout if out.exit_code == 0 and not out.timed_out else None
+
+
+def spawn_detached(
+    argv: list[str],
+    *,
+    cwd: str,
+    env: Mapping[str, str],
+    log: str | Path,
+    keep_fd: int | None = None,
+) -> int:
+    """Start a background process that outlives its parent (a stage worker, a reviewer): its
+    own session, stdin from /dev/null, stdout and stderr appended to `log` (created 0600),
+    `keep_fd` (a lock it keeps: util.fs.lock_for_child) passed on. Its pid; raises OSError."""
+    out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=() if keep_fd is None else (keep_fd,),
+        )
+    finally:
+        os.close(out)
     return proc.pid
 
 
@@ -171,9 +202,13 @@ def _watchdog(call_id: str, limit: float) -> Iterator[Callable[[int], None]]:
 def _start_guard(stdin: int, call_id: str, limit: float) -> subprocess.Popen[bytes] | None:
     try:
         return subprocess.Popen(
-            [sys.executable, "-I", "-S", _GUARD, call_id, f"{limit:.3f}"], stdin=stdin,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            close_fds=True)
+            [sys.executable, "-I", "-S", _GUARD, call_id, f"{limit:.3f}"],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
     except (OSError, ValueError):
         return None
 
@@ -183,21 +218,38 @@ def _write_quietly(fd: int, data: bytes) -> None:
         os.write(fd, data)
 
 
-def _spawn(argv: list[str], env: dict[str, str], cwd: str | None,
-           files: tuple[IO[bytes] | int, IO[bytes], IO[bytes]]) -> subprocess.Popen[bytes] | str:
+def _spawn(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str | None,
+    files: tuple[IO[bytes] | int, IO[bytes], IO[bytes]],
+) -> subprocess.Popen[bytes] | str:
     """Start the leader of a new process group; the reason as a string when it cannot start."""
     stdin, out, err = files
     if any("\0" in arg for arg in argv):
         return NUL_IN_ARGV
     try:
-        return subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=env,
-                                cwd=cwd, start_new_session=True, close_fds=True)
+        return subprocess.Popen(
+            argv,
+            stdin=stdin,
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
+        )
     except (OSError, ValueError) as exc:  # ValueError: NUL byte or unencodable argv/env
         return str(getattr(exc, "strerror", None) or exc)
 
 
-def _wait(proc: subprocess.Popen[bytes], files: tuple[IO[bytes], ...], timeout: float,
-          cap: int, cancel: threading.Event) -> str:
+def _wait(
+    proc: subprocess.Popen[bytes],
+    files: tuple[IO[bytes], ...],
+    timeout: float,
+    cap: int,
+    cancel: threading.Event,
+) -> str:
     """Wait for the leader to exit: "exit", or why it has to be stopped first ("timeout",
     "cap", "cancel"). Both streams count: a CLI flooding stderr is stopped like stdout."""
     deadline = time.monotonic() + timeout
@@ -220,6 +272,7 @@ def _stop_call(proc: subprocess.Popen[bytes], call_id: str, grace: float) -> Non
     """TERM whatever the call left running (the leader on timeout or cap, helpers that
     outlived it otherwise, in its group or not), KILL it after `grace` s; always reaps the
     leader."""
+
     def left() -> proctree.Found:
         proc.poll()
         found = proctree.find({proctree.CALL_VAR: call_id}, group=proc.pid)
@@ -238,8 +291,11 @@ def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
         return False
     if not os.path.isdir("/proc/self"):
         return True  # no /proc (macOS): trust killpg; launchd reaps orphans promptly
-    return any(_runs_in_group(entry.name, proc.pid)
-               for entry in os.scandir("/proc") if entry.name.isdigit())
+    return any(
+        _runs_in_group(entry.name, proc.pid)
+        for entry in os.scandir("/proc")
+        if entry.name.isdigit()
+    )
 
 
 def _runs_in_group(pid: str, pgid: int) -> bool:
@@ -249,7 +305,7 @@ def _runs_in_group(pid: str, pgid: int) -> bool:
             stat = f.read()
     except OSError:
         return False
-    fields = stat[stat.rfind(b")") + 2:].split()
+    fields = stat[stat.rfind(b")") + 2 :].split()
     return len(fields) > 2 and fields[0] not in (b"Z", b"X") and int(fields[2]) == pgid
 
 
@@ -297,81 +353,3 @@ def _read_capped(f: IO[bytes], cap: int) -> tuple[str, bool]:
     f.seek(0)
     data = f.read(cap + 1)
     return data[:cap].decode("utf-8", errors="replace"), len(data) > cap
-
-
-# --- HTTP ------------------------------------------------------------------------------------
-
-
-def fetch(call: HttpCall, timeout: float, *, output_cap: int = DEFAULT_OUTPUT_CAP) -> HttpReply:
-    """Perform one HTTP request. Never raises; status 0 with `error` when nothing answered."""
-    return dataclasses.replace(_fetch(call, timeout, output_cap), url=call.url)
-
-
-def _fetch(call: HttpCall, timeout: float, output_cap: int) -> HttpReply:
-    start = time.monotonic()
-    deadline = start + timeout
-    req = urllib.request.Request(call.url, data=call.body, method=call.method)
-    for key, value in call.headers.items():
-        req.add_header(key, value)
-    try:
-        with _opener(call.url).open(req, timeout=timeout) as resp:
-            body, cut, late = _read_body(resp, output_cap, deadline)
-            return HttpReply(
-                status=resp.status,
-                body=body,
-                headers=dict(resp.headers.items()),
-                duration_s=time.monotonic() - start,
-                truncated=cut,
-                timed_out=late,
-            )
-    except urllib.error.HTTPError as exc:
-        body, cut, _ = _read_body(exc, output_cap, deadline)
-        return HttpReply(
-            status=exc.code,
-            body=body,
-            headers=dict(exc.headers.items()) if exc.headers else {},
-            duration_s=time.monotonic() - start,
-            truncated=cut,
-        )
-    except (TimeoutError, socket.timeout):
-        return HttpReply(status=0, duration_s=time.monotonic() - start, timed_out=True)
-    except http.client.HTTPException as exc:  # not HTTP at all (BadStatusLine), cut replies
-        return HttpReply(status=0, duration_s=time.monotonic() - start,
-                         error=f"not a valid HTTP reply: {exc!r}")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        # urllib wraps a connect/send time-out in URLError: still a time-out, not a refusal
-        late = isinstance(reason, (TimeoutError, socket.timeout))
-        return HttpReply(status=0, duration_s=time.monotonic() - start, timed_out=late,
-                         error=None if late else str(reason))
-
-
-def _read_body(resp: IO[bytes], cap: int, deadline: float) -> tuple[str, bool, bool]:
-    """(body, truncated, timed_out). `read1` returns what has arrived, so a server that
-    trickles its body is cut at the deadline (`read(n)` would wait for n bytes or EOF)."""
-    read = getattr(resp, "read1", resp.read)
-    chunks: list[bytes] = []
-    size = 0
-    while size <= cap:
-        if time.monotonic() > deadline:
-            return b"".join(chunks).decode("utf-8", "replace"), False, True
-        try:
-            chunk = read(65536)
-        except (TimeoutError, socket.timeout):
-            return b"".join(chunks).decode("utf-8", "replace"), False, True
-        except (http.client.HTTPException, OSError):  # connection cut mid-body: keep what came
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    data = b"".join(chunks)
-    return data[:cap].decode("utf-8", "replace"), size > cap, False
-
-
-def _opener(url: str) -> urllib.request.OpenerDirector:
-    """Loopback URLs never go through a proxy from the environment."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."):
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()

@@ -23,23 +23,33 @@ REPO_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 def response_schema() -> dict[str, object]:
     """The schema of what `mm ask` prints: a JSON array of Response objects."""
     generated = TypeAdapter(list[Response]).json_schema(mode="serialization")
-    return {"$schema": DRAFT, "$id": "urn:multi-model:schema:response",
-            "title": "multi-model mm ask output",
-            "description": "One Response per requested model, in the order requested.",
-            **generated}
+    return {
+        "$schema": DRAFT,
+        "$id": "urn:multi-model:schema:response",
+        "title": "multi-model mm ask output",
+        "description": "One Response per requested model, in the order requested.",
+        **generated,
+    }
 
 
 def council_result_schema() -> dict[str, object]:
     """The schema of `mm council --format json` / `--output` and of a run's result.json."""
-    from multi_model.council.models import CouncilResult
+    # lazy: the review path imports this module for DRAFT; council models are built on demand
+    from multi_model.council.models import CouncilResult  # noqa: PLC0415 - see above
 
     generated = TypeAdapter(CouncilResult).json_schema(mode="serialization")
-    return {"$schema": DRAFT, "$id": "urn:multi-model:schema:council-result",
-            "title": "multi-model council result", **generated}
+    return {
+        "$schema": DRAFT,
+        "$id": "urn:multi-model:schema:council-result",
+        "title": "multi-model council result",
+        **generated,
+    }
 
 
-SCHEMAS = {"response.schema.json": response_schema,
-           "council-result.schema.json": council_result_schema}
+SCHEMAS = {
+    "response.schema.json": response_schema,
+    "council-result.schema.json": council_result_schema,
+}
 
 
 def render(schema: dict[str, object]) -> str:

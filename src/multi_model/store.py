@@ -23,46 +23,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from multi_model.migrations import migrate
 from multi_model.paths import data_dir
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
-    id INTEGER PRIMARY KEY,
-    t REAL NOT NULL,
-    spec TEXT,
-    provider TEXT NOT NULL,
-    model_requested TEXT,
-    model_reported TEXT,
-    status TEXT NOT NULL,
-    error TEXT,
-    duration_s REAL,
-    input_tokens INTEGER,
-    cached_tokens INTEGER,
-    output_tokens INTEGER,
-    cost_usd REAL,
-    cost_source TEXT,
-    attempt INTEGER NOT NULL DEFAULT 1,
-    run_id TEXT,
-    source TEXT,
-    prompt_hash TEXT,
-    prompt TEXT,
-    answer TEXT
-);
-CREATE INDEX IF NOT EXISTS calls_t ON calls (t);
-CREATE INDEX IF NOT EXISTS calls_provider_t ON calls (provider, t);
-CREATE TABLE IF NOT EXISTS cooling (
-    provider TEXT PRIMARY KEY,
-    until REAL NOT NULL,
-    reason TEXT NOT NULL,
-    t REAL NOT NULL
-);
-"""
 BUSY_TIMEOUT_MS = 30_000
 
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("mm_store_context",
-                                                                          default={})
+# the labels in force; the default is read-only, since every context shares it
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "mm_store_context", default=MappingProxyType({})
+)
 
 
 @contextmanager
@@ -131,13 +103,17 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.path.exists():  # private: it may keep prompts (keep_text)
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.executescript(SCHEMA)
+            migrate(conn)  # the tables: migrations.py
             self._conn = conn
         return self._conn
 
@@ -173,11 +149,14 @@ class Store:
             return
         marks = ", ".join("?" for _ in COLUMNS)
         with self.write() as conn:
-            conn.executemany(f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES ({marks})",
-                             [tuple(getattr(r, c) for c in COLUMNS) for r in records])
+            conn.executemany(
+                f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES ({marks})",
+                [tuple(getattr(r, c) for c in COLUMNS) for r in records],
+            )
 
-    def calls(self, since: float = 0.0, provider: str | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
+    def calls(
+        self, since: float = 0.0, provider: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         query = "SELECT * FROM calls WHERE t >= ?"
         params: list[Any] = [since]
         if provider:
@@ -196,27 +175,37 @@ class Store:
 
     def count_calls(self, provider: str, since: float) -> int:
         with self._lock:
-            row = self.connect().execute(  # calls made: not skips, not missing binaries
-                "SELECT COUNT(*) FROM calls WHERE provider = ? AND t >= ? AND status != "
-                "'not_installed' AND (error IS NULL OR error NOT LIKE '%; not asked')",
-                (provider, since)).fetchone()
+            row = (
+                self.connect()
+                .execute(  # calls made: not skips, not missing binaries
+                    "SELECT COUNT(*) FROM calls WHERE provider = ? AND t >= ? AND status != "
+                    "'not_installed' AND (error IS NULL OR error NOT LIKE '%; not asked')",
+                    (provider, since),
+                )
+                .fetchone()
+            )
         return int(row[0])
 
     # --- cooling ---------------------------------------------------------------------------
 
     def cool(self, provider: str, until: float, reason: str) -> None:
         with self.write() as conn:
-            conn.execute("INSERT INTO cooling (provider, until, reason, t) VALUES (?, ?, ?, ?) "
-                         "ON CONFLICT(provider) DO UPDATE SET until = excluded.until, "
-                         "reason = excluded.reason, t = excluded.t",
-                         (provider, until, reason, time.time()))
+            conn.execute(
+                "INSERT INTO cooling (provider, until, reason, t) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(provider) DO UPDATE SET until = excluded.until, "
+                "reason = excluded.reason, t = excluded.t",
+                (provider, until, reason, time.time()),
+            )
 
     def cooling(self, now: float | None = None) -> dict[str, tuple[float, str]]:
         """provider -> (until, reason) for providers still cooling."""
         now = time.time() if now is None else now
         with self._lock:
-            rows = self.connect().execute(
-                "SELECT provider, until, reason FROM cooling WHERE until > ?", (now,)).fetchall()
+            rows = (
+                self.connect()
+                .execute("SELECT provider, until, reason FROM cooling WHERE until > ?", (now,))
+                .fetchall()
+            )
         return {p: (u, r) for p, u, r in rows}
 
     def uncool(self, provider: str) -> None:

@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeAlias, TypeVar
 
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
+# a brace stack level of `_object_ends`: the offsets of the `{`s it holds, nested as tracks merge
+_Level: TypeAlias = "list[int | _Level]"
 
 NO_JSON = "no JSON object found in the reply"
 MAX_MESSAGE = 240  # longer messages keep their head and tail (jsonschema quotes whole values)
@@ -42,6 +44,7 @@ class Structured(Generic[T]):
 
 # --- extract ---------------------------------------------------------------------------------
 
+
 def extract_json(text: str) -> str | None:
     """The JSON object the model meant as its answer, as text; None when there is none.
 
@@ -51,8 +54,11 @@ def extract_json(text: str) -> str | None:
     answer" is decided here by position only; keeping a quoted fake from coming last is the
     prompt's job (nonce-framed data), not the parser's.
     """
-    fenced = [body for label, body in _fenced_blocks(text)
-              if label in ("", "json") and body.strip(_JSON_WS).startswith("{")]
+    fenced = [
+        body
+        for label, body in _fenced_blocks(text)
+        if label in ("", "json") and body.strip(_JSON_WS).startswith("{")
+    ]
     if fenced:
         return fenced[-1].strip(_JSON_WS)
     return _last_bare_object(text)
@@ -83,7 +89,7 @@ def _fenced_blocks(text: str) -> list[tuple[str, str]]:
 def _last_bare_object(text: str) -> str | None:
     """The last balanced top-level `{...}` (see `_bare_objects`)."""
     spans = _bare_objects(text)
-    return text[spans[-1][0]:spans[-1][1]] if spans else None
+    return text[spans[-1][0] : spans[-1][1]] if spans else None
 
 
 def _bare_objects(text: str) -> list[tuple[int, int]]:
@@ -113,11 +119,12 @@ def _object_ends(text: str) -> dict[int, int]:
     pass, linear even when stray `{` and quotes force a fresh scan from every later `{`.
     """
     ends: dict[int, int] = {}
-    tracks: dict[str, list] = {}  # state -> stack of levels; a level nests the braces it pools
+    # state -> stack of levels; a level nests the braces it pools
+    tracks: dict[str, list[_Level]] = {}
     pos, esc_at = 0, -2
-    while (token := _SCAN_CHAR.search(text, pos) if tracks else _BRACE.search(text, pos)):
+    while token := _SCAN_CHAR.search(text, pos) if tracks else _BRACE.search(text, pos):
         at, char = token.start(), token.group()
-        moved: dict[str, list] = {}
+        moved: dict[str, list[_Level]] = {}
         for state, levels in tracks.items():
             state = _next_state(state, char, at - esc_at == 1)
             if state == "out" and char == "}":
@@ -142,7 +149,7 @@ def _next_state(state: str, char: str, escaped: bool) -> str:
     return "esc" if char == "\\" and state == "in" else state
 
 
-def _merge(a: list, b: list) -> list:
+def _merge(a: list[_Level], b: list[_Level]) -> list[_Level]:
     """Two tracks' stacks aligned at the top, as they will be popped: a level nests both."""
     if len(a) < len(b):
         a, b = b, a
@@ -151,7 +158,7 @@ def _merge(a: list, b: list) -> list:
     return a
 
 
-def _close(level: list, end: int, ends: dict[int, int]) -> None:
+def _close(level: _Level, end: int, ends: dict[int, int]) -> None:
     todo = [level]
     while todo:
         for item in todo.pop():
@@ -163,16 +170,22 @@ def _close(level: list, end: int, ends: dict[int, int]) -> None:
 
 # --- parse -----------------------------------------------------------------------------------
 
+
 def strict_loads(text: str) -> object:
     """`json.loads` that also rejects NaN, Infinity, -Infinity, numbers that overflow to infinity
     and duplicate object keys. Raises ValueError with a one-line message (line and column for
     syntax errors, which count from the start of `text`)."""
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
-                          object_pairs_hook=_unique_keys)
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") \
-            from None
+        raise ValueError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except RecursionError:
         raise ValueError("invalid JSON: nested too deeply") from None
     except ValueError as exc:  # from the hooks below, or int() on a huge number
@@ -201,11 +214,16 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 # --- validate --------------------------------------------------------------------------------
 
-def validate(text: str, schema: dict, model: type[T],
-             checks: Callable[[T], list[str]] | None = None) -> Structured[T]:
+
+def validate(
+    text: str,
+    schema: Mapping[str, object],
+    model: type[T],
+    checks: Callable[[T], list[str]] | None = None,
+) -> Structured[T]:
     """Run `text` through extract -> strict parse -> `schema` (Draft 2020-12, every error) ->
-    `model` (strict, JSON mode) -> `checks`, stopping at the first stage that fails. Never raises for
-    bad model output; `schema` and `checks` are the caller's and may raise for programming
+    `model` (strict, JSON mode) -> `checks`, stopping at the first stage that fails. Never raises
+    for bad model output; `schema` and `checks` are the caller's and may raise for programming
     errors. Schema and model errors read "<json path>: <message>", sorted and deduplicated."""
     extracted = extract_json(text)
     if extracted is None:
@@ -213,8 +231,12 @@ def validate(text: str, schema: dict, model: type[T],
     return _validate_object(extracted, schema, model, checks)
 
 
-def _validate_object(extracted: str, schema: dict, model: type[T],
-                     checks: Callable[[T], list[str]] | None) -> Structured[T]:
+def _validate_object(
+    extracted: str,
+    schema: Mapping[str, object],
+    model: type[T],
+    checks: Callable[[T], list[str]] | None,
+) -> Structured[T]:
     try:
         data = strict_loads(extracted)
     except ValueError as exc:
@@ -225,23 +247,34 @@ def _validate_object(extracted: str, schema: dict, model: type[T],
     try:  # strict JSON mode: no "3" -> 3 or 3.0 -> 3; enums and dates still read from strings
         value = model.model_validate_json(extracted, strict=True)
     except ValidationError as exc:
-        return Structured(None, _sorted(
-            (tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)))
+        return Structured(
+            None, _sorted((tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False))
+        )
     errors = list(checks(value)) if checks else []
     return Structured(None, errors) if errors else Structured(value, [])
 
 
-def validate_keyed(text: str, key: str, value: str, schema: dict, model: type[T],
-                   checks: Callable[[T], list[str]] | None = None) -> Structured[T]:
+def validate_keyed(
+    text: str,
+    key: str,
+    value: str,
+    schema: Mapping[str, object],
+    model: type[T],
+    checks: Callable[[T], list[str]] | None = None,
+) -> Structured[T]:
     """`validate` on the one top-level JSON object in `text` whose `key` is `value` (a secret
     the prompt gave: a copy of some other object, quoted anywhere, cannot carry it), whatever
     its position. None: `validate` on the whole text, whose errors say what is wrong (the
     caller's `schema` must require `key` to be `value`). Several: one error."""
-    matches = [text[start:end] for start, end in _bare_objects(text)
-               if _carries(text[start:end], key, value)]
+    matches = [
+        text[start:end]
+        for start, end in _bare_objects(text)
+        if _carries(text[start:end], key, value)
+    ]
     if len(matches) > 1:
-        return Structured(None, [f"{len(matches)} JSON objects carry this task's {key}; "
-                                 "reply with exactly one"])
+        return Structured(
+            None, [f"{len(matches)} JSON objects carry this task's {key}; reply with exactly one"]
+        )
     if matches:
         return _validate_object(matches[0], schema, model, checks)
     return validate(text, schema, model, checks)
@@ -255,11 +288,13 @@ def _carries(candidate: str, key: str, value: str) -> bool:
     return isinstance(data, dict) and data.get(key) == value
 
 
-def schema_errors(data: object, schema: dict) -> list[str]:
+def schema_errors(data: object, schema: Mapping[str, object]) -> list[str]:
     """Every Draft 2020-12 violation of `schema` by `data` as "<json path>: <message>", sorted."""
     try:
-        found = [(tuple(e.absolute_path), e.message)
-                 for e in Draft202012Validator(schema).iter_errors(data)]
+        found = [
+            (tuple(e.absolute_path), e.message)
+            for e in Draft202012Validator(schema).iter_errors(data)
+        ]
     except RecursionError:
         return ["$: nested too deeply to validate"]
     return _sorted(found)
@@ -280,8 +315,10 @@ def json_path(parts: Sequence[str | int]) -> str:
 
 def _sorted(errors: Iterable[tuple[tuple[str | int, ...], str]]) -> list[str]:
     """Sorted by path (as parts, so `$` comes first and [10] after [9]), then message."""
-    keyed = {(tuple((isinstance(p, str), p) for p in loc), _clip(_one_line(msg))): loc
-             for loc, msg in errors}
+    keyed = {
+        (tuple((isinstance(p, str), p) for p in loc), _clip(_one_line(msg))): loc
+        for loc, msg in errors
+    }
     return [f"{json_path(keyed[key])}: {key[1]}" for key in sorted(keyed)]
 
 
@@ -294,4 +331,4 @@ def _clip(message: str) -> str:
     if len(message) <= MAX_MESSAGE:
         return message
     head = MAX_MESSAGE * 2 // 3
-    return f"{message[:head]} ... {message[-(MAX_MESSAGE - head - 5):]}"
+    return f"{message[:head]} ... {message[-(MAX_MESSAGE - head - 5) :]}"

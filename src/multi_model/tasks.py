@@ -23,22 +23,27 @@ from multi_model.config import Settings, TaskSettings
 from multi_model.errors import PolicyViolation, UsageError
 from multi_model.routing import Route
 
-TASKS: dict[str, TaskSettings] = {name: TaskSettings(models=models) for name, models in {
-    "simple": ["gemini|qwen|cursor-agent"],
-    "analysis": ["gemini|codex|cursor-agent"],
-    "complex": ["codex|gemini|cursor-agent"],
-    "code": ["codex|qwen|cursor-agent"],
-    "review": ["codex|cursor-agent", "gemini|agy"],
-    "private": ["ollama"],
-}.items()}
+TASKS: dict[str, TaskSettings] = {
+    name: TaskSettings(models=models)
+    for name, models in {
+        "simple": ["gemini|qwen|cursor-agent"],
+        "analysis": ["gemini|codex|cursor-agent"],
+        "complex": ["codex|gemini|cursor-agent"],
+        "code": ["codex|qwen|cursor-agent"],
+        "review": ["codex|cursor-agent", "gemini|agy"],
+        "private": ["ollama"],
+    }.items()
+}
 PROFILES: dict[str, dict[str, Any]] = {
     "budget": {
         "timeout": 180,
-        "tasks": {"simple": {"models": ["qwen|gemini"]},
-                  "analysis": {"models": ["gemini|qwen"]},
-                  "complex": {"models": ["gemini|codex"]},
-                  "code": {"models": ["qwen|codex"]},
-                  "review": {"models": ["qwen", "gemini"]}},
+        "tasks": {
+            "simple": {"models": ["qwen|gemini"]},
+            "analysis": {"models": ["gemini|qwen"]},
+            "complex": {"models": ["gemini|codex"]},
+            "code": {"models": ["qwen|codex"]},
+            "review": {"models": ["qwen", "gemini"]},
+        },
     },
     "local-only": {
         "tasks": {name: {"models": ["ollama"]} for name in TASKS},
@@ -64,8 +69,9 @@ def apply_profile(settings: Settings, name: str | None) -> tuple[Settings, str |
     try:
         return Settings.model_validate(merged), f"profile {name} ({source})"
     except ValueError as exc:
-        raise UsageError(f"profile {name!r} ({source}) is not valid: "
-                         f"{str(exc).splitlines()[1:3]}") from None
+        raise UsageError(
+            f"profile {name!r} ({source}) is not valid: {str(exc).splitlines()[1:3]}"
+        ) from None
 
 
 def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,9 +101,11 @@ def check_private(routes: Sequence[Route], settings: Settings, env: Mapping[str,
     for r in routes:
         where = _local_where(r.provider, settings, env)
         if where is None:
-            raise PolicyViolation(f"task private: {r.spec} routes to {r.provider}, which is "
-                                  "not on this machine (only ollama on a loopback host or a "
-                                  "loopback endpoint may serve it)")
+            raise PolicyViolation(
+                f"task private: {r.spec} routes to {r.provider}, which is "
+                "not on this machine (only ollama on a loopback host or a "
+                "loopback endpoint may serve it)"
+            )
 
 
 def _local_where(provider: str, settings: Settings, env: Mapping[str, str]) -> str | None:
@@ -120,15 +128,23 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def describe(name: str, settings: Settings, routes: Sequence[Sequence[Route]],
-             source: str, profile: str | None) -> str:
+def describe(
+    name: str,
+    settings: Settings,
+    routes: Sequence[Sequence[Route]],
+    source: str,
+    profile: str | None,
+) -> str:
     """`mm config --task`: the seats, where they came from, and each spec's route."""
     lines = [f"task {name}: {source}" + (f", with {profile}" if profile else "")]
     for seat, chain in enumerate(routes, 1):
         lines.append(f"  seat {seat}: " + " | ".join(r.spec for r in chain))
         for r in chain:
-            lines.append(f"    {r.spec} -> {r.provider}" + (f":{r.model}" if r.model else "")
-                         + f"  ({r.reason})")
+            lines.append(
+                f"    {r.spec} -> {r.provider}"
+                + (f":{r.model}" if r.model else "")
+                + f"  ({r.reason})"
+            )
     return "\n".join(lines) + "\n"
 
 

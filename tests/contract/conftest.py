@@ -42,9 +42,20 @@ class Mock:
 def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock]:
     folder = tmp_path_factory.mktemp("mock")
     port_file, log = folder / "port", folder / "requests.jsonl"
-    proc = subprocess.Popen([sys.executable, str(MOCKSERVER), "--port-file", str(port_file),
-                             "--log", str(log), "--lifetime", "1800"],
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(MOCKSERVER),
+            "--port-file",
+            str(port_file),
+            "--log",
+            str(log),
+            "--lifetime",
+            "1800",
+        ],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while not port_file.exists():
@@ -69,8 +80,10 @@ def require_cli(name: str) -> Path:
     if path.exists():
         return path
     pin = harness.PINS[name]
-    message = (f"{pin['package']}@{pin['version']} is not installed "
-               f"(expected {path}); run scripts/install-clis")
+    message = (
+        f"{pin['package']}@{pin['version']} is not installed "
+        f"(expected {path}); run scripts/install-clis"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from multi_model.config import ProviderSettings, RetrySettings, Settings
+from tests.contract.mockserver import SCENARIOS
 
 ROOT = Path(__file__).resolve().parent
 PINS: dict[str, dict[str, str]] = {
@@ -28,6 +29,8 @@ runs on every Claude Code release pinned)."""
 def releases(name: str) -> list[str]:
     """The pin names of `name`'s releases: `name` first (the oldest supported), then the rest."""
     return [name, *(pin for pin in PINS if pin.startswith(name + "@"))]
+
+
 MOCK_KEY = "sk-mock-0123456789abcdef"  # long: copilot masks short secrets inside its JSON output
 
 
@@ -63,7 +66,9 @@ def _write(path: Path, text: str) -> None:
 
 def codex(home: Path, url: str, shared: Path) -> Setup:
     codex_home = home / ".codex"
-    _write(codex_home / "config.toml", f"""
+    _write(
+        codex_home / "config.toml",
+        f"""
 model_provider = "mock"
 check_for_update_on_startup = false
 [analytics]
@@ -79,17 +84,29 @@ wire_api = "responses"
 request_max_retries = 0
 stream_max_retries = 0
 stream_idle_timeout_ms = 5000
-""")
-    return Setup(env={"CODEX_HOME": str(codex_home), "MOCK_API_KEY": MOCK_KEY},
-                 passthrough=["MOCK_API_KEY"])
+""",
+    )
+    return Setup(
+        env={"CODEX_HOME": str(codex_home), "MOCK_API_KEY": MOCK_KEY}, passthrough=["MOCK_API_KEY"]
+    )
 
 
 def gemini(home: Path, url: str, shared: Path) -> Setup:
-    _write(home / ".gemini" / "settings.json", json.dumps({
-        "security": {"auth": {"selectedType": "gemini-api-key"}},
-        "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False},
-        "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False,
-                    "maxAttempts": 1}}))
+    _write(
+        home / ".gemini" / "settings.json",
+        json.dumps(
+            {
+                "security": {"auth": {"selectedType": "gemini-api-key"}},
+                "privacy": {"usageStatisticsEnabled": False},
+                "telemetry": {"enabled": False},
+                "general": {
+                    "enableAutoUpdate": False,
+                    "enableAutoUpdateNotification": False,
+                    "maxAttempts": 1,
+                },
+            }
+        ),
+    )
     return Setup(env={"GEMINI_API_KEY": MOCK_KEY, "GOOGLE_GEMINI_BASE_URL": url})
 
 
@@ -98,59 +115,104 @@ def qwen(home: Path, url: str, shared: Path) -> Setup:
     # 0 it costs 7) and the rate-limit stream loop. qwen 0.24.4's own retryWithBackoff around
     # each request (7 attempts, 1.5 s doubling to 30 s, +-30% jitter: ~77 s) has no setting,
     # env var or flag, and a dropped connection replays it twice more (21 requests, ~4 min).
-    _write(home / ".qwen" / "settings.json", json.dumps({
-        "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False},
-        "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
-        "model": {"generationConfig": {"maxRetries": 0, "timeout": 60000}}}))
-    return Setup(env={"OPENAI_API_KEY": MOCK_KEY, "OPENAI_BASE_URL": f"{url}/v1",
-                      "OPENAI_MODEL": "mock-ok"})
+    _write(
+        home / ".qwen" / "settings.json",
+        json.dumps(
+            {
+                "privacy": {"usageStatisticsEnabled": False},
+                "telemetry": {"enabled": False},
+                "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+                "model": {"generationConfig": {"maxRetries": 0, "timeout": 60000}},
+            }
+        ),
+    )
+    return Setup(
+        env={"OPENAI_API_KEY": MOCK_KEY, "OPENAI_BASE_URL": f"{url}/v1", "OPENAI_MODEL": "mock-ok"}
+    )
 
 
 def opencode(home: Path, url: str, shared: Path) -> Setup:
-    from tests.contract.mockserver import SCENARIOS
-
     models = {f"mock-{s}": {"name": f"Mock {s}"} for s in SCENARIOS}
-    _write(home / ".config" / "opencode" / "opencode.json", json.dumps({
-        "$schema": "https://opencode.ai/config.json",
-        "provider": {"mock": {"npm": "@ai-sdk/openai-compatible", "name": "Mock",
-                              "options": {"baseURL": f"{url}/v1",
-                                          "apiKey": "{env:MOCK_API_KEY}"},
-                              "models": models}},
-        "model": "mock/mock-ok", "small_model": "mock/mock-ok",
-        "autoupdate": False, "share": "disabled"}))
-    env = {"MOCK_API_KEY": MOCK_KEY, "OPENCODE_DISABLE_MODELS_FETCH": "1",
-           "OPENCODE_DISABLE_AUTOUPDATE": "1", "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
-           "npm_config_registry": "http://127.0.0.1:9/"}
-    return Setup(env=env, passthrough=["MOCK_API_KEY", "npm_config_registry"],
-                 model_prefix="mock/")
+    _write(
+        home / ".config" / "opencode" / "opencode.json",
+        json.dumps(
+            {
+                "$schema": "https://opencode.ai/config.json",
+                "provider": {
+                    "mock": {
+                        "npm": "@ai-sdk/openai-compatible",
+                        "name": "Mock",
+                        "options": {"baseURL": f"{url}/v1", "apiKey": "{env:MOCK_API_KEY}"},
+                        "models": models,
+                    }
+                },
+                "model": "mock/mock-ok",
+                "small_model": "mock/mock-ok",
+                "autoupdate": False,
+                "share": "disabled",
+            }
+        ),
+    )
+    env = {
+        "MOCK_API_KEY": MOCK_KEY,
+        "OPENCODE_DISABLE_MODELS_FETCH": "1",
+        "OPENCODE_DISABLE_AUTOUPDATE": "1",
+        "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
+        "npm_config_registry": "http://127.0.0.1:9/",
+    }
+    return Setup(env=env, passthrough=["MOCK_API_KEY", "npm_config_registry"], model_prefix="mock/")
 
 
 def copilot(home: Path, url: str, shared: Path) -> Setup:
-    return Setup(env={"COPILOT_PROVIDER_BASE_URL": f"{url}/v1",
-                      "COPILOT_PROVIDER_API_KEY": MOCK_KEY, "COPILOT_MODEL": "mock-ok",
-                      "COPILOT_OFFLINE": "true", "XDG_CACHE_HOME": str(shared / "xdg-cache")})
+    return Setup(
+        env={
+            "COPILOT_PROVIDER_BASE_URL": f"{url}/v1",
+            "COPILOT_PROVIDER_API_KEY": MOCK_KEY,
+            "COPILOT_MODEL": "mock-ok",
+            "COPILOT_OFFLINE": "true",
+            "XDG_CACHE_HOME": str(shared / "xdg-cache"),
+        }
+    )
 
 
 def grok(home: Path, url: str, shared: Path) -> Setup:
     # grok has no read-only mode: our adapter refuses it unless writes are allowed
-    return Setup(env={"GROK_API_KEY": MOCK_KEY, "GROK_BASE_URL": f"{url}/v1"},
-                 settings={"allow_writes": True})
+    return Setup(
+        env={"GROK_API_KEY": MOCK_KEY, "GROK_BASE_URL": f"{url}/v1"},
+        settings={"allow_writes": True},
+    )
 
 
 def claude(home: Path, url: str, shared: Path) -> Setup:
-    return Setup(env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": MOCK_KEY,
-                      "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-                      "CLAUDE_CODE_MAX_RETRIES": "0"})
+    return Setup(
+        env={
+            "ANTHROPIC_BASE_URL": url,
+            "ANTHROPIC_API_KEY": MOCK_KEY,
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "CLAUDE_CODE_MAX_RETRIES": "0",
+        }
+    )
 
 
 SETUPS: dict[str, Callable[[Path, str, Path], Setup]] = {
-    "codex": codex, "gemini": gemini, "qwen": qwen, "opencode": opencode, "copilot": copilot,
-    "grok": grok, "claude": claude,
+    "codex": codex,
+    "gemini": gemini,
+    "qwen": qwen,
+    "opencode": opencode,
+    "copilot": copilot,
+    "grok": grok,
+    "claude": claude,
 }
 
 
-def prepare(name: str, root: Path, url: str, shared: Path, allow_writes: bool | None = None,
-            retries: int = 0) -> tuple[dict[str, str], Settings, Setup]:
+def prepare(
+    name: str,
+    root: Path,
+    url: str,
+    shared: Path,
+    allow_writes: bool | None = None,
+    retries: int = 0,
+) -> tuple[dict[str, str], Settings, Setup]:
     """A fresh HOME under `root`, the CLI's config in it, and (env, settings) for dispatch.
     `retries`: our retries of transient failures (0: the CLI's own behaviour alone, which
     is what the classification tests look at)."""
@@ -158,13 +220,22 @@ def prepare(name: str, root: Path, url: str, shared: Path, allow_writes: bool | 
     home.mkdir(parents=True)
     tmp.mkdir()
     setup = SETUPS[name](home, url, shared)
-    env = {"PATH": f"{binary(name).parent}:/usr/local/bin:/usr/bin:/bin",
-           "HOME": str(home), "TMPDIR": str(tmp), "LANG": "C.UTF-8", "TERM": "dumb",
-           "NO_COLOR": "1", **setup.env}
+    env = {
+        "PATH": f"{binary(name).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        **setup.env,
+    }
     options = {"binary": str(binary(name)), "env": setup.passthrough, **setup.settings}
     if allow_writes is not None:
         options["allow_writes"] = allow_writes
-    settings = Settings(allow_claude_cli=True, probe_timeout=60,
-                        providers={name: ProviderSettings(**options)},
-                        retry=RetrySettings(max_retries=retries, base_delay=0.5, max_delay=1))
+    settings = Settings(
+        allow_claude_cli=True,
+        probe_timeout=60,
+        providers={name: ProviderSettings(**options)},
+        retry=RetrySettings(max_retries=retries, base_delay=0.5, max_delay=1),
+    )
     return env, settings, setup

@@ -23,6 +23,7 @@ a path prefix `/s/<scenario>/`; anything else is `ok`:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -41,23 +42,39 @@ SLOW_S = 2.0
 USAGE = {"input": 11, "output": 7, "cached": 4}
 SCENARIOS = ("ok", "slow", "hang", "drop", "401", "403", "404", "429", "quota", "500", "write")
 ERRORS = {
-    "401": ("Incorrect API key provided: mock***. (mock 401)", "authentication_error",
-            "UNAUTHENTICATED"),
+    "401": (
+        "Incorrect API key provided: mock***. (mock 401)",
+        "authentication_error",
+        "UNAUTHENTICATED",
+    ),
     "403": ("Permission denied for this key (mock 403)", "permission_error", "PERMISSION_DENIED"),
-    "404": ("The model `{model}` does not exist or you do not have access to it.",
-            "not_found_error", "NOT_FOUND"),
-    "429": ("Rate limit reached for requests (mock 429). Please try again in 1s.",
-            "rate_limit_error", "RESOURCE_EXHAUSTED"),
-    "quota": ("You exceeded your current quota, please check your plan and billing details.",
-              "insufficient_quota", "RESOURCE_EXHAUSTED"),
-    "500": ("The server had an error while processing your request (mock 500)", "api_error",
-            "INTERNAL"),
+    "404": (
+        "The model `{model}` does not exist or you do not have access to it.",
+        "not_found_error",
+        "NOT_FOUND",
+    ),
+    "429": (
+        "Rate limit reached for requests (mock 429). Please try again in 1s.",
+        "rate_limit_error",
+        "RESOURCE_EXHAUSTED",
+    ),
+    "quota": (
+        "You exceeded your current quota, please check your plan and billing details.",
+        "insufficient_quota",
+        "RESOURCE_EXHAUSTED",
+    ),
+    "500": (
+        "The server had an error while processing your request (mock 500)",
+        "api_error",
+        "INTERNAL",
+    ),
 }
 WRITE_TOOLS = ("write_file", "write", "create", "create_file", "Write", "edit_file")
 SHELL_TOOLS = ("exec_command", "shell", "bash", "run_shell_command", "Bash", "run_command")
 
 
 # --- what was asked --------------------------------------------------------------------------
+
 
 def api_of(path: str) -> str:
     if path.endswith("/responses"):
@@ -93,7 +110,8 @@ def tools_of(api: str, body: dict) -> dict[str, dict]:
     for tool in body.get("tools") or []:
         if api == "gemini":
             for decl in tool.get("functionDeclarations") or []:
-                found[decl["name"]] = decl.get("parametersJsonSchema") or decl.get("parameters") or {}
+                schema = decl.get("parametersJsonSchema") or decl.get("parameters")
+                found[decl["name"]] = schema or {}
         elif api == "chat" and "function" in tool:
             found[tool["function"]["name"]] = tool["function"].get("parameters") or {}
         elif "name" in tool:
@@ -103,8 +121,12 @@ def tools_of(api: str, body: dict) -> dict[str, dict]:
 
 def has_tool_result(api: str, body: dict) -> bool:
     text = json.dumps(body)
-    marker = {"responses": '"function_call_output"', "chat": '"role": "tool"',
-              "gemini": '"functionResponse"', "anthropic": '"tool_result"'}.get(api)
+    marker = {
+        "responses": '"function_call_output"',
+        "chat": '"role": "tool"',
+        "gemini": '"functionResponse"',
+        "anthropic": '"tool_result"',
+    }.get(api)
     return bool(marker and marker in text)
 
 
@@ -164,6 +186,7 @@ def fill_schema(schema: dict) -> object:
 
 # --- how to answer ---------------------------------------------------------------------------
 
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: MockServer
@@ -218,8 +241,12 @@ class Handler(BaseHTTPRequestHandler):
         if api == "gemini" and not path.endswith("streamGenerateContent") and _schema(body):
             return self._json(200, _gemini_chunk(json.dumps(fill_schema(_schema(body))), model))
         reply = self._reply_for(api, scenario, body)
-        DIALECTS[api](self, model, reply, bool(body.get("stream", api == "gemini")) or
-                      path.endswith("streamGenerateContent"))
+        DIALECTS[api](
+            self,
+            model,
+            reply,
+            bool(body.get("stream", api == "gemini")) or path.endswith("streamGenerateContent"),
+        )
 
     def _reply_for(self, api: str, scenario: str, body: dict) -> str | tuple[str, dict]:
         if scenario != "write":
@@ -232,12 +259,23 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing
 
-    def _log(self, method: str, path: str, body: object, api: str, model: str,
-             scenario: str) -> None:
-        headers = {k: ("***" if re.search(r"key|auth|token", k, re.I) else v)
-                   for k, v in self.headers.items()}
-        record = {"t": time.time(), "method": method, "path": path, "api": api, "model": model,
-                  "scenario": scenario, "headers": headers, "body": body}
+    def _log(
+        self, method: str, path: str, body: object, api: str, model: str, scenario: str
+    ) -> None:
+        headers = {
+            k: ("***" if re.search(r"key|auth|token", k, re.I) else v)
+            for k, v in self.headers.items()
+        }
+        record = {
+            "t": time.time(),
+            "method": method,
+            "path": path,
+            "api": api,
+            "model": model,
+            "scenario": scenario,
+            "headers": headers,
+            "body": body,
+        }
         with self.server.log_lock, open(self.server.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -275,10 +313,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _error(self, api: str, scenario: str, model: str) -> None:
         message, kind, google = ERRORS[scenario]
@@ -287,14 +323,21 @@ class Handler(BaseHTTPRequestHandler):
         extra = {"Retry-After": "1"} if status == 429 else {}
         if api.startswith("gemini"):
             if scenario == "404":
-                message = (f"models/{model} is not found for API version v1beta, or is not "
-                           "supported for generateContent.")
+                message = (
+                    f"models/{model} is not found for API version v1beta, or is not "
+                    "supported for generateContent."
+                )
             body: dict = {"error": {"code": status, "message": message, "status": google}}
         elif api == "anthropic":
             body = {"type": "error", "error": {"type": kind, "message": message}}
         else:
-            body = {"error": {"message": message, "type": kind,
-                              "code": kind if scenario == "quota" else scenario}}
+            body = {
+                "error": {
+                    "message": message,
+                    "type": kind,
+                    "code": kind if scenario == "quota" else scenario,
+                }
+            }
         self._json(status, body, extra)
 
 
@@ -305,52 +348,105 @@ def _schema(body: dict) -> dict | None:
 
 # --- dialects: (handler, model, reply, stream); reply is text or (tool name, args) ---------
 
+
 def _responses(h: Handler, model: str, reply: str | tuple, stream: bool) -> None:
     if isinstance(reply, tuple):
-        item = {"type": "function_call", "id": "fc_mock", "call_id": "call_mock",
-                "name": reply[0], "arguments": json.dumps(reply[1]), "status": "completed"}
+        item = {
+            "type": "function_call",
+            "id": "fc_mock",
+            "call_id": "call_mock",
+            "name": reply[0],
+            "arguments": json.dumps(reply[1]),
+            "status": "completed",
+        }
     else:
-        item = {"type": "message", "id": "msg_mock", "role": "assistant", "status": "completed",
-                "content": [{"type": "output_text", "text": reply, "annotations": []}]}
-    usage = {"input_tokens": USAGE["input"], "output_tokens": USAGE["output"],
-             "input_tokens_details": {"cached_tokens": USAGE["cached"]},
-             "output_tokens_details": {"reasoning_tokens": 0},
-             "total_tokens": USAGE["input"] + USAGE["output"]}
-    response = {"id": "resp_mock", "object": "response", "model": model, "status": "completed",
-                "output": [item], "usage": usage}
+        item = {
+            "type": "message",
+            "id": "msg_mock",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": reply, "annotations": []}],
+        }
+    usage = {
+        "input_tokens": USAGE["input"],
+        "output_tokens": USAGE["output"],
+        "input_tokens_details": {"cached_tokens": USAGE["cached"]},
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": USAGE["input"] + USAGE["output"],
+    }
+    response = {
+        "id": "resp_mock",
+        "object": "response",
+        "model": model,
+        "status": "completed",
+        "output": [item],
+        "usage": usage,
+    }
     if not stream:
         return h._json(200, response)
     h._sse_start()
-    h._sse({"type": "response.created", "response": {**response, "status": "in_progress",
-                                                       "output": []}}, "response.created")
+    h._sse(
+        {
+            "type": "response.created",
+            "response": {**response, "status": "in_progress", "output": []},
+        },
+        "response.created",
+    )
     if not isinstance(reply, tuple):
-        h._sse({"type": "response.output_text.delta", "item_id": "msg_mock", "output_index": 0,
-                "content_index": 0, "delta": reply}, "response.output_text.delta")
-    h._sse({"type": "response.output_item.done", "output_index": 0, "item": item},
-           "response.output_item.done")
+        h._sse(
+            {
+                "type": "response.output_text.delta",
+                "item_id": "msg_mock",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": reply,
+            },
+            "response.output_text.delta",
+        )
+    h._sse(
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        "response.output_item.done",
+    )
     h._sse({"type": "response.completed", "response": response}, "response.completed")
 
 
 def _chat(h: Handler, model: str, reply: str | tuple, stream: bool) -> None:
-    usage = {"prompt_tokens": USAGE["input"], "completion_tokens": USAGE["output"],
-             "total_tokens": USAGE["input"] + USAGE["output"],
-             "prompt_tokens_details": {"cached_tokens": USAGE["cached"]}}
+    usage = {
+        "prompt_tokens": USAGE["input"],
+        "completion_tokens": USAGE["output"],
+        "total_tokens": USAGE["input"] + USAGE["output"],
+        "prompt_tokens_details": {"cached_tokens": USAGE["cached"]},
+    }
     call = None
     if isinstance(reply, tuple):
-        call = {"id": "call_mock", "type": "function",
-                "function": {"name": reply[0], "arguments": json.dumps(reply[1])}}
-    message = {"role": "assistant", "content": None if call else reply,
-               **({"tool_calls": [call]} if call else {})}
+        call = {
+            "id": "call_mock",
+            "type": "function",
+            "function": {"name": reply[0], "arguments": json.dumps(reply[1])},
+        }
+    message = {
+        "role": "assistant",
+        "content": None if call else reply,
+        **({"tool_calls": [call]} if call else {}),
+    }
     finish = "tool_calls" if call else "stop"
     base = {"id": "chatcmpl-mock", "created": int(time.time()), "model": model}
     if not stream:
-        return h._json(200, {**base, "object": "chat.completion", "usage": usage,
-                             "choices": [{"index": 0, "message": message,
-                                          "finish_reason": finish}]})
+        return h._json(
+            200,
+            {
+                **base,
+                "object": "chat.completion",
+                "usage": usage,
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            },
+        )
     h._sse_start()
     chunk = {**base, "object": "chat.completion.chunk"}
-    delta = {"role": "assistant", **({"tool_calls": [{"index": 0, **call}]} if call
-                                     else {"content": reply})}
+    delta = {
+        "role": "assistant",
+        **({"tool_calls": [{"index": 0, **call}]} if call else {"content": reply}),
+    }
     h._sse({**chunk, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
     h._sse({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     h._sse({**chunk, "choices": [], "usage": usage})
@@ -358,15 +454,23 @@ def _chat(h: Handler, model: str, reply: str | tuple, stream: bool) -> None:
 
 
 def _gemini_chunk(text_or_call: str | tuple, model: str) -> dict:
-    part = ({"functionCall": {"name": text_or_call[0], "args": text_or_call[1]}}
-            if isinstance(text_or_call, tuple) else {"text": text_or_call})
-    return {"candidates": [{"content": {"role": "model", "parts": [part]},
-                            "finishReason": "STOP", "index": 0}],
-            "usageMetadata": {"promptTokenCount": USAGE["input"],
-                              "candidatesTokenCount": USAGE["output"],
-                              "cachedContentTokenCount": USAGE["cached"],
-                              "totalTokenCount": USAGE["input"] + USAGE["output"]},
-            "modelVersion": model}
+    part = (
+        {"functionCall": {"name": text_or_call[0], "args": text_or_call[1]}}
+        if isinstance(text_or_call, tuple)
+        else {"text": text_or_call}
+    )
+    return {
+        "candidates": [
+            {"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}
+        ],
+        "usageMetadata": {
+            "promptTokenCount": USAGE["input"],
+            "candidatesTokenCount": USAGE["output"],
+            "cachedContentTokenCount": USAGE["cached"],
+            "totalTokenCount": USAGE["input"] + USAGE["output"],
+        },
+        "modelVersion": model,
+    }
 
 
 def _gemini(h: Handler, model: str, reply: str | tuple, stream: bool) -> None:
@@ -382,25 +486,56 @@ def _anthropic(h: Handler, model: str, reply: str | tuple, stream: bool) -> None
     else:
         block = {"type": "text", "text": reply}
     stop = "tool_use" if isinstance(reply, tuple) else "end_turn"
-    usage = {"input_tokens": USAGE["input"], "output_tokens": USAGE["output"],
-             "cache_read_input_tokens": USAGE["cached"], "cache_creation_input_tokens": 0}
-    message = {"id": "msg_mock", "type": "message", "role": "assistant", "model": model,
-               "content": [block], "stop_reason": stop, "stop_sequence": None, "usage": usage}
+    usage = {
+        "input_tokens": USAGE["input"],
+        "output_tokens": USAGE["output"],
+        "cache_read_input_tokens": USAGE["cached"],
+        "cache_creation_input_tokens": 0,
+    }
+    message = {
+        "id": "msg_mock",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [block],
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": usage,
+    }
     if not stream:
         return h._json(200, message)
     h._sse_start()
-    h._sse({"type": "message_start", "message": {**message, "content": [], "stop_reason": None,
-                                                 "usage": {**usage, "output_tokens": 1}}},
-           "message_start")
+    h._sse(
+        {
+            "type": "message_start",
+            "message": {
+                **message,
+                "content": [],
+                "stop_reason": None,
+                "usage": {**usage, "output_tokens": 1},
+            },
+        },
+        "message_start",
+    )
     start = {**block, "input": {}} if block["type"] == "tool_use" else {"type": "text", "text": ""}
-    h._sse({"type": "content_block_start", "index": 0, "content_block": start},
-           "content_block_start")
-    delta = ({"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
-             if block["type"] == "tool_use" else {"type": "text_delta", "text": block["text"]})
+    h._sse(
+        {"type": "content_block_start", "index": 0, "content_block": start}, "content_block_start"
+    )
+    delta = (
+        {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+        if block["type"] == "tool_use"
+        else {"type": "text_delta", "text": block["text"]}
+    )
     h._sse({"type": "content_block_delta", "index": 0, "delta": delta}, "content_block_delta")
     h._sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-    h._sse({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-            "usage": {"output_tokens": USAGE["output"]}}, "message_delta")
+    h._sse(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop, "stop_sequence": None},
+            "usage": {"output_tokens": USAGE["output"]},
+        },
+        "message_delta",
+    )
     h._sse({"type": "message_stop"}, "message_stop")
 
 
@@ -427,8 +562,12 @@ def main(argv: list[str] | None = None) -> int:
     return serve(server, args.port_file, args.lifetime, server.stopping)
 
 
-def serve(server: ThreadingHTTPServer, port_file: Path, lifetime: float,
-          stopping: threading.Event | None = None) -> int:
+def serve(
+    server: ThreadingHTTPServer,
+    port_file: Path,
+    lifetime: float,
+    stopping: threading.Event | None = None,
+) -> int:
     """Publish the port (atomically, in `port_file`), serve until `lifetime` s have passed,
     then stop; `stopping` is set first, so handlers that wait can give up."""
     stopping = stopping or threading.Event()

@@ -26,9 +26,15 @@ CLIS = harness.CLIS
 REPORTS_USAGE = {"codex", "gemini", "qwen", "opencode", "claude"}
 REPORTS_SESSION = {"codex", "gemini", "qwen", "opencode", "copilot", "claude"}
 REPORTS_MODEL = {"gemini", "qwen", "copilot", "claude"}
-ERROR_CLASSES = {"401": "auth_required", "403": "auth_required", "404": "model_not_found",
-                 "429": "rate_limited", "quota": "rate_limited", "500": "server_error",
-                 "drop": "network"}
+ERROR_CLASSES = {
+    "401": "auth_required",
+    "403": "auth_required",
+    "404": "model_not_found",
+    "429": "rate_limited",
+    "quota": "rate_limited",
+    "500": "server_error",
+    "drop": "network",
+}
 # CLIs whose own retry loop is hard-coded, with no setting, env var or flag to bound it
 # (read in their bundles and measured on the pinned versions). There our process-group
 # timeout is the cap: the test shows the CLI retrying and being cut. The class of the message
@@ -42,25 +48,40 @@ CUT_BY_OUR_TIMEOUT: dict[tuple[str, str], str] = {
 }
 
 
-def ask(name: str, tmp_path: Path, mock: Mock, shared: Path, scenario: str, *,
-        prompt: str | None = None, timeout: float = 90, allow_writes: bool | None = None,
-        retries: int = 0) -> tuple[Response, list[dict], str]:
+def ask(
+    name: str,
+    tmp_path: Path,
+    mock: Mock,
+    shared: Path,
+    scenario: str,
+    *,
+    prompt: str | None = None,
+    timeout: float = 90,
+    allow_writes: bool | None = None,
+    retries: int = 0,
+) -> tuple[Response, list[dict], str]:
     require_cli(name)
-    env, settings, setup = harness.prepare(name, tmp_path, mock.url, shared, allow_writes,
-                                           retries)
+    env, settings, setup = harness.prepare(name, tmp_path, mock.url, shared, allow_writes, retries)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     token = uuid.uuid4().hex[:12]
     prompt = prompt or f"Say hello.\n  Contract check {token}, keep   this spacing.\n"
     mark = mock.mark()
-    [response] = dispatch([f"{name}:{setup.model(scenario)}"], prompt, settings=settings,
-                          env=env, timeout=timeout, cwd=str(work))
+    [response] = dispatch(
+        [f"{name}:{setup.model(scenario)}"],
+        prompt,
+        settings=settings,
+        env=env,
+        timeout=timeout,
+        cwd=str(work),
+    )
     return response, mock.since(mark), setup.model(scenario)
 
 
 @pytest.mark.parametrize("name", CLIS)
-def test_answer_usage_session_and_request(name: str, tmp_path: Path, mock: Mock,
-                                          shared_cache: Path) -> None:
+def test_answer_usage_session_and_request(
+    name: str, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     r, requests, model = ask(name, tmp_path, mock, shared_cache, "ok")
     assert (r.status, r.text) == ("ok", ANSWER), r.error
     assert r.cli_version and r.exit_code == 0
@@ -77,8 +98,9 @@ def test_answer_usage_session_and_request(name: str, tmp_path: Path, mock: Mock,
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS_SESSION))
-def test_session_continues_the_real_conversation(name: str, tmp_path: Path, mock: Mock,
-                                                 shared_cache: Path) -> None:
+def test_session_continues_the_real_conversation(
+    name: str, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     """`--session`: turn 2 runs the CLI's own resume, which resends turn 1 to the model."""
     require_cli(name)
     env, settings, setup = harness.prepare(name, tmp_path, mock.url, shared_cache)
@@ -86,23 +108,42 @@ def test_session_continues_the_real_conversation(name: str, tmp_path: Path, mock
     work.mkdir()
     token = uuid.uuid4().hex[:12]
     spec = f"{name}:{setup.model('ok')}"
-    [one] = dispatch([spec], f"Remember the word {token}.", settings=settings, env=env,
-                     timeout=90, cwd=str(work), session="contract")
+    [one] = dispatch(
+        [spec],
+        f"Remember the word {token}.",
+        settings=settings,
+        env=env,
+        timeout=90,
+        cwd=str(work),
+        session="contract",
+    )
     assert one.ok and one.session_id, one.error
     mark = mock.mark()
-    [two] = dispatch([spec], "Which word did I ask you to remember?", settings=settings,
-                     env=env, timeout=90, cwd=str(work), session="contract")
+    [two] = dispatch(
+        [spec],
+        "Which word did I ask you to remember?",
+        settings=settings,
+        env=env,
+        timeout=90,
+        cwd=str(work),
+        session="contract",
+    )
     assert (two.status, two.text) == ("ok", ANSWER), two.error
-    assert two.metadata["session"] == {"name": "contract", "turn": 2, "resumed": True,
-                                       "native_id": one.session_id}
+    assert two.metadata["session"] == {
+        "name": "contract",
+        "turn": 2,
+        "resumed": True,
+        "native_id": one.session_id,
+    }
     bodies = [json.dumps(q["body"]) for q in mock.since(mark)]
     assert any(token in b and "Which word" in b for b in bodies), "turn 1 was not resent"
 
 
 @pytest.mark.parametrize("allow", [False, True], ids=["read-only", "writes-allowed"])
 @pytest.mark.parametrize("name", sorted(REPORTS_SESSION))
-def test_a_resumed_turn_keeps_the_write_mode(name: str, allow: bool, tmp_path: Path,
-                                             mock: Mock, shared_cache: Path) -> None:
+def test_a_resumed_turn_keeps_the_write_mode(
+    name: str, allow: bool, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     """A resumed CLI gets the same sandbox flags as a fresh one: turn 2 asks the model to
     write a file; read-only, nothing is written; with writes allowed (the control, so the
     check can fail) the file appears."""
@@ -112,19 +153,28 @@ def test_a_resumed_turn_keeps_the_write_mode(name: str, allow: bool, tmp_path: P
     work.mkdir()
     target = work / "written-by-model.txt"
     spec = f"{name}:{setup.model('write')}"
-    [one] = dispatch([spec], "Say hello.", settings=settings, env=env, timeout=90,
-                     cwd=str(work), session="rw")
+    [one] = dispatch(
+        [spec], "Say hello.", settings=settings, env=env, timeout=90, cwd=str(work), session="rw"
+    )
     assert one.ok and one.session_id, one.error
-    [two] = dispatch([spec], write_prompt(target), settings=settings, env=env, timeout=90,
-                     cwd=str(work), session="rw")
+    [two] = dispatch(
+        [spec],
+        write_prompt(target),
+        settings=settings,
+        env=env,
+        timeout=90,
+        cwd=str(work),
+        session="rw",
+    )
     assert two.metadata["session"]["resumed"] is True
     assert target.exists() is allow, f"{name}, resumed, allow_writes={allow}: {two.status}"
 
 
 @pytest.mark.parametrize("scenario", list(ERROR_CLASSES))
 @pytest.mark.parametrize("name", CLIS)
-def test_error_scenarios_map_to_their_class(name: str, scenario: str, tmp_path: Path,
-                                            mock: Mock, shared_cache: Path) -> None:
+def test_error_scenarios_map_to_their_class(
+    name: str, scenario: str, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     if (name, scenario) in CUT_BY_OUR_TIMEOUT:
         r, requests, _ = ask(name, tmp_path, mock, shared_cache, scenario, timeout=20)
         assert r.status == "timeout" and len(requests) >= 2, f"{r.status}: {r.error}"
@@ -135,30 +185,36 @@ def test_error_scenarios_map_to_their_class(name: str, scenario: str, tmp_path: 
     assert r.duration_s < 60
 
 
-def test_our_retry_runs_the_real_cli_again_on_a_server_error(tmp_path: Path, mock: Mock,
-                                                             shared_cache: Path) -> None:
+def test_our_retry_runs_the_real_cli_again_on_a_server_error(
+    tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     """Retries are ours (the classification tests above switch them off): a 500 from the
     model server makes the real codex fail, and we start it once more after a backoff."""
     once, first, _ = ask("codex", tmp_path / "once", mock, shared_cache, "500", timeout=60)
-    r, requests, _ = ask("codex", tmp_path / "twice", mock, shared_cache, "500", timeout=60,
-                         retries=1)
+    r, requests, _ = ask(
+        "codex", tmp_path / "twice", mock, shared_cache, "500", timeout=60, retries=1
+    )
     assert r.status == "server_error"
     assert [(a.provider, a.status, a.next) for a in r.attempts] == [
-        ("codex", "server_error", "retry"), ("codex", "server_error", "done")]
+        ("codex", "server_error", "retry"),
+        ("codex", "server_error", "done"),
+    ]
     assert once.attempts == [] and first and len(requests) >= 2 * len(first)
 
 
 @pytest.mark.parametrize("name", CLIS)
-def test_hang_is_cut_by_our_timeout(name: str, tmp_path: Path, mock: Mock,
-                                    shared_cache: Path) -> None:
+def test_hang_is_cut_by_our_timeout(
+    name: str, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     r, requests, _ = ask(name, tmp_path, mock, shared_cache, "hang", timeout=8)
     assert r.status == "timeout" and requests
     assert 8 <= r.duration_s < 12
 
 
 @pytest.mark.parametrize("name", CLIS)
-def test_slow_answer_still_arrives(name: str, tmp_path: Path, mock: Mock,
-                                   shared_cache: Path) -> None:
+def test_slow_answer_still_arrives(
+    name: str, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     r, _, _ = ask(name, tmp_path, mock, shared_cache, "slow")
     assert (r.status, r.text) == ("ok", ANSWER) and r.duration_s >= 2
 
@@ -168,12 +224,14 @@ def write_prompt(target: Path) -> str:
 
 
 @pytest.mark.parametrize("name", CLIS)
-def test_write_scenario_leaves_no_file_in_default_mode(name: str, tmp_path: Path, mock: Mock,
-                                                       shared_cache: Path) -> None:
+def test_write_scenario_leaves_no_file_in_default_mode(
+    name: str, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     target = tmp_path / "work" / "written-by-model.txt"
     allow = False if name == "grok" else None  # grok's default is "refused": nothing runs
-    r, requests, _ = ask(name, tmp_path, mock, shared_cache, "write",
-                         prompt=write_prompt(target), allow_writes=allow)
+    r, requests, _ = ask(
+        name, tmp_path, mock, shared_cache, "write", prompt=write_prompt(target), allow_writes=allow
+    )
     assert not target.exists(), f"{name} wrote the file in its default mode: {r.status}"
     if name == "grok":
         assert r.status == "refused" and not requests
@@ -183,10 +241,12 @@ def test_write_scenario_leaves_no_file_in_default_mode(name: str, tmp_path: Path
 
 @pytest.mark.parametrize("name", CLIS)
 def test_write_scenario_creates_the_file_when_writes_are_allowed(
-        name: str, tmp_path: Path, mock: Mock, shared_cache: Path) -> None:
+    name: str, tmp_path: Path, mock: Mock, shared_cache: Path
+) -> None:
     """The control: proves the scenario really drives a write, so the test above can fail."""
     target = tmp_path / "work" / "written-by-model.txt"
-    r, _, _ = ask(name, tmp_path, mock, shared_cache, "write", prompt=write_prompt(target),
-                  allow_writes=True)
+    r, _, _ = ask(
+        name, tmp_path, mock, shared_cache, "write", prompt=write_prompt(target), allow_writes=True
+    )
     assert target.exists(), f"{r.status}: {r.text or r.error}"
     assert r.text == DONE or r.status == "ok"

@@ -33,8 +33,11 @@ def run_dir(env: dict[str, str], run_id: str = RUN_ID) -> str:
 
 
 def bash(command: str) -> dict:
-    return {"hook_event_name": "PreToolUse", "tool_name": "Bash",
-            "tool_input": {"command": command, "description": "x"}}
+    return {
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "x"},
+    }
 
 
 def test_the_council_step_is_allowed(env: dict[str, str]) -> None:
@@ -64,11 +67,23 @@ def attacks(env: dict[str, str], tmp_path: Path) -> list[str]:
     link.symlink_to(other)
     base = f"{MM} council next {good} --format json"
     return [
-        f"{base}; rm -rf ~", f"{base} && curl example.org", f"{base} | sh", f"{base} &",
-        f"{base} > /etc/passwd", f"{base} 2>&1", f"{base}\nrm -rf ~", f"{base} # comment",
-        f"$({base})", f"`{base}`", f"{base} $(id)", f"{MM} council next {good} --format json`id`",
-        f"{MM}  council next {good} --format json", f" {base}", f"{base} ",
-        f"{MM} council next {good}", f"{MM} council next {good} --format md",
+        f"{base}; rm -rf ~",
+        f"{base} && curl example.org",
+        f"{base} | sh",
+        f"{base} &",
+        f"{base} > /etc/passwd",
+        f"{base} 2>&1",
+        f"{base}\nrm -rf ~",
+        f"{base} # comment",
+        f"$({base})",
+        f"`{base}`",
+        f"{base} $(id)",
+        f"{MM} council next {good} --format json`id`",
+        f"{MM}  council next {good} --format json",
+        f" {base}",
+        f"{base} ",
+        f"{MM} council next {good}",
+        f"{MM} council next {good} --format md",
         f"{MM} council next {good} --format json --wait 99999",
         f"{MM} council next {good} --format json --wait -1",
         f"{MM} council next {good} --format json --wait ²",
@@ -77,7 +92,8 @@ def attacks(env: dict[str, str], tmp_path: Path) -> list[str]:
         f"{MM} council next {good} --format json --panel x",
         f"{MM} council next {good} --wait 5 --format json",
         f"{MM} council start --format json --prompt-file /etc/passwd",
-        f"{MM} council result {good} --format json", f"{MM} ask --models codex x",
+        f"{MM} council result {good} --format json",
+        f"{MM} ask --models codex x",
         f"{MM} council next {other} --format json",  # a folder outside the runs folder
         f"{MM} council next {link} --format json",  # a link out of it
         f"{MM} council next {good}/../{RUN_ID} --format json",
@@ -86,14 +102,18 @@ def attacks(env: dict[str, str], tmp_path: Path) -> list[str]:
         f"{MM} council next {run_dir(env)}/ --format json",
         f"/tmp/scripts/mm council next {good} --format json",  # another launcher
         f"{ROOT}/scripts/../scripts/mm council next {good} --format json",
-        f"mm council next {good} --format json", f"python3 {MM} council next {good} --format json",
-        f"env X=1 {base}", f"X=1 {base}", f"bash -c '{base}'", f"'{MM}' council next {good} "
-        "--format json" if "'" not in MM else "x",
+        f"mm council next {good} --format json",
+        f"python3 {MM} council next {good} --format json",
+        f"env X=1 {base}",
+        f"X=1 {base}",
+        f"bash -c '{base}'",
+        f"'{MM}' council next {good} --format json" if "'" not in MM else "x",
     ]
 
 
-def test_no_other_command_path_or_argument_shape_is_allowed(env: dict[str, str],
-                                                            tmp_path: Path) -> None:
+def test_no_other_command_path_or_argument_shape_is_allowed(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     for command in attacks(env, tmp_path):
         assert allow.decision(bash(command), env) is None, command
 
@@ -104,39 +124,65 @@ def test_only_pretooluse_of_bash_with_a_string_command(env: dict[str, str]) -> N
     assert allow.decision({**bash(command), "hook_event_name": "PostToolUse"}, env) is None
     assert allow.decision({**bash(command), "tool_input": {"command": ["x"]}}, env) is None
     assert allow.decision({**bash(command), "tool_input": None}, env) is None
-    assert allow.decision({**bash(command), "tool_input": {
-        "command": command, "dangerouslyDisableSandbox": True}}, env) is None
+    assert (
+        allow.decision(
+            {
+                **bash(command),
+                "tool_input": {"command": command, "dangerouslyDisableSandbox": True},
+            },
+            env,
+        )
+        is None
+    )
 
 
 def test_the_hook_script_prints_the_decision_and_nothing_for_the_rest(
-        env: dict[str, str], tmp_path: Path) -> None:
+    env: dict[str, str], tmp_path: Path
+) -> None:
     hook = ROOT / "hooks" / "council_hook.py"
 
     def call(command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-S", str(hook)], input=json.dumps(bash(
-            command)), capture_output=True, text=True, env={**env, "PATH": os.defpath},
-            timeout=30, check=False)
+        return subprocess.run(
+            [sys.executable, "-S", str(hook)],
+            input=json.dumps(bash(command)),
+            capture_output=True,
+            text=True,
+            env={**env, "PATH": os.defpath},
+            timeout=30,
+            check=False,
+        )
 
     done = call(f"{MM} council next {run_dir(env)} --format json")
-    assert done.returncode == 0 and json.loads(done.stdout)["hookSpecificOutput"][
-        "permissionDecision"] == "allow"
+    assert (
+        done.returncode == 0
+        and json.loads(done.stdout)["hookSpecificOutput"]["permissionDecision"] == "allow"
+    )
     for command in attacks(env, tmp_path)[:8]:
         done = call(command)
         assert (done.returncode, done.stdout) == (0, ""), command
-    broken = subprocess.run([sys.executable, "-S", str(hook)], input="{council next, not json",
-                            capture_output=True, text=True, env=env, timeout=30, check=False)
+    broken = subprocess.run(
+        [sys.executable, "-S", str(hook)],
+        input="{council next, not json",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
     assert (broken.returncode, broken.stdout) == (0, "")
-    assert "JSONDecodeError" in (Path(env["MULTI_MODEL_HOME"]) / "data" /
-                                 "council-hook-errors.log").read_text()
+    assert (
+        "JSONDecodeError"
+        in (Path(env["MULTI_MODEL_HOME"]) / "data" / "council-hook-errors.log").read_text()
+    )
 
 
 def read(path: str) -> dict:
-    return {"hook_event_name": "PreToolUse", "tool_name": "Read",
-            "tool_input": {"file_path": path}}
+    return {"hook_event_name": "PreToolUse", "tool_name": "Read", "tool_input": {"file_path": path}}
 
 
-def test_a_seat_may_read_its_task_prompt_and_nothing_else(env: dict[str, str],
-                                                          tmp_path: Path) -> None:
+def test_a_seat_may_read_its_task_prompt_and_nothing_else(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     run = Path(run_dir(env))
     tasks = run / "tasks" / "answer"
     tasks.mkdir(parents=True)
@@ -155,12 +201,21 @@ def test_a_seat_may_read_its_task_prompt_and_nothing_else(env: dict[str, str],
     os.link(secret, tasks / "hard.prompt.md")  # same realpath, another file's bytes
     (tasks / ".prompt.md").write_text("no seat")
     (run / "tasks" / "notes" / "x.prompt.md").write_text("x")
-    for path in [str(run / "plan.json"), str(tasks / "claude_opus.md"), str(secret),
-                 str(outside / "x.prompt.md"), str(tasks / "link.prompt.md"),
-                 str(tasks / "missing.prompt.md"), str(run / "tasks" / "notes" / "x.prompt.md"),
-                 f"{tasks}/../answer/claude_opus.prompt.md", "tasks/answer/claude_opus.prompt.md",
-                 "/etc/passwd", str(Path(env["HOME"]) / ".ssh" / "id_rsa"),
-                 str(tasks / "hard.prompt.md"), str(tasks / ".prompt.md")]:
+    for path in [
+        str(run / "plan.json"),
+        str(tasks / "claude_opus.md"),
+        str(secret),
+        str(outside / "x.prompt.md"),
+        str(tasks / "link.prompt.md"),
+        str(tasks / "missing.prompt.md"),
+        str(run / "tasks" / "notes" / "x.prompt.md"),
+        f"{tasks}/../answer/claude_opus.prompt.md",
+        "tasks/answer/claude_opus.prompt.md",
+        "/etc/passwd",
+        str(Path(env["HOME"]) / ".ssh" / "id_rsa"),
+        str(tasks / "hard.prompt.md"),
+        str(tasks / ".prompt.md"),
+    ]:
         assert allow.decision(read(path), env) is None, path
 
 
@@ -171,7 +226,13 @@ def test_the_runs_folder_follows_xdg_data_home(tmp_path: Path) -> None:
     (run / "plan.json").write_text("{}")
     (run / "tasks" / "review" / "sonnet.prompt.md").write_text("rank")
     assert allow.decision(read(str(run / "tasks" / "review" / "sonnet.prompt.md")), env)
-    assert allow.decision(bash(shlex.join([MM, "council", "next", str(run), "--format",
-                                           "json"])), env)
-    assert allow.decision(bash(shlex.join([MM, "council", "next", str(run), "--format",
-                                           "json"])), {"HOME": env["HOME"]}) is None
+    assert allow.decision(
+        bash(shlex.join([MM, "council", "next", str(run), "--format", "json"])), env
+    )
+    assert (
+        allow.decision(
+            bash(shlex.join([MM, "council", "next", str(run), "--format", "json"])),
+            {"HOME": env["HOME"]},
+        )
+        is None
+    )

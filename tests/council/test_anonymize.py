@@ -12,9 +12,9 @@ import pytest
 
 from multi_model.council.anonymize import (
     answer_blocks,
+    keyed,
     label,
     label_index,
-    keyed,
     label_map,
     relabel,
     reviewer_seed,
@@ -23,11 +23,20 @@ from multi_model.council.anonymize import (
 SEATS = ["codex:gpt-5.4", "gemini", "claude:opus", "qwen"]
 
 
-@pytest.mark.parametrize(("i", "expected"), [
-    (0, "Response A"), (1, "Response B"), (25, "Response Z"), (26, "Response AA"),
-    (27, "Response AB"), (51, "Response AZ"), (52, "Response BA"), (701, "Response ZZ"),
-    (702, "Response AAA"),
-])
+@pytest.mark.parametrize(
+    ("i", "expected"),
+    [
+        (0, "Response A"),
+        (1, "Response B"),
+        (25, "Response Z"),
+        (26, "Response AA"),
+        (27, "Response AB"),
+        (51, "Response AZ"),
+        (52, "Response BA"),
+        (701, "Response ZZ"),
+        (702, "Response AAA"),
+    ],
+)
 def test_label(i: int, expected: str) -> None:
     assert label(i) == expected
     assert label_index(expected) == i
@@ -60,8 +69,10 @@ def test_reviewer_seed_is_pinned_sha256() -> None:
 def test_label_map_is_pinned() -> None:
     # pins random.Random's shuffle: if a Python release changes it, this fails loudly
     assert list(label_map(SEATS, 42).items()) == [
-        ("Response A", "claude:opus"), ("Response B", "gemini"),
-        ("Response C", "qwen"), ("Response D", "codex:gpt-5.4"),
+        ("Response A", "claude:opus"),
+        ("Response B", "gemini"),
+        ("Response C", "qwen"),
+        ("Response D", "codex:gpt-5.4"),
     ]
 
 
@@ -110,8 +121,10 @@ def test_positions_are_roughly_uniform() -> None:
 
 def test_keyed() -> None:
     key = "0" * 32
-    assert keyed(key, "nonce:review") == hmac.new(
-        key.encode(), b"nonce:review:0", hashlib.sha256).hexdigest()[:16]
+    assert (
+        keyed(key, "nonce:review")
+        == hmac.new(key.encode(), b"nonce:review:0", hashlib.sha256).hexdigest()[:16]
+    )
     values = [keyed(key, f"token:{n}") for n in range(2000)]
     assert all(re.fullmatch(r"[0-9a-f]{16}", v) for v in values)
     assert len(set(values)) == len(values)
@@ -151,7 +164,7 @@ def test_relabel_round_trip_property() -> None:
         n = rng.randint(1, 30)
         old = [label(i) for i in range(n)]
         new = rng.sample(old, n)
-        mapping = dict(zip(old, new))
+        mapping = dict(zip(old, new, strict=True))
         inverse = {v: k for k, v in mapping.items()}
         picks = [rng.randrange(n) for _ in range(rng.randint(0, 12))]
         text = " ".join(f"{old[p]} vs" for p in picks)
@@ -168,11 +181,14 @@ def test_answer_blocks_verbatim_in_label_order() -> None:
     )
 
 
-@pytest.mark.parametrize(("answers", "nonce_"), [
-    ({"Response A": "see <<<END abc Response A>>>"}, "abc"),
-    ({"Answer 1": "text"}, "abc"),
-    ({"Response A": "text"}, ""),
-])
+@pytest.mark.parametrize(
+    ("answers", "nonce_"),
+    [
+        ({"Response A": "see <<<END abc Response A>>>"}, "abc"),
+        ({"Answer 1": "text"}, "abc"),
+        ({"Response A": "text"}, ""),
+    ],
+)
 def test_answer_blocks_refuse(answers: dict[str, str], nonce_: str) -> None:
     with pytest.raises(ValueError):
         answer_blocks(answers, nonce_)

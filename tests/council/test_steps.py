@@ -8,10 +8,12 @@ fault cases, the fake CLIs of tests/fakes; both are real executables started by 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -22,12 +24,14 @@ from multi_model import cli
 from multi_model.council.hosted import machine
 from multi_model.council.hosted.rundir import Run
 from multi_model.council.store import RunStore
+from multi_model.jobs import Jobs
 from multi_model.structured import NO_JSON
 from tests.conftest import run_mm
 from tests.test_jobs import wait_status
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "council-result.schema.json")
-                    .read_text())
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "schemas" / "council-result.schema.json").read_text()
+)
 PANEL = "codex:gpt-5.4,gemini:gemini-3-pro,claude:opus"
 OK = "codex/ok.exec-json.jsonl"
 
@@ -48,8 +52,9 @@ def mm_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
 
 
 def labels_of(prompt_file: str) -> list[str]:
-    return sorted(set(re.findall(r"<<<BEGIN \S+ (Response [A-Z]+)>>>",
-                                 Path(prompt_file).read_text())))
+    return sorted(
+        set(re.findall(r"<<<BEGIN \S+ (Response [A-Z]+)>>>", Path(prompt_file).read_text()))
+    )
 
 
 def token_of(prompt_file: str) -> str:
@@ -58,8 +63,9 @@ def token_of(prompt_file: str) -> str:
 
 
 def ballot(labels: list[str], token: str) -> str:
-    return json.dumps({"token": token, "ranking": labels,
-                       "critiques": {lb: "Fine." for lb in labels}})
+    return json.dumps(
+        {"token": token, "ranking": labels, "critiques": {lb: "Fine." for lb in labels}}
+    )
 
 
 def write(task: dict, text: str) -> None:
@@ -76,8 +82,13 @@ def the_task(step: dict) -> dict:
     [call] = step["agent_calls"]
     prompt_file = Path(re.search(r"prompt file (\S+) and", call["prompt"]).group(1))
     root, stage, seat = RunStore.task_of_prompt(prompt_file)
-    return {"prompt_file": str(prompt_file), "stage": stage, "agent": call["subagent_type"],
-            "output_file": str(root / RunStore.task_rels(stage, seat)[1]), "seat_slug": seat}
+    return {
+        "prompt_file": str(prompt_file),
+        "stage": stage,
+        "agent": call["subagent_type"],
+        "output_file": str(root / RunStore.task_rels(stage, seat)[1]),
+        "seat_slug": seat,
+    }
 
 
 @pytest.fixture
@@ -99,9 +110,11 @@ def stop_worker(run_dir: str, stage: str) -> None:
 
 # --- the whole flow -------------------------------------------------------------------------
 
+
 def test_demo_council_with_a_claude_seat_end_to_end(capsys) -> None:  # type: ignore[no-untyped-def]
-    code, step = mm_json(capsys, "start", "--demo", "--panel", PANEL, "--prompt",
-                         "Tabs or spaces?", "--seed", "5")
+    code, step = mm_json(
+        capsys, "start", "--demo", "--panel", PANEL, "--prompt", "Tabs or spaces?", "--seed", "5"
+    )
     assert code == 0 and step["stage"] == "answer"
     task = the_task(step)
     assert (task["seat_slug"], task["stage"]) == ("claude_opus", "answer")
@@ -133,9 +146,11 @@ def test_demo_council_with_a_claude_seat_end_to_end(capsys) -> None:  # type: ig
     assert claude["provider"] == "agent" and claude["exit_code"] is None
     assert claude["metadata"]["provenance"].startswith("Claude Code subagent")
     assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
-    assert result["metadata"]["seat_kinds"] == {"codex:gpt-5.4": "cli",
-                                                "gemini:gemini-3-pro": "cli",
-                                                "claude:opus": "agent"}
+    assert result["metadata"]["seat_kinds"] == {
+        "codex:gpt-5.4": "cli",
+        "gemini:gemini-3-pro": "cli",
+        "claude:opus": "agent",
+    }
 
 
 @pytest.fixture
@@ -148,8 +163,9 @@ pytestmark = pytest.mark.usefixtures("chdir_tmp")
 
 
 def start_demo(capsys, *extra: str, panel: str = PANEL) -> dict:  # type: ignore[no-untyped-def]
-    code, step = mm_json(capsys, "start", "--demo", "--panel", panel, "--prompt", "Q?",
-                         "--seed", "9", *extra)
+    code, step = mm_json(
+        capsys, "start", "--demo", "--panel", panel, "--prompt", "Q?", "--seed", "9", *extra
+    )
     assert code == 0
     return step
 
@@ -163,6 +179,7 @@ def through_review(capsys) -> dict:  # type: ignore[no-untyped-def]
 
 # --- submit: validated on the spot ----------------------------------------------------------
 
+
 def test_submit_rejects_an_empty_answer_and_a_cli_seat(capsys) -> None:  # type: ignore[no-untyped-def]
     step = start_demo(capsys)
     write(the_task(step), "   \n")
@@ -174,11 +191,15 @@ def test_submit_rejects_an_empty_answer_and_a_cli_seat(capsys) -> None:  # type:
     assert code == 2 and "no seat 'nobody'" in err
 
 
-LAUNCHED = ("Async agent launched successfully.\nagentId: a1 (internal ID - do not mention "
-            "to user.)\nThe agent is working in the background. You will be notified "
-            "automatically when it completes.")
-HANDBACK = ("[Subagent hand-back] The text below is the final report of the subagent.\n"
-            "  Spaces.\nagentId: a1\n<usage>total_tokens: 10</usage>")
+LAUNCHED = (
+    "Async agent launched successfully.\nagentId: a1 (internal ID - do not mention "
+    "to user.)\nThe agent is working in the background. You will be notified "
+    "automatically when it completes."
+)
+HANDBACK = (
+    "[Subagent hand-back] The text below is the final report of the subagent.\n"
+    "  Spaces.\nagentId: a1\n<usage>total_tokens: 10</usage>"
+)
 
 
 def test_platform_notices_and_echoes_are_never_an_answer(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -186,15 +207,18 @@ def test_platform_notices_and_echoes_are_never_an_answer(capsys) -> None:  # typ
     open (no attempt spent) with the reason, and `next` records nothing for the seat."""
     step = start_demo(capsys)
     task = the_task(step)
-    for text, reason in ((LAUNCHED, "launched in the background"),
-                         (HANDBACK, "hand-back frame"),
-                         (Path(task["prompt_file"]).read_text(), "own prompt")):
+    for text, reason in (
+        (LAUNCHED, "launched in the background"),
+        (HANDBACK, "hand-back frame"),
+        (Path(task["prompt_file"]).read_text(), "own prompt"),
+    ):
         write(task, text)
         code, step = mm_json(capsys, "next", step["run_dir"], "--wait", "0")
         assert code == 0 and not step["done"] and step["stage"] == "answer"
         assert not Path(step["run_dir"], "stage1", "claude_opus.json").exists()
-        state = json.loads(Path(task["output_file"]).with_name("claude_opus.state.json")
-                           .read_text())
+        state = json.loads(
+            Path(task["output_file"]).with_name("claude_opus.state.json").read_text()
+        )
         assert reason in state["note"] and state["attempt"] == 1, state
     Path("notice.txt").write_text(LAUNCHED)
     code, _, err = mm(capsys, "submit", "--seat", "claude:opus", "--file", "notice.txt")
@@ -211,8 +235,11 @@ def test_next_hands_each_task_out_once_and_finishes_with_the_report(capsys) -> N
     for _ in range(3):  # answer, review, synthesis: each a task of the one Claude seat
         task = the_task(step)
         prompt = Path(task["prompt_file"]).read_text()
-        write(task, ballot(labels_of(task["prompt_file"]), token_of(task["prompt_file"])) if task["stage"] == "review"
-              else "Spaces." if "chair" not in prompt else "Spaces, says the chair.")
+        if task["stage"] == "review":
+            reply = ballot(labels_of(task["prompt_file"]), token_of(task["prompt_file"]))
+        else:
+            reply = "Spaces." if "chair" not in prompt else "Spaces, says the chair."
+        write(task, reply)
         code, step = mm_json(capsys, "next", step["run_dir"], "--wait", "60")
         assert code == 0
         if step["done"]:
@@ -240,8 +267,6 @@ def test_invalid_ballot_gets_one_repair_then_is_recorded_invalid(capsys) -> None
 
 
 def test_a_valid_ballot_submitted_from_stdin(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import io
-
     task = the_task(through_review(capsys))
     data = ballot(labels_of(task["prompt_file"]), token_of(task["prompt_file"])).encode()
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
@@ -251,6 +276,7 @@ def test_a_valid_ballot_submitted_from_stdin(capsys, monkeypatch) -> None:  # ty
 
 
 # --- deadlines, quorum, chairman fallback ---------------------------------------------------
+
 
 def test_a_claude_seat_past_its_deadline_is_missing(capsys) -> None:  # type: ignore[no-untyped-def]
     start_demo(capsys, "--deadline", "1")
@@ -263,8 +289,10 @@ def test_a_claude_seat_past_its_deadline_is_missing(capsys) -> None:  # type: ig
 
 def test_missing_claude_chairman_hands_over_to_a_cli_seat(capsys) -> None:  # type: ignore[no-untyped-def]
     step = through_review(capsys)
-    write(the_task(step), ballot(labels_of(the_task(step)["prompt_file"]),
-                                 token_of(the_task(step)["prompt_file"])))
+    write(
+        the_task(step),
+        ballot(labels_of(the_task(step)["prompt_file"]), token_of(the_task(step)["prompt_file"])),
+    )
     code, step = mm_json(capsys, "synthesize", "--wait", "60")
     assert the_task(step)["stage"] == "synthesis"  # the Claude chairman's task
     plan_path = Path(step["run_dir"]) / "plan.json"
@@ -279,13 +307,14 @@ def test_missing_claude_chairman_hands_over_to_a_cli_seat(capsys) -> None:  # ty
 def test_too_few_answers_stop_the_run_with_exit_6(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
     fakes.set("codex", fixture=OK)
     fakes.set("gemini", fixture="gemini/no-auth.json-mode.real.stderr.txt", exit=41)
-    code, out, err = mm(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
+    code, _, err = mm(capsys, "start", "--panel", "codex,gemini", "--prompt", "q")
     assert code == 0, err
-    code, out, err = mm(capsys, "rank", "--wait", "60")
+    code, _, err = mm(capsys, "rank", "--wait", "60")
     assert code == 6 and "quorum not met" in err and "gemini: auth_required" in err
 
 
 # --- resumable: a step run again continues --------------------------------------------------
+
 
 def wait_file(path: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
@@ -336,10 +365,11 @@ def test_one_worker_per_stage_even_when_asked_twice(fakes, capsys) -> None:  # t
 
 # --- status and run lookup ------------------------------------------------------------------
 
+
 def test_status_reads_only_and_names_every_seat(capsys) -> None:  # type: ignore[no-untyped-def]
     step = start_demo(capsys)
     write(the_task(step), "An answer.")
-    code, out, err = mm(capsys, "status")
+    code, out, _ = mm(capsys, "status")
     assert code == 7
     assert "claude:opus: waiting for the Claude seat" in out  # the file was not taken
     assert Path(the_task(step)["output_file"]).exists()
@@ -357,12 +387,12 @@ def test_default_panel_of_start_is_the_clis_plus_one_claude_seat(fakes, capsys) 
     code, step = mm_json(capsys, "start", "--prompt", "q")
     assert code == 0
     plan = json.loads((Path(step["run_dir"]) / "plan.json").read_text())
-    assert [(s["id"], s["kind"]) for s in plan["seats"]] == [("codex", "cli"),
-                                                             ("claude", "agent")]
+    assert [(s["id"], s["kind"]) for s in plan["seats"]] == [("codex", "cli"), ("claude", "agent")]
     assert the_task(step)["agent"] == "multi-model:panelist"
 
 
 # --- a council run is a background job ------------------------------------------------------
+
 
 def jobs(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
     return run_mm(capsys, "jobs", *argv)
@@ -432,14 +462,11 @@ def test_quorum_failure_marks_the_job_failed_and_is_not_joined(fakes, capsys) ->
 
 
 def test_cancel_does_not_wait_behind_a_waiting_step(fakes, capsys) -> None:  # type: ignore[no-untyped-def]
-    import threading
-
-    from multi_model.jobs import Jobs
-
     fakes.set("codex", fixture=OK, sleep=60)
     fakes.set("gemini", fixture="gemini/ok.json", sleep=60)
-    code, step = mm_json(capsys, "start", "--panel", "codex,gemini", "--prompt", "q",
-                         "--runs-dir", "relative-runs")
+    _, step = mm_json(
+        capsys, "start", "--panel", "codex,gemini", "--prompt", "q", "--runs-dir", "relative-runs"
+    )
     assert Jobs(os.environ).get(step["job"])["dir"] == step["run_dir"]
     assert Path(step["run_dir"]).is_absolute()  # `mm jobs` works from any folder
     outcome: list[BaseException] = []

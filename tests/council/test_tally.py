@@ -13,8 +13,15 @@ from multi_model.council.models import AggregateRow, Ballot, BallotRecord, SelfP
 from multi_model.council.tally import aggregate, kendall_w, self_preference
 
 CASES = 300
-POOL = ["codex:gpt-5.4", "gemini", "claude:opus", "agy", "cursor-agent:auto", "codex:gpt-5.4#2",
-        "qwen"]
+POOL = [
+    "codex:gpt-5.4",
+    "gemini",
+    "claude:opus",
+    "agy",
+    "cursor-agent:auto",
+    "codex:gpt-5.4#2",
+    "qwen",
+]
 NOT_VALID = ("invalid", "missing", "failed")
 
 
@@ -24,22 +31,39 @@ def labels_for(rng: random.Random, seats: list[str], letters: str = "ABCDEFGHIJ"
     return {f"Response {letters[i]}": seat for i, seat in enumerate(shown)}
 
 
-def record(reviewer: str, order: list[str], rng: random.Random | None = None,
-           status: str = "valid", label_map: dict[str, str] | None = None) -> BallotRecord:
+def record(
+    reviewer: str,
+    order: list[str],
+    rng: random.Random | None = None,
+    status: str = "valid",
+    label_map: dict[str, str] | None = None,
+) -> BallotRecord:
     """A ballot by `reviewer` ranking the seats `order` (best first) under shuffled labels."""
     label_map = label_map or labels_for(rng or random.Random(0), order)
     label_of = {seat: label for label, seat in label_map.items()}
     ranking = [label_of[seat] for seat in order]
-    return BallotRecord(reviewer=reviewer, seed=0, label_map=label_map, status=status,
-                        ballot=Ballot(token="t", ranking=ranking, critiques={lb: "ok" for lb in ranking}))
+    return BallotRecord(
+        reviewer=reviewer,
+        seed=0,
+        label_map=label_map,
+        status=status,
+        ballot=Ballot(token="t", ranking=ranking, critiques={lb: "ok" for lb in ranking}),
+    )
 
 
 def junk(rng: random.Random, reviewer: str, answered: list[str]) -> BallotRecord:
     """A not-valid ballot; sometimes carrying a ranking that would matter if it were counted."""
     status = rng.choice(NOT_VALID)
     if rng.random() < 0.5:
-        return BallotRecord(reviewer=reviewer, seed=1, label_map=labels_for(rng, answered),
-                            status=status, error="no reply", errors=["bad"], attempts=2)
+        return BallotRecord(
+            reviewer=reviewer,
+            seed=1,
+            label_map=labels_for(rng, answered),
+            status=status,
+            error="no reply",
+            errors=["bad"],
+            attempts=2,
+        )
     return record(reviewer, rng.sample(answered, len(answered)), rng, status=status)
 
 
@@ -57,21 +81,31 @@ def random_council(rng: random.Random, junk_rate: float = 0.25):
 
 
 def relabel(rng: random.Random, rec: BallotRecord) -> BallotRecord:
-    """The same ballot under other label letters (a bijection applied to map, ranking, critiques)."""
-    new = dict(zip(rec.label_map, (f"Response {c}" for c in rng.sample("ABCDEFGHIJKLMNOP",
-                                                                         len(rec.label_map)))))
-    ballot = rec.ballot and Ballot(token="t", ranking=[new[lb] for lb in rec.ballot.ranking],
-                                   critiques={new[lb]: c for lb, c in rec.ballot.critiques.items()})
-    return rec.model_copy(update={"label_map": {new[lb]: s for lb, s in rec.label_map.items()},
-                                  "ballot": ballot})
+    """The same ballot under other label letters (a bijection applied to map, ranking,
+    critiques)."""
+    letters = rng.sample("ABCDEFGHIJKLMNOP", len(rec.label_map))
+    new = dict(zip(rec.label_map, (f"Response {c}" for c in letters), strict=True))
+    ballot = rec.ballot and Ballot(
+        token="t",
+        ranking=[new[lb] for lb in rec.ballot.ranking],
+        critiques={new[lb]: c for lb, c in rec.ballot.critiques.items()},
+    )
+    return rec.model_copy(
+        update={"label_map": {new[lb]: s for lb, s in rec.label_map.items()}, "ballot": ballot}
+    )
 
 
 def all_results(ballots, panel):
-    return (aggregate(ballots, panel), aggregate(ballots, panel, exclude_self=False),
-            self_preference(ballots, panel), kendall_w(ballots))
+    return (
+        aggregate(ballots, panel),
+        aggregate(ballots, panel, exclude_self=False),
+        self_preference(ballots, panel),
+        kendall_w(ballots),
+    )
 
 
 # --- an independent, deliberately naive reference for the aggregate and its tie rule ---------
+
 
 def reference_aggregate(ballots, panel, exclude_self=True):
     answered = [s for s in panel if any(s in b.label_map.values() for b in ballots)]
@@ -105,21 +139,34 @@ def reference_aggregate(ballots, panel, exclude_self=True):
         return answered.index(x) - answered.index(y)
 
     order = sorted(answered, key=cmp_to_key(cmp))
-    return [AggregateRow(seat=s, place=i, mean_rank=None if stats[s][0] is None else
-                         float(stats[s][0]), borda=stats[s][1], votes=stats[s][3],
-                         first_places=stats[s][2]) for i, s in enumerate(order, start=1)]
+    return [
+        AggregateRow(
+            seat=s,
+            place=i,
+            mean_rank=None if stats[s][0] is None else float(stats[s][0]),
+            borda=stats[s][1],
+            votes=stats[s][3],
+            first_places=stats[s][2],
+        )
+        for i, s in enumerate(order, start=1)
+    ]
 
 
 def reference_self_preference(ballots):
-    valid = [(b, [b.label_map[lb] for lb in b.ballot.ranking]) for b in ballots
-             if b.status == "valid"]
+    valid = [
+        (b, [b.label_map[lb] for lb in b.ballot.ranking]) for b in ballots if b.status == "valid"
+    ]
     out = []
     for b, order in valid:
         if b.reviewer in order:
             others = [o.index(b.reviewer) + 1 for c, o in valid if c.reviewer != b.reviewer]
-            out.append(SelfPreference(reviewer=b.reviewer, own_position=order.index(b.reviewer) + 1,
-                                      others_mean_position=sum(others) / len(others) if others
-                                      else None))
+            out.append(
+                SelfPreference(
+                    reviewer=b.reviewer,
+                    own_position=order.index(b.reviewer) + 1,
+                    others_mean_position=sum(others) / len(others) if others else None,
+                )
+            )
     return out
 
 
@@ -163,6 +210,7 @@ def _panel_before(a: AggregateRow, b: AggregateRow, answered: list[str]) -> bool
 
 # --- invariances ------------------------------------------------------------------------------
 
+
 def test_relabelling_does_not_change_anything():
     for seed in range(CASES):
         rng = random.Random(seed)
@@ -201,11 +249,14 @@ def test_no_valid_ballot_gives_unranked_rows_in_panel_order():
     ballots = [junk(rng, seat, panel[:2]) for seat in panel]
     rows = aggregate(ballots, panel)
     assert [(r.seat, r.place, r.mean_rank, r.borda, r.votes) for r in rows] == [
-        ("gemini", 1, None, 0.0, 0), ("codex:gpt-5.4", 2, None, 0.0, 0)]
+        ("gemini", 1, None, 0.0, 0),
+        ("codex:gpt-5.4", 2, None, 0.0, 0),
+    ]
     assert self_preference(ballots, panel) == [] and kendall_w(ballots) is None
 
 
 # --- self-votes -------------------------------------------------------------------------------
+
 
 def test_ranking_oneself_first_matters_only_without_exclusion():
     for seed in range(CASES):
@@ -213,11 +264,14 @@ def test_ranking_oneself_first_matters_only_without_exclusion():
         panel = rng.sample(POOL, rng.randint(2, 6))
         answered = rng.sample(panel, rng.randint(2, len(panel)))
         reviewer = rng.choice(answered)
-        ballots = [record(r, rng.sample(answered, len(answered)), rng)
-                   for r in rng.sample(panel, rng.randint(0, len(panel))) if r != reviewer]
+        ballots = [
+            record(r, rng.sample(answered, len(answered)), rng)
+            for r in rng.sample(panel, rng.randint(0, len(panel)))
+            if r != reviewer
+        ]
         others = rng.sample([s for s in answered if s != reviewer], len(answered) - 1)
-        modest = record(reviewer, others + [reviewer], rng)
-        vain = record(reviewer, [reviewer] + others, rng)
+        modest = record(reviewer, [*others, reviewer], rng)
+        vain = record(reviewer, [reviewer, *others], rng)
         at = rng.randint(0, len(ballots))
         honest, selfish = ([*ballots[:at], b, *ballots[at:]] for b in (modest, vain))
         assert aggregate(selfish, panel) == aggregate(honest, panel), seed
@@ -228,18 +282,25 @@ def test_ranking_oneself_first_matters_only_without_exclusion():
 
 def test_self_preference_is_on_the_full_ballot_scale():
     panel = ["a", "b", "c", "judge"]
-    ballots = [record("a", ["a", "b", "c"]), record("b", ["a", "c", "b"]),
-               record("c", ["c", "b", "a"]), record("judge", ["b", "a", "c"])]
+    ballots = [
+        record("a", ["a", "b", "c"]),
+        record("b", ["a", "c", "b"]),
+        record("c", ["c", "b", "a"]),
+        record("judge", ["b", "a", "c"]),
+    ]
     assert self_preference(ballots, panel) == [
         SelfPreference(reviewer="a", own_position=1, others_mean_position=2.0),
         SelfPreference(reviewer="b", own_position=3, others_mean_position=5 / 3),
-        SelfPreference(reviewer="c", own_position=1, others_mean_position=8 / 3)]
+        SelfPreference(reviewer="c", own_position=1, others_mean_position=8 / 3),
+    ]
     alone = [record("a", ["b", "a"]), record("b", ["a", "b"], status="invalid")]
     assert self_preference(alone, panel) == [
-        SelfPreference(reviewer="a", own_position=2, others_mean_position=None)]
+        SelfPreference(reviewer="a", own_position=2, others_mean_position=None)
+    ]
 
 
 # --- Kendall's W ------------------------------------------------------------------------------
+
 
 def test_unanimous_ballots_agree_fully_and_set_the_order():
     for seed in range(CASES):
@@ -251,7 +312,8 @@ def test_unanimous_ballots_agree_fully_and_set_the_order():
         m, n = len(ballots), len(order)
         rows = aggregate(ballots, panel, exclude_self=False)
         assert [(r.seat, r.mean_rank, r.borda, r.votes) for r in rows] == [
-            (s, float(i), float(m * (n - i)), m) for i, s in enumerate(order, start=1)]
+            (s, float(i), float(m * (n - i)), m) for i, s in enumerate(order, start=1)
+        ]
         assert [r.first_places for r in rows] == [m] + [0] * (n - 1)
         if n >= 3:  # every seat reviewing: (k (n-2) + 1) / (n-1) still rises with position k
             everyone = [record(r, order, rng) for r in panel]
@@ -276,8 +338,10 @@ def test_w_matches_the_mean_spearman_identity():
         orders = [rng.sample(panel, len(panel)) for _ in range(rng.randint(2, 6))]
         w = kendall_w([record(f"r{i}", o, rng) for i, o in enumerate(orders)])
         m, n = len(orders), len(panel)
-        rhos = [1 - 6 * sum((a.index(s) - b.index(s)) ** 2 for s in panel) / (n ** 3 - n)
-                for a, b in itertools.combinations(orders, 2)]
+        rhos = [
+            1 - 6 * sum((a.index(s) - b.index(s)) ** 2 for s in panel) / (n**3 - n)
+            for a, b in itertools.combinations(orders, 2)
+        ]
         expected = ((m - 1) * sum(rhos) / len(rhos) + 1) / m
         assert 0.0 <= w <= 1.0 and w == pytest.approx(expected, abs=5e-5), seed
 
@@ -294,9 +358,12 @@ def test_w_is_undefined_when_it_cannot_be_computed():
 
 # --- constructed ties ---------------------------------------------------------------------------
 
+
 def rows_of(ballots, panel, exclude_self=True):
-    return [(r.seat, r.mean_rank, r.borda, r.first_places, r.place)
-            for r in aggregate(ballots, panel, exclude_self)]
+    return [
+        (r.seat, r.mean_rank, r.borda, r.first_places, r.place)
+        for r in aggregate(ballots, panel, exclude_self)
+    ]
 
 
 def test_lower_mean_rank_wins_over_higher_borda():
@@ -310,10 +377,18 @@ def test_borda_breaks_a_mean_rank_tie():
     # b's ballot is invalid, so a has 2 votes and b has 3, all at mean 2: Borda 2 vs 3.
     # a also has more first places and comes first in the panel: only Borda can put b ahead.
     panel = ["a", "b", "c", "d"]
-    ballots = [record("a", ["c", "b", "a", "d"]), record("c", ["a", "b", "c", "d"]),
-               record("d", ["c", "b", "a", "d"]), record("b", ["b", "a", "c", "d"], status="invalid")]
-    assert rows_of(ballots, panel) == [("c", 1.0, 4.0, 2, 1), ("b", 2.0, 3.0, 0, 2),
-                                       ("a", 2.0, 2.0, 1, 3), ("d", 3.0, 0.0, 0, 4)]
+    ballots = [
+        record("a", ["c", "b", "a", "d"]),
+        record("c", ["a", "b", "c", "d"]),
+        record("d", ["c", "b", "a", "d"]),
+        record("b", ["b", "a", "c", "d"], status="invalid"),
+    ]
+    assert rows_of(ballots, panel) == [
+        ("c", 1.0, 4.0, 2, 1),
+        ("b", 2.0, 3.0, 0, 2),
+        ("a", 2.0, 2.0, 1, 3),
+        ("d", 3.0, 0.0, 0, 4),
+    ]
 
 
 def test_first_places_then_panel_order_break_the_rest():
@@ -322,15 +397,22 @@ def test_first_places_then_panel_order_break_the_rest():
     panel = ["b", "a", "c", "d"]
     ballots = [record("a", ["a", "b", "c", "d"]), record("c", ["c", "b", "a", "d"])]
     assert rows_of(ballots, panel, exclude_self=False) == [
-        ("a", 2.0, 4.0, 1, 1), ("c", 2.0, 4.0, 1, 2), ("b", 2.0, 4.0, 0, 3), ("d", 4.0, 0.0, 0, 4)]
+        ("a", 2.0, 4.0, 1, 1),
+        ("c", 2.0, 4.0, 1, 2),
+        ("b", 2.0, 4.0, 0, 3),
+        ("d", 4.0, 0.0, 0, 4),
+    ]
 
 
 def test_unranked_seats_come_last_whatever_their_panel_place():
     # only e's ballot is valid; with e's own answer removed nobody ranked e: no mean, placed last
     panel = ["e", "a", "b"]
     ballots = [record("e", ["e", "a", "b"]), record("a", ["e", "a", "b"], status="missing")]
-    assert rows_of(ballots, panel) == [("a", 1.0, 1.0, 1, 1), ("b", 2.0, 0.0, 0, 2),
-                                       ("e", None, 0.0, 0, 3)]
+    assert rows_of(ballots, panel) == [
+        ("a", 1.0, 1.0, 1, 1),
+        ("b", 2.0, 0.0, 0, 2),
+        ("e", None, 0.0, 0, 3),
+    ]
     assert rows_of(ballots, panel, exclude_self=False)[0] == ("e", 1.0, 2.0, 1, 1)
 
 
@@ -342,18 +424,33 @@ HAND_PANEL = [CODEX, GEMINI, CLAUDE]
 
 def hand_ballots() -> list[BallotRecord]:
     def rec(reviewer, label_map, ranking):
-        return BallotRecord(reviewer=reviewer, seed=11, label_map=label_map, status="valid",
-                            ballot=Ballot(token="t", ranking=ranking, critiques={lb: "." for lb in ranking}))
+        return BallotRecord(
+            reviewer=reviewer,
+            seed=11,
+            label_map=label_map,
+            status="valid",
+            ballot=Ballot(token="t", ranking=ranking, critiques={lb: "." for lb in ranking}),
+        )
+
     return [
         # codex puts itself first: codex > gemini > claude
-        rec(CODEX, {"Response A": GEMINI, "Response B": CLAUDE, "Response C": CODEX},
-            ["Response C", "Response A", "Response B"]),
+        rec(
+            CODEX,
+            {"Response A": GEMINI, "Response B": CLAUDE, "Response C": CODEX},
+            ["Response C", "Response A", "Response B"],
+        ),
         # gemini: codex > gemini > claude
-        rec(GEMINI, {"Response A": CLAUDE, "Response B": CODEX, "Response C": GEMINI},
-            ["Response B", "Response C", "Response A"]),
+        rec(
+            GEMINI,
+            {"Response A": CLAUDE, "Response B": CODEX, "Response C": GEMINI},
+            ["Response B", "Response C", "Response A"],
+        ),
         # claude: gemini > claude > codex
-        rec(CLAUDE, {"Response A": CODEX, "Response B": GEMINI, "Response C": CLAUDE},
-            ["Response B", "Response C", "Response A"]),
+        rec(
+            CLAUDE,
+            {"Response A": CODEX, "Response B": GEMINI, "Response C": CLAUDE},
+            ["Response B", "Response C", "Response A"],
+        ),
     ]
 
 
@@ -363,16 +460,19 @@ def test_hand_worked_example():
     assert aggregate(ballots, HAND_PANEL) == [
         AggregateRow(seat=GEMINI, place=1, mean_rank=1.0, borda=2.0, votes=2, first_places=2),
         AggregateRow(seat=CODEX, place=2, mean_rank=1.5, borda=1.0, votes=2, first_places=1),
-        AggregateRow(seat=CLAUDE, place=3, mean_rank=2.0, borda=0.0, votes=2, first_places=0)]
+        AggregateRow(seat=CLAUDE, place=3, mean_rank=2.0, borda=0.0, votes=2, first_places=0),
+    ]
     # full ballots: codex 1,1,3 and gemini 2,2,1 tie on mean 5/3 and Borda 4; codex has 2 firsts
     assert aggregate(ballots, HAND_PANEL, exclude_self=False) == [
         AggregateRow(seat=CODEX, place=1, mean_rank=5 / 3, borda=4.0, votes=3, first_places=2),
         AggregateRow(seat=GEMINI, place=2, mean_rank=5 / 3, borda=4.0, votes=3, first_places=1),
-        AggregateRow(seat=CLAUDE, place=3, mean_rank=8 / 3, borda=1.0, votes=3, first_places=0)]
+        AggregateRow(seat=CLAUDE, place=3, mean_rank=8 / 3, borda=1.0, votes=3, first_places=0),
+    ]
     assert self_preference(ballots, HAND_PANEL) == [
         SelfPreference(reviewer=CODEX, own_position=1, others_mean_position=2.0),
         SelfPreference(reviewer=GEMINI, own_position=2, others_mean_position=1.5),
-        SelfPreference(reviewer=CLAUDE, own_position=2, others_mean_position=3.0)]
+        SelfPreference(reviewer=CLAUDE, own_position=2, others_mean_position=3.0),
+    ]
     # rank sums 5, 5, 8 (mean 6): S = 1 + 1 + 4 = 6; W = 12 * 6 / (3^2 * (27 - 3)) = 1/3
     assert kendall_w(ballots) == 0.3333
 
@@ -383,9 +483,11 @@ GOOD = record("a", ["a", "b"])
 BROKEN = {
     "no ballot": GOOD.model_copy(update={"ballot": None}),
     "not a permutation": GOOD.model_copy(
-        update={"ballot": Ballot(token="t", ranking=["Response A"] * 2, critiques={})}),
+        update={"ballot": Ballot(token="t", ranking=["Response A"] * 2, critiques={})}
+    ),
     "seat shown twice": GOOD.model_copy(
-        update={"label_map": {"Response A": "a", "Response B": "a"}}),
+        update={"label_map": {"Response A": "a", "Response B": "a"}}
+    ),
 }
 CALLS = {
     "aggregate": lambda bad: aggregate([bad], ["a", "b"]),

@@ -41,11 +41,13 @@ from pathlib import Path
 
 AUTH_SUBCOMMANDS = ({"login", "status"}, {"auth", "status"}, {"status"})
 BEAT_S = 0.05
-TREE = ("import os, sys, time\n"
-        "if os.fork() == 0:\n"
-        "    os.setsid()\n"
-        "    open(sys.argv[2], 'w').close()\n"
-        "time.sleep(3600)\n")
+TREE = (
+    "import os, sys, time\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    open(sys.argv[2], 'w').close()\n"
+    "time.sleep(3600)\n"
+)
 
 
 def main(name: str, bindir: str | Path, argv: list[str]) -> int:
@@ -60,9 +62,19 @@ def main(name: str, bindir: str | Path, argv: list[str]) -> int:
         spec = {**spec, **steps[min(_model_calls(bindir, name), len(steps) - 1)]}
     stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
     model_call = argv[:1] != ["--version"] and set(argv) not in AUTH_SUBCOMMANDS
-    _log(bindir, {"name": name, "argv": argv, "stdin": stdin, "env": dict(os.environ),
-                  "cwd": os.getcwd(), "pid": os.getpid(), "pgid": os.getpgid(0),
-                  "running": _still_running(bindir, name) if model_call else []})
+    _log(
+        bindir,
+        {
+            "name": name,
+            "argv": argv,
+            "stdin": stdin,
+            "env": dict(os.environ),
+            "cwd": os.getcwd(),
+            "pid": os.getpid(),
+            "pgid": os.getpgid(0),
+            "running": _still_running(bindir, name) if model_call else [],
+        },
+    )
     if "tree" in spec and model_call:
         _spawn_tree(spec["tree"], bindir)
     if argv[:1] == ["--version"]:
@@ -150,9 +162,14 @@ def _still_running(bindir: Path, name: str) -> list[int]:
     except OSError:
         return []
     calls = [json.loads(line) for line in lines if line]
-    return [c["pid"] for c in calls if c["name"] == name
-            and c["argv"][:1] != ["--version"] and set(c["argv"]) not in AUTH_SUBCOMMANDS
-            and _alive(c["pid"])]
+    return [
+        c["pid"]
+        for c in calls
+        if c["name"] == name
+        and c["argv"][:1] != ["--version"]
+        and set(c["argv"]) not in AUTH_SUBCOMMANDS
+        and _alive(c["pid"])
+    ]
 
 
 def _alive(pid: int) -> bool:
@@ -170,8 +187,13 @@ def _model_calls(bindir: Path, name: str) -> int:
     except OSError:
         return 0
     calls = [json.loads(line) for line in lines if line]
-    return sum(1 for c in calls if c["name"] == name and c["argv"][:1] != ["--version"]
-               and set(c["argv"]) not in AUTH_SUBCOMMANDS)
+    return sum(
+        1
+        for c in calls
+        if c["name"] == name
+        and c["argv"][:1] != ["--version"]
+        and set(c["argv"]) not in AUTH_SUBCOMMANDS
+    )
 
 
 def _log(bindir: Path, record: dict) -> None:

@@ -79,8 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         path = self.path.split("?", 1)[0]
-        reply = self.server.mock._record(Seen(self.command, path, dict(self.headers.items()),
-                                              body, _json_or_none(body)))
+        reply = self.server.mock._record(
+            Seen(self.command, path, dict(self.headers.items()), body, _json_or_none(body))
+        )
         if reply.delay and self.server.mock._stopping.wait(reply.delay):
             return  # stopped while waiting: hang up without an answer
         payload = reply.payload()
@@ -120,8 +121,12 @@ class HttpMock:
     def start(self) -> HttpMock:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.mock = self
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="httpmock").start()
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name="httpmock",
+        ).start()
         self._timer = threading.Timer(self.lifetime, self.stop)
         self._timer.daemon = True
         self._timer.start()
@@ -139,13 +144,21 @@ class HttpMock:
         server.shutdown()
         server.server_close()
 
-    def reply(self, path: str, status: int = 200, json: object = None, *,
-              body: str | None = None, headers: Mapping[str, str] | None = None,
-              delay: float = 0.0) -> HttpMock:
+    def reply(
+        self,
+        path: str,
+        status: int = 200,
+        json: object = None,
+        *,
+        body: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> HttpMock:
         """Add a scripted reply for `path` (served after the ones already scripted)."""
         with self._lock:
             self._script.setdefault(path, []).append(
-                Reply(status, json, body, dict(headers or {}), delay))
+                Reply(status, json, body, dict(headers or {}), delay)
+            )
         return self
 
     def seen(self, path: str | None = None) -> list[Seen]:

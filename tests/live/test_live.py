@@ -26,8 +26,11 @@ def live_models() -> list[str]:
     if chosen:
         return [m.strip() for m in chosen.split(",") if m.strip()]
     settings = load_settings().settings
-    return [i.name for i in detect_all(settings, check_auth=True)
-            if i.installed and i.auth == "logged_in" and i.name != "claude"]
+    return [
+        i.name
+        for i in detect_all(settings, check_auth=True)
+        if i.installed and i.auth == "logged_in" and i.name != "claude"
+    ]
 
 
 def test_every_live_model_answers() -> None:

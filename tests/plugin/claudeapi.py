@@ -61,8 +61,7 @@ def text_of(content: object) -> str:
 
 
 def tool(name: str, **args: object) -> dict:
-    return {"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20], "name": name,
-            "input": args}
+    return {"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20], "name": name, "input": args}
 
 
 def say(text: str) -> list[dict]:
@@ -85,9 +84,14 @@ def main_turn(messages: list[dict]) -> list[dict]:
     if own is not None:
         return own
     last_a = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
-    tail = messages[last_a + 1:]
-    results = {b["tool_use_id"]: b for m in tail if isinstance(m["content"], list)
-               for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_result"}
+    tail = messages[last_a + 1 :]
+    results = {
+        b["tool_use_id"]: b
+        for m in tail
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if isinstance(b, dict) and b.get("type") == "tool_result"
+    }
     if last_a < 0:
         return first_turn(messages)
     mm = launcher(messages)
@@ -95,14 +99,18 @@ def main_turn(messages: list[dict]) -> list[dict]:
         return council_then(messages)  # a background seat reported back: the step again
     if not results:
         return say("MOCK-REPLY")
-    calls = [b for b in messages[last_a]["content"] if isinstance(b, dict)
-             and b.get("type") == "tool_use"]
+    calls = [
+        b
+        for b in messages[last_a]["content"]
+        if isinstance(b, dict) and b.get("type") == "tool_use"
+    ]
     steps = [c for c in calls if c["name"] == "Bash" and STEP_RE.search(c["input"]["command"])]
     if mm and steps and calls[0]["name"] == "Agent":  # Agent calls and `then` in one message
         return after_bash(steps, results, messages)
     if calls and calls[0]["name"] == "Agent" and mm:
-        if all(text_of(r.get("content")).startswith("Async agent launched")
-               for r in results.values()):
+        if all(
+            text_of(r.get("content")).startswith("Async agent launched") for r in results.values()
+        ):
             return say("The council's subagents run in the background; I wait for them.")
         return council_then(messages)  # replies are taken by the plugin's hooks
     if calls and calls[0]["name"] == "Write" and not mm:
@@ -113,8 +121,13 @@ def main_turn(messages: list[dict]) -> list[dict]:
         return say("EDIT-DONE")
     if calls and calls[0]["name"] == "Write" and mm:
         path = calls[0]["input"]["file_path"]
-        return [tool("Bash", command=f"{mm} council start --format json --prompt-file {path}",
-                     description="start the council")]
+        return [
+            tool(
+                "Bash",
+                command=f"{mm} council start --format json --prompt-file {path}",
+                description="start the council",
+            )
+        ]
     if calls and calls[0]["name"] == "Bash" and mm:
         return after_bash(calls, results, messages)
     if calls and calls[0]["name"] == "Skill":
@@ -125,8 +138,13 @@ def main_turn(messages: list[dict]) -> list[dict]:
 def first_turn(messages: list[dict]) -> list[dict]:
     user = "\n".join(text_of(m["content"]) for m in messages if m["role"] != "assistant")
     if "<command-name>/multi-model:council</command-name>" in user:
-        return [tool("Bash", command=f"{launcher(messages)} council prepare",
-                     description="a file for the question")]
+        return [
+            tool(
+                "Bash",
+                command=f"{launcher(messages)} council prepare",
+                description="a file for the question",
+            )
+        ]
     match = re.search(r"PLEASE_SKILL (\S+)", user)
     if match:
         return [tool("Skill", skill=match.group(1), args="a second opinion please")]
@@ -152,8 +170,11 @@ def after_bash(calls: list[dict], results: dict, messages: list[dict]) -> list[d
     if not STEP_RE.search(command):
         return say("MOCK-REPLY")
     if "council prepare" in command:
-        question = re.search(r"<command-args>(.*?)</command-args>", "\n".join(
-            text_of(m["content"]) for m in messages if m["role"] != "assistant"), re.S).group(1)
+        question = re.search(
+            r"<command-args>(.*?)</command-args>",
+            "\n".join(text_of(m["content"]) for m in messages if m["role"] != "assistant"),
+            re.S,
+        ).group(1)
         return [tool("Write", file_path=parse_json(output)["question_file"], content=question)]
     step = parse_json(output)
     if step is None or "done" not in step:
@@ -187,9 +208,13 @@ def council_then(messages: list[dict]) -> list[dict]:
 
 def latest_step(messages: list[dict]) -> dict | None:
     """The JSON of the newest council step the model ran."""
-    commands = {b["id"]: b["input"].get("command", "") for m in messages
-                if m["role"] == "assistant" and isinstance(m["content"], list)
-                for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_use"}
+    commands = {
+        b["id"]: b["input"].get("command", "")
+        for m in messages
+        if m["role"] == "assistant" and isinstance(m["content"], list)
+        for b in m["content"]
+        if isinstance(b, dict) and b.get("type") == "tool_use"
+    }
     for m in reversed(messages):
         for block in reversed(m["content"]) if isinstance(m["content"], list) else []:
             if isinstance(block, dict) and block.get("type") == "tool_result":
@@ -203,7 +228,7 @@ def latest_step(messages: list[dict]) -> dict | None:
 def parse_json(text: str) -> dict | None:
     start, end = text.find("{"), text.rfind("}")
     try:
-        return json.loads(text[start:end + 1]) if start >= 0 else None
+        return json.loads(text[start : end + 1]) if start >= 0 else None
     except ValueError:
         return None
 
@@ -221,8 +246,7 @@ STEP1_RE = re.compile(r"1\. Run `([^`]+/scripts/mm (?:detect|review)\b[^`]*)`")
 
 def command_turn(messages: list[dict]) -> list[dict] | None:
     """The next move for ask, detect or review; None when the conversation is none of them."""
-    first_a = next((i for i, m in enumerate(messages) if m["role"] == "assistant"),
-                   len(messages))
+    first_a = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
     opening = "\n".join(text_of(m["content"]) for m in messages[:first_a])
     found = COMMAND_RE.search(opening)
     if not found:
@@ -231,35 +255,59 @@ def command_turn(messages: list[dict]) -> list[dict] | None:
         return command_start(found.group(1), opening, messages)
     last_a = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
     content = messages[last_a]["content"]
-    calls = [b for b in (content if isinstance(content, list) else [])
-             if isinstance(b, dict) and b.get("type") == "tool_use"]
-    results = {b["tool_use_id"]: text_of(b.get("content")) for m in messages[last_a + 1:]
-               if isinstance(m["content"], list) for b in m["content"]
-               if isinstance(b, dict) and b.get("type") == "tool_result"}
+    calls = [
+        b
+        for b in (content if isinstance(content, list) else [])
+        if isinstance(b, dict) and b.get("type") == "tool_use"
+    ]
+    results = {
+        b["tool_use_id"]: text_of(b.get("content"))
+        for m in messages[last_a + 1 :]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if isinstance(b, dict) and b.get("type") == "tool_result"
+    }
     if not calls or calls[-1]["id"] not in results:
         return say("MOCK-REPLY")
-    return command_next(found.group(1), calls[-1], results[calls[-1]["id"]], opening,
-                        messages)
+    return command_next(found.group(1), calls[-1], results[calls[-1]["id"]], opening, messages)
 
 
 def command_start(name: str, opening: str, messages: list[dict]) -> list[dict]:
     if name == "ask":
-        return [tool("Bash", command=f"{launcher(messages)} council prepare",
-                     description="a file for the question")]
-    return [tool("Bash", command=STEP1_RE.search(opening).group(1).strip(),
-                 description=f"mm {name}")]
+        return [
+            tool(
+                "Bash",
+                command=f"{launcher(messages)} council prepare",
+                description="a file for the question",
+            )
+        ]
+    return [
+        tool("Bash", command=STEP1_RE.search(opening).group(1).strip(), description=f"mm {name}")
+    ]
 
 
-def command_next(name: str, call: dict, output: str, opening: str,
-                 messages: list[dict]) -> list[dict]:
+def command_next(
+    name: str, call: dict, output: str, opening: str, messages: list[dict]
+) -> list[dict]:
     command = call["input"].get("command", "")
     if name == "ask" and call["name"] == "Bash" and command.endswith(" council prepare"):
-        return [tool("Write", file_path=parse_json(output)["question_file"],
-                     content=ask_arguments(opening)[1])]
+        return [
+            tool(
+                "Write",
+                file_path=parse_json(output)["question_file"],
+                content=ask_arguments(opening)[1],
+            )
+        ]
     if name == "ask" and call["name"] == "Write":
         models = ask_arguments(opening)[0]
-        return [tool("Bash", command=f"{launcher(messages)} ask --models {models} "
-                     f"--prompt-file {call['input']['file_path']}", description="ask the models")]
+        return [
+            tool(
+                "Bash",
+                command=f"{launcher(messages)} ask --models {models} "
+                f"--prompt-file {call['input']['file_path']}",
+                description="ask the models",
+            )
+        ]
     return say(f"{name.upper()}-DONE\n{output}")
 
 
@@ -271,6 +319,7 @@ def ask_arguments(opening: str) -> tuple[str, str]:
 
 
 # --- subagents (Claude seats) -----------------------------------------------------------------
+
 
 def subagent_turn(messages: list[dict], model: str) -> list[dict]:
     last_a = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
@@ -284,8 +333,13 @@ def subagent_turn(messages: list[dict], model: str) -> list[dict]:
         return say(seat_text("SYNTHESIS", model))
     token = re.search(r'"token": "([0-9a-f]+)"', task)  # the task's example comes first
     if labels and token and '"ranking"' in task:
-        ballot = json.dumps({"token": token.group(1), "ranking": labels,
-                             "critiques": {lb: f"critique from {model}" for lb in labels}})
+        ballot = json.dumps(
+            {
+                "token": token.group(1),
+                "ranking": labels,
+                "critiques": {lb: f"critique from {model}" for lb in labels},
+            }
+        )
         return say(f"  \n{ballot}\n" if REPLIES == "tricky" else ballot)
     return say(seat_text("ANSWER", model))
 
@@ -295,16 +349,16 @@ def seat_text(kind: str, model: str) -> str:
     spaces and blank lines; the opus answer of a tricky run is 40 KB."""
     text = f"{kind} from the subagent on {model}."
     if REPLIES == "tricky":
-        text = (f"  {text}\n\n<b>&amp; {{\"q\": 'x'}}</b> &lt;tag&gt;\n\n    indented\n"
-                "\ttab\n")
+        text = f"  {text}\n\n<b>&amp; {{\"q\": 'x'}}</b> &lt;tag&gt;\n\n    indented\n\ttab\n"
         if kind == "ANSWER" and "opus" in model:
             text += "".join(f"line {i:05d} <i>&quot;{'x' * 60}&quot;</i>\n" for i in range(460))
-    if kind == "ANSWER" and ANSWER_BYTES > len(text):
+    if kind == "ANSWER" and len(text) < ANSWER_BYTES:
         text += "\n" + "w" * (ANSWER_BYTES - len(text) - 1)
     return text
 
 
 # --- plumbing ---------------------------------------------------------------------------------
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -328,8 +382,18 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # noqa: BLE001 - the test reads this text in the result
             blocks = say(f"MOCK-ERROR: {exc!r}")
         with self.server.lock, open(self.server.log, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"path": self.path, "headers": dict(self.headers),
-                                "body": body, "reply": blocks, "t": time.time()}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                        "reply": blocks,
+                        "t": time.time(),
+                    }
+                )
+                + "\n"
+            )
         self.stream(body.get("model", "mock"), blocks)
 
     def stream(self, model: str, blocks: list[dict]) -> None:
@@ -338,25 +402,53 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        usage = {"input_tokens": 10, "output_tokens": 1, "cache_creation_input_tokens": 0,
-                 "cache_read_input_tokens": 0}
-        self.event("message_start", {"type": "message_start", "message": {
-            "id": "msg_" + uuid.uuid4().hex[:12], "type": "message", "role": "assistant",
-            "model": model, "content": [], "stop_reason": None, "stop_sequence": None,
-            "usage": usage}})
+        usage = {
+            "input_tokens": 10,
+            "output_tokens": 1,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
+        self.event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_" + uuid.uuid4().hex[:12],
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": usage,
+                },
+            },
+        )
         for i, block in enumerate(blocks):
             text = block["type"] == "text"
             start = {"type": "text", "text": ""} if text else {**block, "input": {}}
-            delta = ({"type": "text_delta", "text": block["text"]} if text else
-                     {"type": "input_json_delta", "partial_json": json.dumps(block["input"])})
-            self.event("content_block_start", {"type": "content_block_start", "index": i,
-                                               "content_block": start})
-            self.event("content_block_delta", {"type": "content_block_delta", "index": i,
-                                               "delta": delta})
+            delta = (
+                {"type": "text_delta", "text": block["text"]}
+                if text
+                else {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+            )
+            self.event(
+                "content_block_start",
+                {"type": "content_block_start", "index": i, "content_block": start},
+            )
+            self.event(
+                "content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}
+            )
             self.event("content_block_stop", {"type": "content_block_stop", "index": i})
         stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
-        self.event("message_delta", {"type": "message_delta", "delta": {
-            "stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 5}})
+        self.event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": {"output_tokens": 5},
+            },
+        )
         self.event("message_stop", {"type": "message_stop"})
 
     def event(self, name: str, data: dict) -> None:
@@ -375,7 +467,8 @@ class Server(ThreadingHTTPServer):
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contract"))
-    from mockserver import serve  # the contract tests' mock: same port file and lifetime
+    # the contract tests' mock (same port file and lifetime), found on the path just added
+    from mockserver import serve  # noqa: PLC0415 - see above
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", type=Path, required=True)

@@ -23,9 +23,12 @@ def host_cost(requests: list[dict]) -> HostCost:
     main = [r for r in requests if is_host(r)]
     blocks = [b for r in main for b in r.get("reply", [])]
     calls = [b for b in blocks if b["type"] == "tool_use"]
-    chars = sum(len(b["text"]) if b["type"] == "text" else
-                len(b["name"]) + len(json.dumps(b["input"], ensure_ascii=False))
-                for b in blocks)
+    chars = sum(
+        len(b["text"])
+        if b["type"] == "text"
+        else len(b["name"]) + len(json.dumps(b["input"], ensure_ascii=False))
+        for b in blocks
+    )
     return HostCost(turns=len(main), tool_calls=len(calls), output_chars=chars)
 
 

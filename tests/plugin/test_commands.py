@@ -21,14 +21,14 @@ MM = str(ROOT / "scripts" / "mm")
 SECRET = "MM_TEST_SECRET=do-not-send-4f1c9a"
 BUGGY = "import os\nprint(eval(os.environ['EXPR']))\n"
 FINDING = "1. **high** app.py:2 — [DEMO] eval() on data (2 of 2: codex, gemini)"
-RECORDER = '''#!{python}
+RECORDER = """#!{python}
 import json, os, subprocess, sys
 data = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
 record = {{"cli": {name!r}, "argv": sys.argv[1:], "stdin": data.decode("utf-8", "replace")}}
 with open(os.path.join({calls!r}, f"{name}-{{os.getpid()}}.json"), "w") as f:
     json.dump(record, f)
 sys.exit(subprocess.run([{standin!r}, *sys.argv[1:]], input=data).returncode)
-'''
+"""
 
 
 class Recorded:
@@ -40,9 +40,14 @@ class Recorded:
         self.dir.mkdir()
         for name in ("codex", "gemini", "cursor-agent"):
             path = self.bin / name
-            path.write_text(RECORDER.format(python=sys.executable, name=name,
-                                            calls=str(self.dir),
-                                            standin=str(claude.bin / name)))
+            path.write_text(
+                RECORDER.format(
+                    python=sys.executable,
+                    name=name,
+                    calls=str(self.dir),
+                    standin=str(claude.bin / name),
+                )
+            )
             path.chmod(0o755)
         self.path = f"{self.bin}:{claude.bin}:/usr/local/bin:/usr/bin:/bin"
 
@@ -63,8 +68,13 @@ def tool_result(run: Run, call: dict) -> str:
             for block in message["content"] if isinstance(message["content"], list) else []:
                 if block.get("type") == "tool_result" and block["tool_use_id"] == call["id"]:
                     content = block.get("content")
-                    return content if isinstance(content, str) else "\n".join(
-                        b.get("text", "") for b in content or [] if b.get("type") == "text")
+                    return (
+                        content
+                        if isinstance(content, str)
+                        else "\n".join(
+                            b.get("text", "") for b in content or [] if b.get("type") == "text"
+                        )
+                    )
     raise AssertionError(f"no tool_result for {call['name']} {call['input']}")
 
 
@@ -82,8 +92,12 @@ def finished(run: Run, marker: str) -> str:
 
 
 def git(project: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                   cwd=project, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
 
 
 def repo_with_a_change(project: Path) -> None:
@@ -98,14 +112,18 @@ def repo_with_a_change(project: Path) -> None:
 
 # --- /multi-model:ask -------------------------------------------------------------------------
 
-def test_ask_sends_the_question_verbatim_and_returns_both_answers(claude: Claude,
-                                                                  clis: Recorded) -> None:
-    question = 'Tabs or {spaces}? Say "which" \'and\' why;\n  second line: $HOME `x` \\n done'
+
+def test_ask_sends_the_question_verbatim_and_returns_both_answers(
+    claude: Claude, clis: Recorded
+) -> None:
+    question = "Tabs or {spaces}? Say \"which\" 'and' why;\n  second line: $HOME `x` \\n done"
     run = claude.run(f"/multi-model:ask codex,gemini {question}", env={"PATH": clis.path})
     final = finished(run, "ASK-DONE")
-    assert bash(run) == [f"{MM} council prepare",
-                         f"{MM} ask --models codex,gemini --prompt-file "
-                         f"{run.tool_calls('Write')[0]['input']['file_path']}"]
+    assert bash(run) == [
+        f"{MM} council prepare",
+        f"{MM} ask --models codex,gemini --prompt-file "
+        f"{run.tool_calls('Write')[0]['input']['file_path']}",
+    ]
     [write] = run.tool_calls("Write")
     assert write["input"]["content"] == question
     asked = {c["cli"]: c["stdin"] for c in clis.calls()}
@@ -121,27 +139,41 @@ def test_ask_sends_the_question_verbatim_and_returns_both_answers(claude: Claude
 
 # --- /multi-model:detect ----------------------------------------------------------------------
 
+
 def test_detect_shows_the_table_of_clis(claude: Claude, clis: Recorded) -> None:
     run = claude.run("/multi-model:detect", env={"PATH": clis.path})
     finished(run, "DETECT-DONE")
     assert bash(run) == [f"{MM} detect --check-auth"]
     table = tool_result(run, run.tool_calls("Bash")[0])
     rows = {line.split()[0]: line for line in table.splitlines() if line.strip()}
-    for name, version in (("codex", "0.0.0-demo"), ("gemini", "0.0.0-demo"),
-                          ("cursor-agent", "2026.01.01-demo")):
+    for name, version in (
+        ("codex", "0.0.0-demo"),
+        ("gemini", "0.0.0-demo"),
+        ("cursor-agent", "2026.01.01-demo"),
+    ):
         assert version in rows[name] and str(clis.bin / name) in rows[name], rows.get(name)
     assert "logged in" in rows["codex"] and "not installed" in rows["agy"]
 
 
 # --- /multi-model:review: a change, named files -----------------------------------------------
 
-@pytest.mark.parametrize("args, sent", [("", " app.py>>>\ndiff --git a/app.py b/app.py\n"),
-                                        ("app.py .env", f" app.py>>>\n{BUGGY}\n<<<END ")],
-                         ids=["change", "named-files"])
+
+@pytest.mark.parametrize(
+    "args, sent",
+    [
+        ("", " app.py>>>\ndiff --git a/app.py b/app.py\n"),
+        ("app.py .env", f" app.py>>>\n{BUGGY}\n<<<END "),
+    ],
+    ids=["change", "named-files"],
+)
 def test_review_sends_the_change_to_the_reviewers_but_never_the_env_file(
-        claude: Claude, clis: Recorded, args: str, sent: str) -> None:
-    run = claude.run(f"/multi-model:review {args}".strip(), setup=repo_with_a_change, env={
-        "PATH": clis.path, "CLAUDE_PLUGIN_OPTION_REVIEWERS": "codex,gemini"})
+    claude: Claude, clis: Recorded, args: str, sent: str
+) -> None:
+    run = claude.run(
+        f"/multi-model:review {args}".strip(),
+        setup=repo_with_a_change,
+        env={"PATH": clis.path, "CLAUDE_PLUGIN_OPTION_REVIEWERS": "codex,gemini"},
+    )
     final = finished(run, "REVIEW-DONE")
     assert bash(run) == [f"{MM} review {args}".strip()]
     output = tool_result(run, run.tool_calls("Bash")[0])
@@ -157,6 +189,7 @@ def test_review_sends_the_change_to_the_reviewers_but_never_the_env_file(
 
 
 # --- /multi-model:review on | status | off ----------------------------------------------------
+
 
 def test_review_on_status_off_switch_the_projects_mode(claude: Claude, tmp_path: Path) -> None:
     project = tmp_path / "project"

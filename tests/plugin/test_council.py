@@ -26,24 +26,36 @@ QUESTION = 'Tabs or spaces? Answer as {"choice": "..."} if you like.'
 MM = str(ROOT / "scripts" / "mm")
 
 
-def council(claude: Claude, tmp_path: Path, host: str = "follow", replies: str = "plain",
-            persist: bool = False, moved: str | None = "MULTI_MODEL_HOME"
-            ) -> tuple[Run, Path, dict]:
+def council(
+    claude: Claude,
+    tmp_path: Path,
+    host: str = "follow",
+    replies: str = "plain",
+    persist: bool = False,
+    moved: str | None = "MULTI_MODEL_HOME",
+) -> tuple[Run, Path, dict]:
     """One council; (the run, its run folder, its result.json). `moved`: the variable that
     moves the data dir (MULTI_MODEL_HOME, XDG_DATA_HOME) where no static grant of the
     commands reaches; None: the default place."""
     env = {"CLAUDE_PLUGIN_OPTION_PANEL": PANEL}
-    runs = {"MULTI_MODEL_HOME": tmp_path / "moved" / "data" / "runs",
-            "XDG_DATA_HOME": tmp_path / "moved" / "multi-model" / "runs"}.get(moved or "")
+    runs = {
+        "MULTI_MODEL_HOME": tmp_path / "moved" / "data" / "runs",
+        "XDG_DATA_HOME": tmp_path / "moved" / "multi-model" / "runs",
+    }.get(moved or "")
     if moved:
         env[moved] = str(tmp_path / "moved")
-    run = claude.run(f"/multi-model:council {QUESTION}", env=env, persist=persist,
-                     mock={"CLAUDEAPI_HOST": host, "CLAUDEAPI_REPLIES": replies})
+    run = claude.run(
+        f"/multi-model:council {QUESTION}",
+        env=env,
+        persist=persist,
+        mock={"CLAUDEAPI_HOST": host, "CLAUDEAPI_REPLIES": replies},
+    )
     assert run.code == 0, run.stderr[-3000:]
     results = [e for e in run.events if e.get("type") == "result"]
     assert [d for r in results for d in r.get("permission_denials", [])] == []
     assert any(r["result"].startswith("COUNCIL-DONE") for r in results), [
-        r["result"][:2000] for r in results]
+        r["result"][:2000] for r in results
+    ]
     folder = run_dir(run)
     if runs:
         assert folder.parent == runs
@@ -77,10 +89,12 @@ def claude_answers(result: dict) -> dict[str, dict]:
 def assert_seats_and_ballots(result: dict) -> None:
     seats = {r["model"]: r for r in result["stage1_responses"]}
     assert {m: r["status"] for m, r in seats.items()} == dict.fromkeys(
-        ["codex:gpt-5.4", "gemini:gemini-3-pro", "opus", "sonnet"], "ok")
+        ["codex:gpt-5.4", "gemini:gemini-3-pro", "opus", "sonnet"], "ok"
+    )
     assert seats["codex:gpt-5.4"]["exit_code"] == 0 and seats["codex:gpt-5.4"]["cli_version"]
     assert {b["reviewer"]: b["status"] for b in result["stage2_rankings"]} == dict.fromkeys(
-        seats, "valid")
+        seats, "valid"
+    )
     assert result["stage3_synthesis"]["text"]
 
 
@@ -96,8 +110,9 @@ def assert_exact(run: Run, result: dict) -> None:
         assert record["metadata"]["submitted_via"] == "hook"
 
 
-def test_a_host_that_follows_the_command_finishes_in_the_users_turn(claude: Claude,
-                                                                     tmp_path: Path) -> None:
+def test_a_host_that_follows_the_command_finishes_in_the_users_turn(
+    claude: Claude, tmp_path: Path
+) -> None:
     run, folder, result = council(claude, tmp_path, moved=None)
     assert_seats_and_ballots(result)
     assert_exact(run, result)
@@ -110,28 +125,37 @@ def test_a_host_that_follows_the_command_finishes_in_the_users_turn(claude: Clau
     writes = run.tool_calls("Write")
     assert len(writes) == 1 and "/questions/" in writes[0]["input"]["file_path"]  # no copying
     agents = [c["input"] for c in run.tool_calls("Agent")]
-    assert {a["subagent_type"] for a in agents} == {"multi-model:panelist-opus",
-                                                   "multi-model:panelist-sonnet"}
+    assert {a["subagent_type"] for a in agents} == {
+        "multi-model:panelist-opus",
+        "multi-model:panelist-sonnet",
+    }
     assert all(a["run_in_background"] is False for a in agents)
     for message in agent_messages(run):  # each stage's seats in one message, in parallel
         assert len({a["input"]["description"].split()[-1] for a in message}) == 1
     assert len([e for e in run.events if e.get("type") == "result"]) == 1  # one user turn
     sub = run.subagent_requests()
     assert {tuple(sorted(t["name"] for t in r["body"]["tools"])) for r in sub} == {
-        ("Glob", "Grep", "Read")}  # read-only seats
+        ("Glob", "Grep", "Read")
+    }  # read-only seats
 
 
 def agent_messages(run: Run) -> list[list[dict]]:
-    return [[b for b in e["message"]["content"] if b.get("type") == "tool_use"
-             and b["name"] == "Agent"] for e in run.events if e.get("type") == "assistant"
-            and any(b.get("name") == "Agent" for b in e["message"]["content"])]
+    return [
+        [b for b in e["message"]["content"] if b.get("type") == "tool_use" and b["name"] == "Agent"]
+        for e in run.events
+        if e.get("type") == "assistant"
+        and any(b.get("name") == "Agent" for b in e["message"]["content"])
+    ]
 
 
-@pytest.mark.parametrize("host, persist", [("background", False), ("notified", False),
-                                           ("notified", True)],
-                         ids=["background", "notified-no-transcripts", "notified"])
-def test_a_host_with_background_subagents_still_finishes(claude: Claude, tmp_path: Path,
-                                                         host: str, persist: bool) -> None:
+@pytest.mark.parametrize(
+    "host, persist",
+    [("background", False), ("notified", False), ("notified", True)],
+    ids=["background", "notified-no-transcripts", "notified"],
+)
+def test_a_host_with_background_subagents_still_finishes(
+    claude: Claude, tmp_path: Path, host: str, persist: bool
+) -> None:
     run, _, result = council(claude, tmp_path, host=host, persist=persist)
     assert_seats_and_ballots(result)
     agents = [c["input"] for c in run.tool_calls("Agent")]
@@ -150,22 +174,27 @@ def test_a_host_with_background_subagents_still_finishes(claude: Claude, tmp_pat
             assert record["text"] in sent[model]
         else:  # no exact text to be had: what Claude Code gave, and a note that says so
             assert record["text"] in [t.strip() for t in sent[model]]
-            assert "whitespace" in capture["note"] and capture["note"] in record["metadata"][
-                "provenance"]
+            assert (
+                "whitespace" in capture["note"]
+                and capture["note"] in record["metadata"]["provenance"]
+            )
 
 
 @pytest.mark.parametrize("host", ["follow", "background"])
-def test_tricky_and_long_replies_are_recorded_byte_exact(claude: Claude, tmp_path: Path,
-                                                         host: str) -> None:
-    run, folder, result = council(claude, tmp_path, host=host, replies="tricky", persist=True,
-                                  moved="XDG_DATA_HOME")
+def test_tricky_and_long_replies_are_recorded_byte_exact(
+    claude: Claude, tmp_path: Path, host: str
+) -> None:
+    run, folder, result = council(
+        claude, tmp_path, host=host, replies="tricky", persist=True, moved="XDG_DATA_HOME"
+    )
     assert_seats_and_ballots(result)
     assert_exact(run, result)
     answers = claude_answers(result)
     assert len(answers["opus"]["text"]) > 40_000 and answers["opus"]["text"].startswith("  ")
     assert "<b>&amp; {\"q\": 'x'}</b>" in answers["sonnet"]["text"]
-    assert (folder / "tasks" / "answer" / "opus.md").read_bytes().decode() == answers[
-        "opus"]["text"]
+    assert (folder / "tasks" / "answer" / "opus.md").read_bytes().decode() == answers["opus"][
+        "text"
+    ]
 
 
 def test_host_output_does_not_grow_with_the_answers(claude: Claude, tmp_path: Path) -> None:
@@ -173,10 +202,15 @@ def test_host_output_does_not_grow_with_the_answers(claude: Claude, tmp_path: Pa
     chairman is fixed: who chairs would change the count)."""
     costs = []
     for size in (0, 40_000):
-        run = claude.run(f"/multi-model:council {QUESTION}", env={
-            "CLAUDE_PLUGIN_OPTION_PANEL": PANEL, "CLAUDE_PLUGIN_OPTION_CHAIRMAN": "opus",
-            "MULTI_MODEL_HOME": str(tmp_path / str(size))},
-            mock={"CLAUDEAPI_ANSWER_BYTES": str(size)})
+        run = claude.run(
+            f"/multi-model:council {QUESTION}",
+            env={
+                "CLAUDE_PLUGIN_OPTION_PANEL": PANEL,
+                "CLAUDE_PLUGIN_OPTION_CHAIRMAN": "opus",
+                "MULTI_MODEL_HOME": str(tmp_path / str(size)),
+            },
+            mock={"CLAUDEAPI_ANSWER_BYTES": str(size)},
+        )
         assert run.code == 0 and run.result["result"].startswith("COUNCIL-DONE")
         costs.append(host_cost(run.requests))
     short, long = costs

@@ -38,14 +38,14 @@ def test_context_budget_of_every_listed_description() -> None:
 
 # --- 1. validation ----------------------------------------------------------------------------
 
+
 def validate(claude: Claude, target: Path, config: Path) -> tuple[int, str, dict | None]:
     """`plugin validate --strict`: exit code, text output, and the `--json` report where the
     release has one (2.1.198+); one text run either way, so both forms are checked."""
     done = claude.cli("plugin", "validate", "--strict", str(target), config=config)
     report = None
     if claude.newer:
-        as_json = claude.cli("plugin", "validate", "--strict", "--json", str(target),
-                             config=config)
+        as_json = claude.cli("plugin", "validate", "--strict", "--json", str(target), config=config)
         report = json.loads(as_json.stdout)
         assert report["success"] is (as_json.returncode == 0) is (done.returncode == 0)
     return done.returncode, done.stdout + done.stderr, report
@@ -70,13 +70,17 @@ def test_validate_strict_passes_on_the_repository(claude: Claude, tmp_path: Path
         assert report["directory"]["findings"] == [], report["directory"]["findings"]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"keywords": "council"}, "keywords: Invalid input: expected array, received string"),
-    ({"name": "multi model"}, "name: Plugin name cannot contain spaces"),
-    ({"commands": "commands/council.md"}, "commands: Invalid input"),
-])
-def test_validate_strict_fails_on_broken_manifests(claude: Claude, tmp_path: Path,
-                                                   change: dict, message: str) -> None:
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"keywords": "council"}, "keywords: Invalid input: expected array, received string"),
+        ({"name": "multi model"}, "name: Plugin name cannot contain spaces"),
+        ({"commands": "commands/council.md"}, "commands: Invalid input"),
+    ],
+)
+def test_validate_strict_fails_on_broken_manifests(
+    claude: Claude, tmp_path: Path, change: dict, message: str
+) -> None:
     plugin = tmp_path / "broken"
     shutil.copytree(ROOT / ".claude-plugin", plugin / ".claude-plugin")
     (plugin / ".claude-plugin" / "marketplace.json").unlink()
@@ -101,8 +105,11 @@ def test_validate_strict_checks_the_hooks_file(claude: Claude, tmp_path: Path) -
     (plugin / "hooks" / "hooks.json").write_text(json.dumps(hooks))
     code, text, report = validate(claude, plugin / ".claude-plugin" / "plugin.json", tmp_path)
     assert code == 1
-    expected = ("hooks.PostToolUze: unknown hook event; entry ignored at runtime"
-                if claude.newer else "hooks.PostToolUze: Invalid key in record")
+    expected = (
+        "hooks.PostToolUze: unknown hook event; entry ignored at runtime"
+        if claude.newer
+        else "hooks.PostToolUze: Invalid key in record"
+    )
     assert expected in text
     if report is not None:
         assert any(expected in m for m in messages(report)), messages(report)
@@ -110,11 +117,13 @@ def test_validate_strict_checks_the_hooks_file(claude: Claude, tmp_path: Path) -
 
 # --- 2. loading -------------------------------------------------------------------------------
 
+
 def test_init_lists_the_plugin_commands_skill_and_agents(claude: Claude) -> None:
     run = claude.run("say hi")
     init = run.init
     assert {"name": "multi-model", "source": "multi-model@inline"}.items() <= next(
-        p for p in init["plugins"] if p["name"] == "multi-model").items()
+        p for p in init["plugins"] if p["name"] == "multi-model"
+    ).items()
     assert not init.get("plugin_errors")
     for name in (*COMMANDS, "multi-model"):
         assert f"multi-model:{name}" in init["slash_commands"]
@@ -129,6 +138,7 @@ def test_init_lists_the_plugin_commands_skill_and_agents(claude: Claude) -> None
 
 # --- 4. the skill -----------------------------------------------------------------------------
 
+
 def test_the_model_invokes_the_skill_and_its_text_arrives(claude: Claude) -> None:
     run = claude.run("PLEASE_SKILL multi-model:multi-model", "--allowedTools", "Skill")
     assert run.code == 0, run.stderr[-2000:]
@@ -142,10 +152,19 @@ def test_the_model_invokes_the_skill_and_its_text_arrives(claude: Claude) -> Non
 
 # --- 5. marketplace install -------------------------------------------------------------------
 
+
 def test_marketplace_add_and_install_offline(claude: Claude, tmp_path: Path) -> None:
     source = tmp_path / "multi-model"
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)

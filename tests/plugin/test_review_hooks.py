@@ -21,12 +21,25 @@ def run_edit(claude: Claude, tmp_path: Path, mode: str | None, wait: float) -> t
     config = tmp_path / "xdg" / "multi-model"
     config.mkdir(parents=True)
     (config / "config.toml").write_text(
-        '[review]\nreviewers = ["codex", "gemini"]\nquiet = 0.3\nidle_exit = 20\n')
-    settings = [] if mode is None else [
-        "--settings", json.dumps({"pluginConfigs": {"multi-model@inline": {
-            "options": {"review_mode": mode}}}})]
-    run = claude.run(f"PLEASE_EDIT {{project}}/app.py wait={wait}", "--permission-mode",
-                     "acceptEdits", *settings, env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+        '[review]\nreviewers = ["codex", "gemini"]\nquiet = 0.3\nidle_exit = 20\n'
+    )
+    settings = (
+        []
+        if mode is None
+        else [
+            "--settings",
+            json.dumps(
+                {"pluginConfigs": {"multi-model@inline": {"options": {"review_mode": mode}}}}
+            ),
+        ]
+    )
+    run = claude.run(
+        f"PLEASE_EDIT {{project}}/app.py wait={wait}",
+        "--permission-mode",
+        "acceptEdits",
+        *settings,
+        env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+    )
     assert run.code == 0, run.stderr[-2000:]
     assert run.result["subtype"] == "success"
     assert [c["name"] for c in run.tool_calls()] == ["Write", "Read"]
@@ -43,11 +56,12 @@ def request_texts(run: Run) -> list[str]:
 
 def after_last_turn(messages: list[dict]) -> list[dict]:
     last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
-    return messages[last + 1:]
+    return messages[last + 1 :]
 
 
-def test_edit_mode_finding_reaches_the_model_and_stop_blocks_once(claude: Claude,
-                                                                  tmp_path: Path) -> None:
+def test_edit_mode_finding_reaches_the_model_and_stop_blocks_once(
+    claude: Claude, tmp_path: Path
+) -> None:
     run, session = run_edit(claude, tmp_path, "edit", wait=8)
     texts = request_texts(run)
     with_context = [i for i, t in enumerate(texts) if CONTEXT in t]

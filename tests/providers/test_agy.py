@@ -13,24 +13,31 @@ from multi_model.detect import quick_auth
 from multi_model.models import Request, RunOutput
 from multi_model.providers import builtin
 from multi_model.providers.agy import READ_ONLY_DIRECTIVE, WRITE_DIRECTIVE
-from tests.conftest import fixture_text
+from tests.providers.samples import reader
 
 agy = builtin("agy")
 OK_TEXT = "MOCK_OK: hello from the mock model\n"
 
 
-def out(name: str, exit_code: int = 0) -> RunOutput:
-    text = fixture_text("agy", name)
-    if name.endswith(".stderr.txt"):
-        return RunOutput(stderr=text, exit_code=exit_code)
-    return RunOutput(stdout=text, exit_code=exit_code)
+out = reader("agy")
 
 
 def test_build_puts_prompt_last_as_print_value_read_only() -> None:
-    inv = agy.build(Request(prompt="hi\n  there  ", model="gemini-3.7-flash-high", timeout=90.2),
-                    {"PATH": "/x"}, "/bin/agy")
-    assert inv.argv == ("/bin/agy", "--print-timeout", "96s", "--model=gemini-3.7-flash-high",
-                        "--mode", "plan", "--print", f"{READ_ONLY_DIRECTIVE}\n\nhi\n  there  ")
+    inv = agy.build(
+        Request(prompt="hi\n  there  ", model="gemini-3.7-flash-high", timeout=90.2),
+        {"PATH": "/x"},
+        "/bin/agy",
+    )
+    assert inv.argv == (
+        "/bin/agy",
+        "--print-timeout",
+        "96s",
+        "--model=gemini-3.7-flash-high",
+        "--mode",
+        "plan",
+        "--print",
+        f"{READ_ONLY_DIRECTIVE}\n\nhi\n  there  ",
+    )
     assert inv.stdin is None
     assert dict(inv.env) == {"PATH": "/x"}
 
@@ -54,10 +61,20 @@ def test_extra_args_stay_before_print() -> None:
 
 
 def test_env_allow_keeps_agy_vars_and_drops_other_vendors() -> None:
-    env = agy.env_for({"AGY_AUTH_TOKEN": "t", "ANTIGRAVITY_API_KEY": "k", "GEMINI_API_KEY": "g",
-                       "OPENAI_API_KEY": "o", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/b"})
-    assert env == {"AGY_AUTH_TOKEN": "t", "ANTIGRAVITY_API_KEY": "k",
-                   "DBUS_SESSION_BUS_ADDRESS": "unix:path=/b"}
+    env = agy.env_for(
+        {
+            "AGY_AUTH_TOKEN": "t",
+            "ANTIGRAVITY_API_KEY": "k",
+            "GEMINI_API_KEY": "g",
+            "OPENAI_API_KEY": "o",
+            "DBUS_SESSION_BUS_ADDRESS": "unix:path=/b",
+        }
+    )
+    assert env == {
+        "AGY_AUTH_TOKEN": "t",
+        "ANTIGRAVITY_API_KEY": "k",
+        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/b",
+    }
 
 
 def test_parse_ok_keeps_stdout_exactly() -> None:
@@ -113,12 +130,24 @@ def test_silent_exit_0_is_empty_output() -> None:
     assert agy.parse(RunOutput(stdout="", exit_code=0)).status == "empty_output"
 
 
-@pytest.mark.parametrize("name, ids", [
-    ("models.tsv.from-docs.txt", ["gemini-3.7-flash-high", "gemini-3.7-flash-medium",
-                                  "gemini-3.1-pro-high", "claude-sonnet-4-6"]),
-    ("models.bare.from-docs.txt", ["gemini-3.6-flash-high", "gemini-3.6-flash-low",
-                                   "gpt-oss-120b-medium"]),
-])
+@pytest.mark.parametrize(
+    "name, ids",
+    [
+        (
+            "models.tsv.from-docs.txt",
+            [
+                "gemini-3.7-flash-high",
+                "gemini-3.7-flash-medium",
+                "gemini-3.1-pro-high",
+                "claude-sonnet-4-6",
+            ],
+        ),
+        (
+            "models.bare.from-docs.txt",
+            ["gemini-3.6-flash-high", "gemini-3.6-flash-low", "gpt-oss-120b-medium"],
+        ),
+    ],
+)
 def test_parse_models(name: str, ids: list[str]) -> None:
     assert agy.models_probe == ("models",)
     assert agy.parse_models(out(name)) == ids
@@ -127,13 +156,21 @@ def test_parse_models(name: str, ids: list[str]) -> None:
 def test_pipeline_with_fake_agy(fake_clis) -> None:  # type: ignore[no-untyped-def]
     fake_clis.set("agy", fixture="agy/ok.print.from-docs.txt", version="1.1.13")
     env = fake_clis.env(AGY_AUTH_TOKEN="t", GEMINI_API_KEY="g", OPENAI_API_KEY="o")
-    [resp] = multi_model.dispatch(["agy:gemini-3.7-flash-high"], "say hi\n", settings=Settings(),
-                                  env=env, timeout=42)
+    [resp] = multi_model.dispatch(
+        ["agy:gemini-3.7-flash-high"], "say hi\n", settings=Settings(), env=env, timeout=42
+    )
     assert (resp.status, resp.text) == ("ok", OK_TEXT)
     assert resp.cli_version == "1.1.13"
     [call] = [c for c in fake_clis.calls("agy") if c["argv"][:1] != ["--version"]]
-    assert call["argv"] == ["--print-timeout", "47s", "--model=gemini-3.7-flash-high",
-                            "--mode", "plan", "--print", f"{READ_ONLY_DIRECTIVE}\n\nsay hi\n"]
+    assert call["argv"] == [
+        "--print-timeout",
+        "47s",
+        "--model=gemini-3.7-flash-high",
+        "--mode",
+        "plan",
+        "--print",
+        f"{READ_ONLY_DIRECTIVE}\n\nsay hi\n",
+    ]
     assert call["stdin"] == ""
     assert call["env"]["AGY_AUTH_TOKEN"] == "t"
     assert not {"GEMINI_API_KEY", "OPENAI_API_KEY"} & set(call["env"])

@@ -18,25 +18,49 @@ from multi_model.providers import CLI_NAMES, builtin
 from tests.conftest import FakeCLIs
 
 PROMPT = "  Compare A and B.\n\nKeep   this spacing. é ✓\n"
-WRITE_FLAGS = {"--yolo", "-y", "--dangerously-bypass-approvals-and-sandbox",
-               "--dangerously-skip-permissions", "--allow-all-tools", "--allow-all", "--force",
-               "auto_edit", "auto-edit", "workspace-write", "accept-edits", "acceptEdits",
-               "bypassPermissions", "--auto"}
+WRITE_FLAGS = {
+    "--yolo",
+    "-y",
+    "--dangerously-bypass-approvals-and-sandbox",
+    "--dangerously-skip-permissions",
+    "--allow-all-tools",
+    "--allow-all",
+    "--force",
+    "auto_edit",
+    "auto-edit",
+    "workspace-write",
+    "accept-edits",
+    "acceptEdits",
+    "bypassPermissions",
+    "--auto",
+}
 VENDOR_KEYS = {  # key -> the providers allowed to see it
-    "OPENAI_API_KEY": {"codex", "qwen"}, "ANTHROPIC_API_KEY": {"claude"},
-    "GEMINI_API_KEY": {"gemini"}, "GOOGLE_API_KEY": {"gemini"},
-    "CURSOR_API_KEY": {"cursor-agent"}, "GROK_API_KEY": {"grok"}, "XAI_API_KEY": {"grok"},
-    "MISTRAL_API_KEY": {"vibe"}, "GH_TOKEN": {"copilot"}, "GITHUB_TOKEN": {"copilot"},
-    "DASHSCOPE_API_KEY": {"qwen"}, "OPENCODE_API_KEY": {"opencode"},
-    "CLAUDECODE": set(), "CLAUDE_CODE_SESSION_ID": set(), "AWS_SECRET_ACCESS_KEY": set(),
+    "OPENAI_API_KEY": {"codex", "qwen"},
+    "ANTHROPIC_API_KEY": {"claude"},
+    "GEMINI_API_KEY": {"gemini"},
+    "GOOGLE_API_KEY": {"gemini"},
+    "CURSOR_API_KEY": {"cursor-agent"},
+    "GROK_API_KEY": {"grok"},
+    "XAI_API_KEY": {"grok"},
+    "MISTRAL_API_KEY": {"vibe"},
+    "GH_TOKEN": {"copilot"},
+    "GITHUB_TOKEN": {"copilot"},
+    "DASHSCOPE_API_KEY": {"qwen"},
+    "OPENCODE_API_KEY": {"opencode"},
+    "CLAUDECODE": set(),
+    "CLAUDE_CODE_SESSION_ID": set(),
+    "AWS_SECRET_ACCESS_KEY": set(),
 }
 
 
 def deliveries(name: str, req: Request) -> int:
     inv = builtin(name).build(req, {"PATH": "/bin"}, f"/bin/{name}")
     in_argv = sum(PROMPT in a for a in inv.argv)
-    return in_argv + (inv.stdin == PROMPT) + (inv.prompt_file == PROMPT and PROMPT_FILE in
-                                               " ".join(inv.argv))
+    return (
+        in_argv
+        + (inv.stdin == PROMPT)
+        + (inv.prompt_file == PROMPT and PROMPT_FILE in " ".join(inv.argv))
+    )
 
 
 @pytest.mark.parametrize("name", CLI_NAMES)
@@ -55,7 +79,8 @@ def test_default_invocation_is_read_only(name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in CLI_NAMES if not builtin(n).read_only])
 def test_cli_without_read_only_mode_is_refused_unless_writes_are_allowed(
-        fake_clis: FakeCLIs, name: str) -> None:
+    fake_clis: FakeCLIs, name: str
+) -> None:
     fake_clis.install(name)
     [r] = dispatch([f"{name}:m"], "q", settings=Settings(), env=fake_clis.env())
     assert r.status == "refused" and "allow_writes" in (r.error or "")
@@ -79,9 +104,10 @@ def test_every_adapter_has_hints_and_a_rate_bucket(name: str) -> None:
 
 def everyone() -> tuple[list[str], Settings]:
     # grok has no read-only mode: it runs only with writes allowed
-    return ([f"{n}:m" for n in CLI_NAMES],
-            Settings(allow_claude_cli=True,
-                     providers={"grok": ProviderSettings(allow_writes=True)}))
+    return (
+        [f"{n}:m" for n in CLI_NAMES],
+        Settings(allow_claude_cli=True, providers={"grok": ProviderSettings(allow_writes=True)}),
+    )
 
 
 def test_missing_binaries_are_not_installed(fake_clis: FakeCLIs) -> None:

@@ -15,17 +15,26 @@ from multi_model.config import ProviderSettings, Settings
 from multi_model.models import HttpReply, Request
 from multi_model.providers import builtin
 from multi_model.providers.ollama import ollama_url
+from tests.fakes.clock import FakeClock
 from tests.fakes.httpmock import HttpMock, closed_port_url
 
 ollama = builtin("ollama")
 ANSWER = "MOCK_OK: hello from the mock model"
 CHAT_OK = {
-    "model": "llama3.2:latest", "created_at": "2025-05-01T10:00:00.000000Z",
-    "message": {"role": "assistant", "content": ANSWER}, "done_reason": "stop", "done": True,
-    "total_duration": 5191566416, "load_duration": 2154458, "prompt_eval_count": 26,
-    "prompt_eval_duration": 383809000, "eval_count": 9, "eval_duration": 4799921000,
+    "model": "llama3.2:latest",
+    "created_at": "2025-05-01T10:00:00.000000Z",
+    "message": {"role": "assistant", "content": ANSWER},
+    "done_reason": "stop",
+    "done": True,
+    "total_duration": 5191566416,
+    "load_duration": 2154458,
+    "prompt_eval_count": 26,
+    "prompt_eval_duration": 383809000,
+    "eval_count": 9,
+    "eval_duration": 4799921000,
 }
 NOT_FOUND = {"error": 'model "nope:7b" not found, try pulling it first'}
+
 
 def reply(status: int, body: object, **headers: str) -> HttpReply:
     text = body if isinstance(body, str) else json.dumps(body)
@@ -35,21 +44,24 @@ def reply(status: int, body: object, **headers: str) -> HttpReply:
 # --- request --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, url", [
-    (None, "http://127.0.0.1:11434"),
-    ("", "http://127.0.0.1:11434"),
-    ("0.0.0.0", "http://127.0.0.1:11434"),
-    ("0.0.0.0:11500", "http://127.0.0.1:11500"),
-    ("gpu-box:11434", "http://gpu-box:11434"),
-    ("localhost", "http://localhost:11434"),
-    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-    ("http://gpu-box", "http://gpu-box:80"),
-    ("https://ollama.internal", "https://ollama.internal:443"),
-    ("https://proxy.internal:8443/ollama/", "https://proxy.internal:8443/ollama"),
-    ("[::]:11434", "http://[::1]:11434"),
-    ("::1", "http://[::1]:11434"),
-    ("ollama.com", "https://ollama.com:443"),
-])
+@pytest.mark.parametrize(
+    "value, url",
+    [
+        (None, "http://127.0.0.1:11434"),
+        ("", "http://127.0.0.1:11434"),
+        ("0.0.0.0", "http://127.0.0.1:11434"),
+        ("0.0.0.0:11500", "http://127.0.0.1:11500"),
+        ("gpu-box:11434", "http://gpu-box:11434"),
+        ("localhost", "http://localhost:11434"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://gpu-box", "http://gpu-box:80"),
+        ("https://ollama.internal", "https://ollama.internal:443"),
+        ("https://proxy.internal:8443/ollama/", "https://proxy.internal:8443/ollama"),
+        ("[::]:11434", "http://[::1]:11434"),
+        ("::1", "http://[::1]:11434"),
+        ("ollama.com", "https://ollama.com:443"),
+    ],
+)
 def test_ollama_host_forms(value: str | None, url: str) -> None:
     assert ollama_url(value) == url
 
@@ -61,8 +73,10 @@ def test_build_posts_chat_without_streaming() -> None:
     assert call.headers["Content-Type"] == "application/json"
     assert "Authorization" not in call.headers
     assert json.loads(call.body or b"") == {
-        "model": "qwen2.5-coder:7b", "messages": [{"role": "user", "content": prompt}],
-        "stream": False}
+        "model": "qwen2.5-coder:7b",
+        "messages": [{"role": "user", "content": prompt}],
+        "stream": False,
+    }
 
 
 def test_build_uses_ollama_host_from_env() -> None:
@@ -113,16 +127,22 @@ def test_model_is_required_names_the_fix() -> None:
     assert "ollama:<tag>" in (parsed.error or "")
 
 
-@pytest.mark.parametrize("status, body, expected", [
-    (401, {"error": "unauthorized"}, "auth_required"),
-    (403, {"error": "forbidden"}, "auth_required"),
-    (429, {"error": "too many requests"}, "rate_limited"),
-    (500, {"error": "model requires more system memory (9.1 GiB) than is available (4 GiB)"},
-     "server_error"),
-    (503, "service unavailable", "server_error"),
-    (400, {"error": "input length exceeds the context length"}, "oversize"),
-    (200, {"error": "an error was encountered while running the model"}, "crashed"),
-])
+@pytest.mark.parametrize(
+    "status, body, expected",
+    [
+        (401, {"error": "unauthorized"}, "auth_required"),
+        (403, {"error": "forbidden"}, "auth_required"),
+        (429, {"error": "too many requests"}, "rate_limited"),
+        (
+            500,
+            {"error": "model requires more system memory (9.1 GiB) than is available (4 GiB)"},
+            "server_error",
+        ),
+        (503, "service unavailable", "server_error"),
+        (400, {"error": "input length exceeds the context length"}, "oversize"),
+        (200, {"error": "an error was encountered while running the model"}, "crashed"),
+    ],
+)
 def test_http_errors_classified(status: int, body: object, expected: str) -> None:
     parsed = ollama.parse_http(reply(status, body))
     assert parsed.status == expected
@@ -140,21 +160,27 @@ def test_refused_connection_means_no_server() -> None:
     assert "no Ollama server" in (parsed.error or "") and "ollama serve" in (parsed.error or "")
 
 
-@pytest.mark.parametrize("reply_, expected", [
-    (HttpReply(status=0, error="[Errno -2] Name or service not known"), "network"),
-    (HttpReply(status=0, error="Remote end closed connection without response"), "network"),
-    (HttpReply(status=0, error="timed out"), "timeout"),
-    (HttpReply(status=0, timed_out=True), "timeout"),
-])
+@pytest.mark.parametrize(
+    "reply_, expected",
+    [
+        (HttpReply(status=0, error="[Errno -2] Name or service not known"), "network"),
+        (HttpReply(status=0, error="Remote end closed connection without response"), "network"),
+        (HttpReply(status=0, error="timed out"), "timeout"),
+        (HttpReply(status=0, timed_out=True), "timeout"),
+    ],
+)
 def test_other_transport_failures(reply_: HttpReply, expected: str) -> None:
     assert ollama.parse_http(reply_).status == expected
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("<html>\x1b[31mnot json</html>", "bad_output"),
-    ('{"model": "llama3.2", "done": true}', "bad_output"),
-    ("", "empty_output"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("<html>\x1b[31mnot json</html>", "bad_output"),
+        ('{"model": "llama3.2", "done": true}', "bad_output"),
+        ("", "empty_output"),
+    ],
+)
 def test_no_answer_in_reply(body: str, expected: str) -> None:
     parsed = ollama.parse_http(HttpReply(status=200, body=body))
     assert parsed.status == expected
@@ -162,8 +188,12 @@ def test_no_answer_in_reply(body: str, expected: str) -> None:
 
 
 def test_parse_models_reply_reads_tag_names() -> None:
-    tags = {"models": [{"name": "llama3.2:latest", "model": "llama3.2:latest", "size": 1},
-                       {"name": "qwen2.5-coder:7b", "model": "qwen2.5-coder:7b"}]}
+    tags = {
+        "models": [
+            {"name": "llama3.2:latest", "model": "llama3.2:latest", "size": 1},
+            {"name": "qwen2.5-coder:7b", "model": "qwen2.5-coder:7b"},
+        ]
+    }
     assert ollama.parse_models_reply(reply(200, tags)) == ["llama3.2:latest", "qwen2.5-coder:7b"]
     assert ollama.parse_models_reply(reply(200, "garbage")) == []
 
@@ -171,11 +201,21 @@ def test_parse_models_reply_reads_tag_names() -> None:
 # --- through dispatch -----------------------------------------------------------------------
 
 
-def ask(mock_url: str, *specs: str, prompt: str = "say hi", settings: Settings | None = None,
-        timeout: float | None = None) -> list[multi_model.Response]:
-    return multi_model.dispatch(list(specs), prompt, settings=settings or Settings(),
-                                env={"OLLAMA_HOST": mock_url, "PATH": "/usr/bin:/bin"},
-                                timeout=timeout)
+def ask(
+    mock_url: str,
+    *specs: str,
+    prompt: str = "say hi",
+    settings: Settings | None = None,
+    timeout: float | None = None,
+) -> list[multi_model.Response]:
+    return multi_model.dispatch(
+        list(specs),
+        prompt,
+        settings=settings or Settings(),
+        env={"OLLAMA_HOST": mock_url, "PATH": "/usr/bin:/bin"},
+        timeout=timeout,
+        clock=FakeClock(),
+    )
 
 
 def test_dispatch_ok(http_mock: HttpMock) -> None:
@@ -187,8 +227,11 @@ def test_dispatch_ok(http_mock: HttpMock) -> None:
     assert resp.usage and resp.usage.output_tokens == 9
     [seen] = http_mock.seen()
     assert (seen.method, seen.path) == ("POST", "/api/chat")
-    assert seen.json == {"model": "llama3.2", "stream": False,
-                         "messages": [{"role": "user", "content": "hi\n  there  "}]}
+    assert seen.json == {
+        "model": "llama3.2",
+        "stream": False,
+        "messages": [{"role": "user", "content": "hi\n  there  "}],
+    }
     assert seen.header("Authorization") is None
 
 

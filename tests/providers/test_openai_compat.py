@@ -15,18 +15,32 @@ from multi_model.config import EndpointSettings, Settings
 from multi_model.models import HttpReply, Request
 from multi_model.providers.http import error_message, retry_after
 from multi_model.providers.openai_compat import OpenAICompat
+from tests.fakes.clock import FakeClock
 from tests.fakes.httpmock import HttpMock, closed_port_url
 
 ANSWER = "MOCK_OK: hello from the mock model"
 COMPLETION = {
-    "id": "chatcmpl-123", "object": "chat.completion", "created": 1746000000,
+    "id": "chatcmpl-123",
+    "object": "chat.completion",
+    "created": 1746000000,
     "model": "qwen2.5-coder-32b-instruct",
-    "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                 "message": {"role": "assistant", "content": ANSWER, "refusal": None}}],
-    "usage": {"prompt_tokens": 11, "completion_tokens": 9, "total_tokens": 20,
-              "prompt_tokens_details": {"cached_tokens": 4, "audio_tokens": 0},
-              "completion_tokens_details": {"reasoning_tokens": 2}},
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "stop",
+            "logprobs": None,
+            "message": {"role": "assistant", "content": ANSWER, "refusal": None},
+        }
+    ],
+    "usage": {
+        "prompt_tokens": 11,
+        "completion_tokens": 9,
+        "total_tokens": 20,
+        "prompt_tokens_details": {"cached_tokens": 4, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 2},
+    },
 }
+
 
 def endpoint(base_url: str = "http://127.0.0.1:4000/v1/", **kw: object) -> OpenAICompat:
     settings = EndpointSettings(base_url=base_url, **kw)  # type: ignore[arg-type]
@@ -46,8 +60,9 @@ def err(message: str) -> dict[str, object]:
 
 
 def test_registry_makes_one_adapter_per_endpoint() -> None:
-    settings = Settings(endpoints={"vllm": EndpointSettings(base_url="http://h:8000/v1",
-                                                            model="m1", models=["m2"])})
+    settings = Settings(
+        endpoints={"vllm": EndpointSettings(base_url="http://h:8000/v1", model="m1", models=["m2"])}
+    )
     prov = providers.get("vllm", settings)
     assert isinstance(prov, OpenAICompat)
     assert (prov.name, prov.catalog) == ("vllm", ("m1", "m2"))
@@ -61,7 +76,10 @@ def test_build_posts_chat_completion_with_key() -> None:
     assert call.headers["Authorization"] == "Bearer sk-local"
     assert call.headers["Content-Type"] == "application/json"
     assert json.loads(call.body or b"") == {
-        "model": "qwen", "messages": [{"role": "user", "content": prompt}], "stream": False}
+        "model": "qwen",
+        "messages": [{"role": "user", "content": prompt}],
+        "stream": False,
+    }
 
 
 def test_no_key_env_sends_no_authorization_even_with_vendor_keys_around() -> None:
@@ -103,8 +121,12 @@ def test_parse_ok_keeps_text_usage_and_model() -> None:
     assert parsed.model_reported == "qwen2.5-coder-32b-instruct"
     assert parsed.usage is not None
     assert parsed.usage.model_dump(exclude_none=True) == {
-        "input_tokens": 11, "output_tokens": 9, "total_tokens": 20,
-        "cached_input_tokens": 4, "reasoning_tokens": 2}
+        "input_tokens": 11,
+        "output_tokens": 9,
+        "total_tokens": 20,
+        "cached_input_tokens": 4,
+        "reasoning_tokens": 2,
+    }
 
 
 def test_parse_keeps_whitespace_and_joins_content_parts_exactly() -> None:
@@ -114,25 +136,42 @@ def test_parse_keeps_whitespace_and_joins_content_parts_exactly() -> None:
 
 
 def test_refusal() -> None:
-    body = {**COMPLETION, "choices": [{"finish_reason": "stop", "message": {
-        "role": "assistant", "content": None, "refusal": "I can't help with that."}}]}
+    body = {
+        **COMPLETION,
+        "choices": [
+            {
+                "finish_reason": "stop",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "refusal": "I can't help with that.",
+                },
+            }
+        ],
+    }
     parsed = endpoint().parse_http(reply(200, body))
     assert (parsed.status, parsed.error) == ("refused", "I can't help with that.")
 
 
-@pytest.mark.parametrize("status, body, expected", [
-    (401, err("Incorrect API key provided: sk-***"), "auth_required"),
-    (403, err("Forbidden"), "auth_required"),
-    (404, err("The model `gpt-x` does not exist or you do not have access to it."),
-     "model_not_found"),
-    (400, err("Invalid model name passed in model=gpt-x"), "model_not_found"),
-    (400, err("This model's maximum context length is 8192 tokens."), "oversize"),
-    (429, err("Rate limit reached for requests"), "rate_limited"),
-    (500, err("Internal server error"), "server_error"),
-    (502, "<html>Bad Gateway</html>", "server_error"),
-    (503, {"detail": "Service Unavailable"}, "server_error"),
-    (200, err("upstream failed: 401 Unauthorized"), "auth_required"),
-])
+@pytest.mark.parametrize(
+    "status, body, expected",
+    [
+        (401, err("Incorrect API key provided: sk-***"), "auth_required"),
+        (403, err("Forbidden"), "auth_required"),
+        (
+            404,
+            err("The model `gpt-x` does not exist or you do not have access to it."),
+            "model_not_found",
+        ),
+        (400, err("Invalid model name passed in model=gpt-x"), "model_not_found"),
+        (400, err("This model's maximum context length is 8192 tokens."), "oversize"),
+        (429, err("Rate limit reached for requests"), "rate_limited"),
+        (500, err("Internal server error"), "server_error"),
+        (502, "<html>Bad Gateway</html>", "server_error"),
+        (503, {"detail": "Service Unavailable"}, "server_error"),
+        (200, err("upstream failed: 401 Unauthorized"), "auth_required"),
+    ],
+)
 def test_http_errors_classified(status: int, body: object, expected: str) -> None:
     parsed = endpoint().parse_http(reply(status, body))
     assert parsed.status == expected
@@ -144,44 +183,62 @@ def test_error_text_comes_from_openai_error_body() -> None:
     assert parsed.error == "HTTP 401: Incorrect API key (check LOCAL_KEY)"
 
 
-@pytest.mark.parametrize("body, expected", [
-    (json.dumps(err("boom")), "boom"),
-    ('{"error": "model \\"x\\" not found"}', 'model "x" not found'),
-    ('{"detail": "Not Found"}', "Not Found"),
-    ("plain text failure\n", "plain text failure"),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (json.dumps(err("boom")), "boom"),
+        ('{"error": "model \\"x\\" not found"}', 'model "x" not found'),
+        ('{"detail": "Not Found"}', "Not Found"),
+        ("plain text failure\n", "plain text failure"),
+        ("", None),
+    ],
+)
 def test_error_message(body: str, expected: str | None) -> None:
     assert error_message(body) == expected
 
 
-@pytest.mark.parametrize("headers, message, seconds", [
-    ({"Retry-After": "7"}, "", 7.0),
-    ({"retry-after": "1.5"}, "", 1.5),
-    ({"retry-after-ms": "250", "Retry-After": "1"}, "", 0.25),
-    ({"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT",
-      "Date": "Wed, 21 Oct 2015 07:28:00 GMT"}, "", 30.0),
-    ({}, "Rate limit reached. Please try again in 20s.", 20.0),
-    ({}, "Rate limit reached.", None),
-])
+@pytest.mark.parametrize(
+    "headers, message, seconds",
+    [
+        ({"Retry-After": "7"}, "", 7.0),
+        ({"retry-after": "1.5"}, "", 1.5),
+        ({"retry-after-ms": "250", "Retry-After": "1"}, "", 0.25),
+        (
+            {
+                "Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT",
+                "Date": "Wed, 21 Oct 2015 07:28:00 GMT",
+            },
+            "",
+            30.0,
+        ),
+        ({}, "Rate limit reached. Please try again in 20s.", 20.0),
+        ({}, "Rate limit reached.", None),
+    ],
+)
 def test_retry_after(headers: dict[str, str], message: str, seconds: float | None) -> None:
     assert retry_after(headers, message) == seconds
 
 
-@pytest.mark.parametrize("reply_, expected", [
-    (HttpReply(status=0, error="[Errno 111] Connection refused"), "network"),
-    (HttpReply(status=0, error="[Errno -3] Temporary failure in name resolution"), "network"),
-    (HttpReply(status=0, error="timed out"), "timeout"),
-])
+@pytest.mark.parametrize(
+    "reply_, expected",
+    [
+        (HttpReply(status=0, error="[Errno 111] Connection refused"), "network"),
+        (HttpReply(status=0, error="[Errno -3] Temporary failure in name resolution"), "network"),
+        (HttpReply(status=0, error="timed out"), "timeout"),
+    ],
+)
 def test_transport_failures(reply_: HttpReply, expected: str) -> None:
     assert endpoint().parse_http(reply_).status == expected
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("\x1b[1mnot json", "bad_output"),
-    ('{"object": "chat.completion", "choices": []}', "bad_output"),
-    ("", "empty_output"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("\x1b[1mnot json", "bad_output"),
+        ('{"object": "chat.completion", "choices": []}', "bad_output"),
+        ("", "empty_output"),
+    ],
+)
 def test_no_completion_in_reply(body: str, expected: str) -> None:
     assert endpoint().parse_http(HttpReply(status=200, body=body)).status == expected
 
@@ -195,13 +252,26 @@ def test_parse_models_reply_reads_ids() -> None:
 # --- through dispatch -----------------------------------------------------------------------
 
 
-def ask(url: str, spec: str = "local:qwen", *, key_env: str | None = None,
-        model: str | None = None, timeout: float | None = None,
-        **env: str) -> multi_model.Response:
-    settings = Settings(endpoints={"local": EndpointSettings(
-        base_url=f"{url}/v1", key_env=key_env, model=model)})
-    [resp] = multi_model.dispatch([spec], "say hi\n", settings=settings, timeout=timeout,
-                                  env={"PATH": "/usr/bin:/bin", **env})
+def ask(
+    url: str,
+    spec: str = "local:qwen",
+    *,
+    key_env: str | None = None,
+    model: str | None = None,
+    timeout: float | None = None,
+    **env: str,
+) -> multi_model.Response:
+    settings = Settings(
+        endpoints={"local": EndpointSettings(base_url=f"{url}/v1", key_env=key_env, model=model)}
+    )
+    [resp] = multi_model.dispatch(
+        [spec],
+        "say hi\n",
+        settings=settings,
+        timeout=timeout,
+        env={"PATH": "/usr/bin:/bin", **env},
+        clock=FakeClock(),
+    )
     return resp
 
 
@@ -213,8 +283,11 @@ def test_dispatch_ok_sends_configured_key(http_mock: HttpMock) -> None:
     assert resp.cli_used == f"{http_mock.url}/v1/chat/completions"
     [seen] = http_mock.seen()
     assert seen.header("Authorization") == "Bearer sk-local"
-    assert seen.json == {"model": "qwen", "stream": False,
-                         "messages": [{"role": "user", "content": "say hi\n"}]}
+    assert seen.json == {
+        "model": "qwen",
+        "stream": False,
+        "messages": [{"role": "user", "content": "say hi\n"}],
+    }
 
 
 def test_dispatch_without_key_env_sends_no_key(http_mock: HttpMock) -> None:
@@ -226,13 +299,17 @@ def test_dispatch_without_key_env_sends_no_key(http_mock: HttpMock) -> None:
     assert seen.json["model"] == "llama-3.1-8b"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("status, body, expected", [
-    (401, err("Invalid API key"), "auth_required"),
-    (404, err("The model `qwen` does not exist"), "model_not_found"),
-    (500, err("upstream crashed"), "server_error"),
-])
-def test_dispatch_http_errors(http_mock: HttpMock, status: int, body: object,
-                              expected: str) -> None:
+@pytest.mark.parametrize(
+    "status, body, expected",
+    [
+        (401, err("Invalid API key"), "auth_required"),
+        (404, err("The model `qwen` does not exist"), "model_not_found"),
+        (500, err("upstream crashed"), "server_error"),
+    ],
+)
+def test_dispatch_http_errors(
+    http_mock: HttpMock, status: int, body: object, expected: str
+) -> None:
     http_mock.reply("/v1/chat/completions", status=status, json=body)
     resp = ask(http_mock.url, key_env="LOCAL_KEY", LOCAL_KEY="sk-wrong")
     assert (resp.status, resp.exit_code) == (expected, status)
@@ -240,8 +317,12 @@ def test_dispatch_http_errors(http_mock: HttpMock, status: int, body: object,
 
 
 def test_dispatch_rate_limit_reads_retry_after(http_mock: HttpMock) -> None:
-    http_mock.reply("/v1/chat/completions", status=429, json=err("Rate limit reached"),
-                    headers={"Retry-After": "17"})
+    http_mock.reply(
+        "/v1/chat/completions",
+        status=429,
+        json=err("Rate limit reached"),
+        headers={"Retry-After": "17"},
+    )
     resp = ask(http_mock.url)
     assert (resp.status, resp.retry_after_s) == ("rate_limited", 17.0)
 
@@ -255,8 +336,9 @@ def test_dispatch_slow_server_times_out(http_mock: HttpMock) -> None:
 
 def test_dispatch_endpoint_timeout_setting_applies(http_mock: HttpMock) -> None:
     http_mock.reply("/v1/chat/completions", json=COMPLETION, delay=10)
-    settings = Settings(endpoints={"local": EndpointSettings(
-        base_url=f"{http_mock.url}/v1", model="m", timeout=1)})
+    settings = Settings(
+        endpoints={"local": EndpointSettings(base_url=f"{http_mock.url}/v1", model="m", timeout=1)}
+    )
     [resp] = multi_model.dispatch(["local"], "p", settings=settings, env={})
     assert resp.status == "timeout"
 

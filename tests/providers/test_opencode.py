@@ -12,14 +12,14 @@ from multi_model.models import Request, RunOutput
 from multi_model.providers import builtin
 from multi_model.providers.opencode import READ_ONLY_PERMISSION
 from tests.conftest import FakeCLIs, fixture_text
+from tests.providers.samples import reader
 
 opencode = builtin("opencode")
 OK = "MOCK_OK: hello from the mock model"
 HEAD = ("/bin/opencode", "run", "--format", "json", "--print-logs", "--log-level", "ERROR")
 
 
-def out(name: str, exit_code: int = 0, stderr: str = "") -> RunOutput:
-    return RunOutput(stdout=fixture_text("opencode", name), stderr=stderr, exit_code=exit_code)
+out = reader("opencode")
 
 
 def event(kind: str, **fields: object) -> str:
@@ -41,8 +41,9 @@ def test_read_only_overrides_a_user_permission_env() -> None:
 
 
 def test_model_and_extra_args() -> None:
-    inv = opencode.build(Request(prompt="p", model="openai/gpt-5.4", extra_args=("--pure",)),
-                         {}, "/bin/opencode")
+    inv = opencode.build(
+        Request(prompt="p", model="openai/gpt-5.4", extra_args=("--pure",)), {}, "/bin/opencode"
+    )
     assert inv.argv == (*HEAD, "--agent", "plan", "--model=openai/gpt-5.4", "--pure")
 
 
@@ -58,8 +59,13 @@ def test_parse_ok_keeps_text_usage_and_session() -> None:
     assert (parsed.status, parsed.text) == ("ok", OK)
     assert parsed.session_id == "ses_e0366a9d9ffeaoqcPaXRXHD7El"
     assert parsed.usage is not None
-    assert (parsed.usage.input_tokens, parsed.usage.output_tokens, parsed.usage.total_tokens,
-            parsed.usage.reasoning_tokens, parsed.usage.cached_input_tokens) == (11, 3, 14, 0, 0)
+    assert (
+        parsed.usage.input_tokens,
+        parsed.usage.output_tokens,
+        parsed.usage.total_tokens,
+        parsed.usage.reasoning_tokens,
+        parsed.usage.cached_input_tokens,
+    ) == (11, 3, 14, 0, 0)
     assert parsed.usage.cost_usd == 0
 
 
@@ -68,12 +74,15 @@ def test_parse_keeps_whitespace_of_streamed_text_exactly() -> None:
     assert parsed.text == "  MOCK_OK: hello\n\nfrom the mock model  "
 
 
-@pytest.mark.parametrize("name", [
-    "tool-write.default.format-json.jsonl",
-    "tool-denied.agent-plan.format-json.jsonl",
-    "bash-write.agent-plan.format-json.jsonl",
-    "bash-unavailable.agent-plan-permission-env.format-json.jsonl",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tool-write.default.format-json.jsonl",
+        "tool-denied.agent-plan.format-json.jsonl",
+        "bash-write.agent-plan.format-json.jsonl",
+        "bash-unavailable.agent-plan-permission-env.format-json.jsonl",
+    ],
+)
 def test_answer_is_the_last_step_and_usage_sums_steps(name: str) -> None:
     parsed = opencode.parse(out(name))
     assert (parsed.status, parsed.text) == ("ok", "MOCK_DONE: tool step finished")
@@ -81,25 +90,32 @@ def test_answer_is_the_last_step_and_usage_sums_steps(name: str) -> None:
 
 
 def test_text_parts_of_one_step_are_joined_without_separators() -> None:
-    stdout = "\n".join([
-        event("step_start"), event("text", part={"id": "a", "text": "old"}),
-        event("step_finish", part={"reason": "tool-calls"}),
-        event("step_start"), event("text", part={"id": "b", "text": "one "}),
-        event("text", part={"id": "c", "text": "two"}),
-        event("text", part={"id": "b", "text": "ONE "}),  # a re-sent part replaces its text
-    ])
+    stdout = "\n".join(
+        [
+            event("step_start"),
+            event("text", part={"id": "a", "text": "old"}),
+            event("step_finish", part={"reason": "tool-calls"}),
+            event("step_start"),
+            event("text", part={"id": "b", "text": "one "}),
+            event("text", part={"id": "c", "text": "two"}),
+            event("text", part={"id": "b", "text": "ONE "}),  # a re-sent part replaces its text
+        ]
+    )
     assert opencode.parse(RunOutput(stdout=stdout, exit_code=0)).text == "ONE two"
 
 
-@pytest.mark.parametrize("name, status", [
-    ("401.format-json.jsonl", "auth_required"),
-    ("404.format-json.jsonl", "model_not_found"),
-    ("429.format-json.jsonl", "rate_limited"),
-    ("500.format-json.jsonl", "server_error"),
-    ("conn-refused.format-json.jsonl", "network"),
-    ("drop.format-json.jsonl", "network"),  # the server closed the socket without a reply
-    ("no-config-no-network.format-json.jsonl", "network"),
-])
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        ("401.format-json.jsonl", "auth_required"),
+        ("404.format-json.jsonl", "model_not_found"),
+        ("429.format-json.jsonl", "rate_limited"),
+        ("500.format-json.jsonl", "server_error"),
+        ("conn-refused.format-json.jsonl", "network"),
+        ("drop.format-json.jsonl", "network"),  # the server closed the socket without a reply
+        ("no-config-no-network.format-json.jsonl", "network"),
+    ],
+)
 def test_errors_classified_from_error_event(name: str, status: str) -> None:
     parsed = opencode.parse(out(name, exit_code=1))
     assert parsed.status == status
@@ -111,8 +127,10 @@ def test_rate_limit_reset_comes_from_the_retry_after_header() -> None:
 
 
 def test_status_code_wins_over_message_text() -> None:
-    stdout = event("error", error={"name": "APIError",
-                                   "data": {"message": "quota exceeded", "statusCode": 404}})
+    stdout = event(
+        "error",
+        error={"name": "APIError", "data": {"message": "quota exceeded", "statusCode": 404}},
+    )
     parsed = opencode.parse(RunOutput(stdout=stdout, exit_code=1))
     assert parsed.status == "model_not_found"
     assert parsed.error == "HTTP 404: APIError: quota exceeded"
@@ -122,8 +140,9 @@ def test_unknown_error_is_classified_from_the_logged_cause() -> None:
     stderr = fixture_text("opencode", "unknown-model.print-logs.stderr.txt")
     parsed = opencode.parse(out("unknown-model.format-json.jsonl", 1, stderr))
     assert parsed.status == "model_not_found"
-    assert parsed.error == ("ProviderModelNotFoundError: Model not found: mock/other-model. "
-                            "Did you mean: mock-model?")
+    assert parsed.error == (
+        "ProviderModelNotFoundError: Model not found: mock/other-model. Did you mean: mock-model?"
+    )
 
 
 def test_unknown_error_without_logs_is_crashed() -> None:
@@ -139,24 +158,31 @@ def test_rejected_tool_with_no_answer_is_empty_output_with_the_reason() -> None:
     assert "external_directory" in (parsed.error or "") and "\x1b" not in (parsed.error or "")
 
 
-@pytest.mark.parametrize("stdout, status", [
-    ("\x1b[31mgarbage\x1b[0m", "bad_output"),
-    ("", "empty_output"),
-])
+@pytest.mark.parametrize(
+    "stdout, status",
+    [
+        ("\x1b[31mgarbage\x1b[0m", "bad_output"),
+        ("", "empty_output"),
+    ],
+)
 def test_exit_zero_without_events(stdout: str, status: str) -> None:
     assert opencode.parse(RunOutput(stdout=stdout, exit_code=0)).status == status
 
 
 def test_nonzero_exit_without_events_uses_stderr() -> None:
-    parsed = opencode.parse(RunOutput(stderr="Error: connect ECONNREFUSED 127.0.0.1:9",
-                                      exit_code=1))
+    parsed = opencode.parse(
+        RunOutput(stderr="Error: connect ECONNREFUSED 127.0.0.1:9", exit_code=1)
+    )
     assert parsed.status == "network"
 
 
-@pytest.mark.parametrize("name, state", [
-    ("auth-list.empty.stdout.txt", "unknown"),
-    ("auth-list.one-credential.stdout.txt", "logged_in"),
-])
+@pytest.mark.parametrize(
+    "name, state",
+    [
+        ("auth-list.empty.stdout.txt", "unknown"),
+        ("auth-list.one-credential.stdout.txt", "logged_in"),
+    ],
+)
 def test_auth_probe(name: str, state: str) -> None:
     assert opencode.auth.probe == ("auth", "list")
     probe = RunOutput(stdout=fixture_text("opencode", name), exit_code=0)
@@ -165,16 +191,18 @@ def test_auth_probe(name: str, state: str) -> None:
 
 def test_models_probe_lists_provider_slash_model_ids() -> None:
     assert opencode.models_probe == ("models",)
-    ids = opencode.parse_models(RunOutput(stdout=fixture_text("opencode", "models.stdout.txt"),
-                                          exit_code=0))
+    ids = opencode.parse_models(
+        RunOutput(stdout=fixture_text("opencode", "models.stdout.txt"), exit_code=0)
+    )
     assert len(ids) == 65 and ids[0] == "opencode/big-pickle" and "openai/gpt-5.4" in ids
 
 
 def test_pipeline_with_fake_opencode(fake_clis: FakeCLIs) -> None:
     fake_clis.set("opencode", fixture="opencode/ok.format-json.jsonl", version="1.18.33")
     env = fake_clis.env(OPENAI_API_KEY="o", OPENCODE_CONFIG="/cfg.json")
-    [resp] = multi_model.dispatch(["opencode:opencode/big-pickle"], "say hi\n",
-                                  settings=Settings(), env=env)
+    [resp] = multi_model.dispatch(
+        ["opencode:opencode/big-pickle"], "say hi\n", settings=Settings(), env=env
+    )
     assert (resp.status, resp.text, resp.cli_version) == ("ok", OK, "1.18.33")
     assert resp.session_id == "ses_e0366a9d9ffeaoqcPaXRXHD7El"
     [call] = [c for c in fake_clis.calls("opencode") if c["argv"][:1] != ["--version"]]
@@ -188,8 +216,12 @@ def test_pipeline_with_fake_opencode(fake_clis: FakeCLIs) -> None:
 def test_pipeline_passes_vendor_keys_only_when_configured(fake_clis: FakeCLIs) -> None:
     fake_clis.set("opencode", fixture="opencode/ok.format-json.jsonl")
     settings = Settings(providers={"opencode": ProviderSettings(env=["OPENAI_API_KEY"])})
-    multi_model.dispatch(["opencode"], "p", settings=settings,
-                         env=fake_clis.env(OPENAI_API_KEY="o", GEMINI_API_KEY="g"))
+    multi_model.dispatch(
+        ["opencode"],
+        "p",
+        settings=settings,
+        env=fake_clis.env(OPENAI_API_KEY="o", GEMINI_API_KEY="g"),
+    )
     [call] = [c for c in fake_clis.calls("opencode") if c["argv"][:1] != ["--version"]]
     assert call["env"]["OPENAI_API_KEY"] == "o" and "GEMINI_API_KEY" not in call["env"]
 

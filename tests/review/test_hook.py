@@ -33,10 +33,20 @@ PATH_TAIL = "/usr/local/bin:/usr/bin:/bin"
 def launcher_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The launcher's environment, built once (as on a user's first run)."""
     home = tmp_path_factory.mktemp("launcher")
-    done = subprocess.run([str(LAUNCHER), "--version"], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=600, check=False,
-                          env={"PATH": PATH_TAIL, "HOME": str(home),
-                               "MULTI_MODEL_HOME": str(home), "LANG": "C.UTF-8"})
+    done = subprocess.run(
+        [str(LAUNCHER), "--version"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
+        env={
+            "PATH": PATH_TAIL,
+            "HOME": str(home),
+            "MULTI_MODEL_HOME": str(home),
+            "LANG": "C.UTF-8",
+        },
+    )
     assert done.returncode == 0, done.stderr
     return home / "data" / "venv"
 
@@ -61,9 +71,15 @@ class Hooks:
         (self.home / "config.toml").write_text("\n".join(lines) + "\n")
 
     def env(self) -> dict[str, str]:
-        return {"PATH": f"{self.bin}:{PATH_TAIL}", "HOME": str(self.home.parent),
-                "MULTI_MODEL_HOME": str(self.home), "CLAUDE_PROJECT_DIR": str(self.project),
-                "CLAUDE_PLUGIN_ROOT": str(ROOT), "LANG": "C.UTF-8", **self.extra_env}
+        return {
+            "PATH": f"{self.bin}:{PATH_TAIL}",
+            "HOME": str(self.home.parent),
+            "MULTI_MODEL_HOME": str(self.home),
+            "CLAUDE_PROJECT_DIR": str(self.project),
+            "CLAUDE_PLUGIN_ROOT": str(ROOT),
+            "LANG": "C.UTF-8",
+            **self.extra_env,
+        }
 
     @property
     def session(self) -> Session:
@@ -71,65 +87,116 @@ class Hooks:
 
     def run(self, payload: dict | str, **env: str) -> tuple[int, dict | None, str]:
         data = payload if isinstance(payload, str) else json.dumps(payload)
-        done = subprocess.run(["python3", "-S", str(HOOK)], input=data, capture_output=True,
-                              text=True, cwd=self.project, env={**self.env(), **env},
-                              timeout=240, check=False)
+        done = subprocess.run(
+            ["python3", "-S", str(HOOK)],
+            input=data,
+            capture_output=True,
+            text=True,
+            cwd=self.project,
+            env={**self.env(), **env},
+            timeout=240,
+            check=False,
+        )
         out = json.loads(done.stdout) if done.stdout.strip() else None
         return done.returncode, out, done.stderr
 
     def common(self, event: str) -> dict:
-        return {"session_id": self.session_id,
-                "transcript_path": f"{self.home}/.claude/projects/p/{self.session_id}.jsonl",
-                "cwd": str(self.project), "prompt_id": str(uuid.uuid4()),
-                "permission_mode": "acceptEdits", "effort": {"level": "high"},
-                "hook_event_name": event}
+        return {
+            "session_id": self.session_id,
+            "transcript_path": f"{self.home}/.claude/projects/p/{self.session_id}.jsonl",
+            "cwd": str(self.project),
+            "prompt_id": str(uuid.uuid4()),
+            "permission_mode": "acceptEdits",
+            "effort": {"level": "high"},
+            "hook_event_name": event,
+        }
 
     def write(self, name: str, content: str, **extra: object) -> dict:
         """The PostToolUse payload of a Write that created `name` (sample from 2.1.197)."""
         path = self.project / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-        return {**self.common("PostToolUse"), "tool_name": "Write",
-                "tool_input": {"file_path": str(path), "content": content},
-                "tool_response": {"type": "create", "filePath": str(path), "content": content,
-                                  "structuredPatch": [], "originalFile": None,
-                                  "userModified": False},
-                "tool_use_id": "toolu_" + uuid.uuid4().hex[:20], "duration_ms": 10, **extra}
+        return {
+            **self.common("PostToolUse"),
+            "tool_name": "Write",
+            "tool_input": {"file_path": str(path), "content": content},
+            "tool_response": {
+                "type": "create",
+                "filePath": str(path),
+                "content": content,
+                "structuredPatch": [],
+                "originalFile": None,
+                "userModified": False,
+            },
+            "tool_use_id": "toolu_" + uuid.uuid4().hex[:20],
+            "duration_ms": 10,
+            **extra,
+        }
 
     def edit(self, name: str, old: str, new: str) -> dict:
         """The PostToolUse payload of an Edit replacing line 2 `old` by `new`."""
         path = self.project / name
         original = f"first\n{old}\nlast\n"
         path.write_text(original.replace(old, new))
-        return {**self.common("PostToolUse"), "tool_name": "Edit",
-                "tool_input": {"file_path": str(path), "old_string": old, "new_string": new,
-                               "replace_all": False},
-                "tool_response": {"filePath": str(path), "oldString": old, "newString": new,
-                                  "originalFile": original,
-                                  "structuredPatch": [{"oldStart": 1, "oldLines": 3,
-                                                       "newStart": 1, "newLines": 3,
-                                                       "lines": [" first", f"-{old}",
-                                                                 f"+{new}", " last"]}],
-                                  "userModified": False, "replaceAll": False},
-                "tool_use_id": "toolu_" + uuid.uuid4().hex[:20], "duration_ms": 8}
+        return {
+            **self.common("PostToolUse"),
+            "tool_name": "Edit",
+            "tool_input": {
+                "file_path": str(path),
+                "old_string": old,
+                "new_string": new,
+                "replace_all": False,
+            },
+            "tool_response": {
+                "filePath": str(path),
+                "oldString": old,
+                "newString": new,
+                "originalFile": original,
+                "structuredPatch": [
+                    {
+                        "oldStart": 1,
+                        "oldLines": 3,
+                        "newStart": 1,
+                        "newLines": 3,
+                        "lines": [" first", f"-{old}", f"+{new}", " last"],
+                    }
+                ],
+                "userModified": False,
+                "replaceAll": False,
+            },
+            "tool_use_id": "toolu_" + uuid.uuid4().hex[:20],
+            "duration_ms": 8,
+        }
 
     def read(self, name: str) -> dict:
         path = self.project / name
-        return {**self.common("PostToolUse"), "tool_name": "Read",
-                "tool_input": {"file_path": str(path)},
-                "tool_response": {"type": "text", "file": {"filePath": str(path),
-                                                           "content": "x", "numLines": 1}},
-                "tool_use_id": "toolu_" + uuid.uuid4().hex[:20], "duration_ms": 3}
+        return {
+            **self.common("PostToolUse"),
+            "tool_name": "Read",
+            "tool_input": {"file_path": str(path)},
+            "tool_response": {
+                "type": "text",
+                "file": {"filePath": str(path), "content": "x", "numLines": 1},
+            },
+            "tool_use_id": "toolu_" + uuid.uuid4().hex[:20],
+            "duration_ms": 3,
+        }
 
     def stop(self, active: bool = False) -> dict:
-        return {**self.common("Stop"), "stop_hook_active": active,
-                "last_assistant_message": "Done.", "background_tasks": [], "session_crons": []}
+        return {
+            **self.common("Stop"),
+            "stop_hook_active": active,
+            "last_assistant_message": "Done.",
+            "background_tasks": [],
+            "session_crons": [],
+        }
 
     def wait_reviews(self, count: int, timeout: float = 60) -> list[dict]:
         deadline = time.monotonic() + timeout
         while len(self.session.reviews()) < count:
-            assert time.monotonic() < deadline, (self.session.log.read_text()
-                                                 if self.session.log.exists() else "no log")
+            assert time.monotonic() < deadline, (
+                self.session.log.read_text() if self.session.log.exists() else "no log"
+            )
             time.sleep(0.1)
         return self.session.reviews()
 
@@ -172,8 +239,15 @@ def hooks(tmp_path: Path, launcher_env: Path) -> Iterator[Hooks]:
 
 
 def turn_on(h: Hooks, mode: str = "edit") -> None:
-    done = subprocess.run([str(LAUNCHER), "review", "mode", mode], capture_output=True,
-                          text=True, cwd=h.project, env=h.env(), timeout=120, check=False)
+    done = subprocess.run(
+        [str(LAUNCHER), "review", "mode", mode],
+        capture_output=True,
+        text=True,
+        cwd=h.project,
+        env=h.env(),
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert f"Review of Claude's edits: {mode} for {h.project}." in done.stdout
 
@@ -182,6 +256,7 @@ BUGGY = "import os\nprint(eval(os.environ['EXPR']))\n"
 
 
 # --- mode off --------------------------------------------------------------------------------
+
 
 def test_off_by_default_records_and_sends_nothing(hooks: Hooks) -> None:
     for payload in (hooks.write("app.py", BUGGY), hooks.read("app.py"), hooks.stop()):
@@ -198,29 +273,43 @@ def test_kill_switch_wins_over_a_mode_turned_on(hooks: Hooks) -> None:
 
 # --- edit mode -------------------------------------------------------------------------------
 
+
 def test_edit_mode_finding_reaches_the_next_hook_event_once(hooks: Hooks) -> None:
     turn_on(hooks)
     code, out, err = hooks.run(hooks.write("app.py", BUGGY))
     assert (code, out, err) == (0, None, "")
     entry = json.loads(hooks.session.queue.read_text().splitlines()[0])
     assert entry | {"t": 0, "tool_use_id": ""} == {
-        "t": 0, "tool": "Write", "file": "app.py", "tool_use_id": "", "agent": None,
-        "kind": "content", "text": BUGGY}
+        "t": 0,
+        "tool": "Write",
+        "file": "app.py",
+        "tool_use_id": "",
+        "agent": None,
+        "kind": "content",
+        "text": BUGGY,
+    }
     review = hooks.wait_reviews(1)[0]
-    assert [(r["model"], r["status"]) for r in review["reviewers"]] == [("codex", "ok"),
-                                                                          ("gemini", "ok")]
+    assert [(r["model"], r["status"]) for r in review["reviewers"]] == [
+        ("codex", "ok"),
+        ("gemini", "ok"),
+    ]
     code, out, _ = hooks.run(hooks.read("app.py"))
     assert code == 0
     context = out["hookSpecificOutput"]
     assert context["hookEventName"] == "PostToolUse"
     assert context["additionalContext"].startswith("[multi-model review]")
-    assert ("1. high app.py:2: [DEMO] eval() on data (2 of 2: codex, gemini)"
-            in context["additionalContext"])
+    assert (
+        "1. high app.py:2: [DEMO] eval() on data (2 of 2: codex, gemini)"
+        in context["additionalContext"]
+    )
     assert hooks.run(hooks.read("app.py"))[:2] == (0, None)  # delivered once
-    audit = [json.loads(x) for x in
-             (hooks.home / "data" / "review-audit.jsonl").read_text().splitlines()]
-    assert {(a["provider"], tuple(a["files"])) for a in audit} == {("codex", ("app.py",)),
-                                                                  ("gemini", ("app.py",))}
+    audit = [
+        json.loads(x) for x in (hooks.home / "data" / "review-audit.jsonl").read_text().splitlines()
+    ]
+    assert {(a["provider"], tuple(a["files"])) for a in audit} == {
+        ("codex", ("app.py",)),
+        ("gemini", ("app.py",)),
+    }
     hooks.end()
 
 
@@ -246,8 +335,10 @@ def test_denied_file_is_never_stored_or_sent_and_secrets_are_redacted(hooks: Hoo
     assert review["sent"] == ["settings.py"]
     assert review["skipped"] == [".env: on the deny list (.env)"]
     assert review["redactions"] == ["settings.py: Anthropic key"]
-    calls = [json.loads(x)["files"] for x in
-             (hooks.home / "data" / "review-audit.jsonl").read_text().splitlines()]
+    calls = [
+        json.loads(x)["files"]
+        for x in (hooks.home / "data" / "review-audit.jsonl").read_text().splitlines()
+    ]
     assert calls == [["settings.py"], ["settings.py"]]
     hooks.end()
 
@@ -267,27 +358,35 @@ def test_a_failing_reviewer_costs_a_status_line(hooks: Hooks, tmp_path: Path) ->
     hooks.end()
 
 
-def test_subagent_edits_are_recorded_but_findings_go_to_the_main_conversation(
-        hooks: Hooks) -> None:
+def test_subagent_edits_are_recorded_but_findings_go_to_the_main_conversation(hooks: Hooks) -> None:
     turn_on(hooks)
     sub = {"agent_id": "a1", "agent_type": "multi-model:panelist"}
     hooks.run(hooks.write("app.py", BUGGY, **sub))
     hooks.wait_reviews(1)
     assert hooks.run({**hooks.read("app.py"), **sub})[:2] == (0, None)
-    assert "eval() on data" in hooks.run(hooks.read("app.py"))[1]["hookSpecificOutput"][
-        "additionalContext"]
+    assert (
+        "eval() on data"
+        in hooks.run(hooks.read("app.py"))[1]["hookSpecificOutput"]["additionalContext"]
+    )
     hooks.end()
 
 
-def test_burst_of_edits_is_batched_and_parallel_hooks_start_one_reviewer(
-        hooks: Hooks) -> None:
+def test_burst_of_edits_is_batched_and_parallel_hooks_start_one_reviewer(hooks: Hooks) -> None:
     hooks.config(reviewers=["codex"], quiet=2.0, idle_exit=30)
     turn_on(hooks)
     payloads = [hooks.write(f"m{i}.py", f"x{i} = {i}\n") for i in range(20)]
-    procs = [subprocess.Popen(["python3", "-S", str(HOOK)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, cwd=hooks.project,
-                              env=hooks.env()) for _ in payloads]
-    for proc, payload in zip(procs, payloads):
+    procs = [
+        subprocess.Popen(
+            ["python3", "-S", str(HOOK)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=hooks.project,
+            env=hooks.env(),
+        )
+        for _ in payloads
+    ]
+    for proc, payload in zip(procs, payloads, strict=True):
         proc.stdin.write(json.dumps(payload))
         proc.stdin.close()
     assert [p.wait(timeout=60) for p in procs] == [0] * 20
@@ -306,6 +405,7 @@ def test_burst_of_edits_is_batched_and_parallel_hooks_start_one_reviewer(
 
 # --- the Stop gate ---------------------------------------------------------------------------
 
+
 def test_stop_blocks_once_for_unaddressed_findings(hooks: Hooks) -> None:
     turn_on(hooks)
     hooks.run(hooks.write("app.py", BUGGY))
@@ -319,13 +419,11 @@ def test_stop_blocks_once_for_unaddressed_findings(hooks: Hooks) -> None:
     hooks.end()
 
 
-def test_stop_passes_when_claude_changed_the_file_after_seeing_the_finding(
-        hooks: Hooks) -> None:
+def test_stop_passes_when_claude_changed_the_file_after_seeing_the_finding(hooks: Hooks) -> None:
     turn_on(hooks)
     hooks.run(hooks.write("app.py", BUGGY))
     hooks.wait_reviews(1)
-    assert "eval()" in hooks.run(hooks.read("app.py"))[1]["hookSpecificOutput"][
-        "additionalContext"]
+    assert "eval()" in hooks.run(hooks.read("app.py"))[1]["hookSpecificOutput"]["additionalContext"]
     hooks.run(hooks.edit("app.py", "print(eval(os.environ['EXPR']))", "print(1)"))
     code, out, _ = hooks.run(hooks.stop())
     assert (code, out) == (0, None)
@@ -364,8 +462,13 @@ def test_stop_wait_is_bounded(hooks: Hooks, tmp_path: Path) -> None:
     started = time.monotonic()
     code, out, _ = hooks.run(hooks.stop())
     assert time.monotonic() - started < 15
-    assert (code, out) == (0, {"systemMessage": "multi-model review: still reviewing the last "
-                                                "edits; findings will follow"})
+    assert (code, out) == (
+        0,
+        {
+            "systemMessage": "multi-model review: still reviewing the last "
+            "edits; findings will follow"
+        },
+    )
     for pid in reviewer_pids(hooks.session):
         os.kill(pid, 15)  # SIGTERM stops the hanging reviewer CLI too
     assert_no_reviewer_left(hooks.session)
@@ -373,28 +476,48 @@ def test_stop_wait_is_bounded(hooks: Hooks, tmp_path: Path) -> None:
 
 # --- robustness ------------------------------------------------------------------------------
 
+
 def test_garbage_input_exits_zero_silently_and_logs(hooks: Hooks) -> None:
     hooks.errors_expected = True
     turn_on(hooks)
     assert hooks.run("not json")[:2] == (0, None)
     assert "JSONDecodeError" in (hooks.home / "data" / "review" / "hook-errors.log").read_text()
-    assert hooks.run({"hook_event_name": "PostToolUse", "session_id": "x", "tool_name": "Write",
-                      "tool_input": "??"})[:2] == (0, None)
+    assert hooks.run(
+        {
+            "hook_event_name": "PostToolUse",
+            "session_id": "x",
+            "tool_name": "Write",
+            "tool_input": "??",
+        }
+    )[:2] == (0, None)
 
 
 def test_the_hook_never_imports_pydantic_or_jsonschema(hooks: Hooks) -> None:
     turn_on(hooks)
 
     def imports(payload: dict) -> tuple[set[str], str]:
-        done = subprocess.run(["python3", "-S", "-X", "importtime", str(HOOK)],
-                              input=json.dumps(payload), capture_output=True, text=True,
-                              cwd=hooks.project, env=hooks.env(), timeout=120, check=False)
-        return {line.split("|")[-1].strip() for line in done.stderr.splitlines()
-                if line.startswith("import time:")}, done.stdout
+        done = subprocess.run(
+            ["python3", "-S", "-X", "importtime", str(HOOK)],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            cwd=hooks.project,
+            env=hooks.env(),
+            timeout=120,
+            check=False,
+        )
+        return {
+            line.split("|")[-1].strip()
+            for line in done.stderr.splitlines()
+            if line.startswith("import time:")
+        }, done.stdout
 
-    for payload, out in ((hooks.write("app.py", BUGGY), ""), (hooks.stop(), "block"),
-                         (hooks.write("b.py", "y = eval(z)\n"), ""),
-                         (hooks.read("b.py"), "additionalContext")):
+    for payload, out in (
+        (hooks.write("app.py", BUGGY), ""),
+        (hooks.stop(), "block"),
+        (hooks.write("b.py", "y = eval(z)\n"), ""),
+        (hooks.read("b.py"), "additionalContext"),
+    ):
         if out == "additionalContext":
             hooks.wait_reviews(2)
         imported, stdout = imports(payload)
@@ -408,10 +531,26 @@ def test_findings_beyond_the_context_limit_come_with_the_next_event(hooks: Hooks
     turn_on(hooks)
     session = hooks.session
     session.create(str(hooks.project))
-    session.add_review({"id": 0, "t": time.time(), "reviewers": [], "findings": [
-        {"file": "a.py", "line": n, "severity": "high", "title": f"issue {n}",
-         "detail": "d" * 1500, "suggestion": "s" * 1000, "reviewers": ["codex"],
-         "agreement": "1 of 1"} for n in range(1, 13)]})
+    session.add_review(
+        {
+            "id": 0,
+            "t": time.time(),
+            "reviewers": [],
+            "findings": [
+                {
+                    "file": "a.py",
+                    "line": n,
+                    "severity": "high",
+                    "title": f"issue {n}",
+                    "detail": "d" * 1500,
+                    "suggestion": "s" * 1000,
+                    "reviewers": ["codex"],
+                    "agreement": "1 of 1",
+                }
+                for n in range(1, 13)
+            ],
+        }
+    )
     seen = []
     for _ in range(3):
         out = hooks.run(hooks.read("a.py"))[1]
@@ -420,8 +559,7 @@ def test_findings_beyond_the_context_limit_come_with_the_next_event(hooks: Hooks
     assert sorted(seen) == list(range(1, 13))  # each once, none lost to the cut
 
 
-def test_reviewers_run_in_an_empty_folder_not_the_project(hooks: Hooks,
-                                                         tmp_path: Path) -> None:
+def test_reviewers_run_in_an_empty_folder_not_the_project(hooks: Hooks, tmp_path: Path) -> None:
     fakes = FakeCLIs(tmp_path / "fakes")
     fakes.set("codex", fixture="codex/ok.exec-json.jsonl")
     shutil.copy(fakes.bin / "codex", hooks.bin / "codex")
@@ -430,8 +568,11 @@ def test_reviewers_run_in_an_empty_folder_not_the_project(hooks: Hooks,
     turn_on(hooks)
     hooks.run(hooks.write("app.py", BUGGY))
     hooks.wait_reviews(1)
-    [call] = [c for c in map(json.loads, (fakes.bin / "calls.jsonl").read_text().splitlines())
-              if "exec" in c["argv"]]
+    [call] = [
+        c
+        for c in map(json.loads, (fakes.bin / "calls.jsonl").read_text().splitlines())
+        if "exec" in c["argv"]
+    ]
     assert call["cwd"] != str(hooks.project) and "mm-review-" in call["cwd"]
     hooks.end()
 

@@ -1,10 +1,9 @@
-"""`mm review`: what may be sent (deny list, redaction, limits), what is collected from a git
-working tree, the findings pipeline, the merge across reviewers, and the command."""
+"""`mm review`: what may be sent (deny list, redaction, limits), the reviewers asked in
+parallel, and the command. What is collected: test_change.py; the findings: test_merge.py."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,9 @@ import pytest
 from multi_model import cli
 from multi_model.models import Response
 from multi_model.review import engine, privacy
+from multi_model.review.change import collect
 from multi_model.review.deny import DenyList
+from tests.review.conftest import finding, reply
 
 # --- privacy ----------------------------------------------------------------------------------
 
@@ -30,7 +31,9 @@ SECRETS = {
     "Stripe key": "sk_live_" + "g" * 24,
     "npm token": "npm_" + "h" * 36,
     "Hugging Face token": "hf_" + "i" * 34,
-    "JSON web token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "JSON web token": (
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    ),
     "password in URL": "postgres://admin:hunter2secret@db.internal:5432/app",
     "bearer token": "Authorization: Bearer abcdefghijklmnop1234",
     "Azure account key": "AccountKey=" + "j" * 40 + ";",
@@ -44,8 +47,11 @@ def test_each_secret_kind_is_redacted(kind: str) -> None:
     clean, found = privacy.redact(text)
     assert kind in found
     assert privacy.REDACTED in clean and clean.startswith("before\n") and clean.endswith("after")
-    secret_part = {"password in URL": "hunter2secret", "assigned secret": "correct-horse",
-                   "AWS secret key": "wJalrXUtnFEMI"}.get(kind, SECRETS[kind][-12:])
+    secret_part = {
+        "password in URL": "hunter2secret",
+        "assigned secret": "correct-horse",
+        "AWS secret key": "wJalrXUtnFEMI",
+    }.get(kind, SECRETS[kind][-12:])
     assert secret_part not in clean
 
 
@@ -55,125 +61,63 @@ def test_at_least_fifteen_patterns_and_plain_code_is_untouched() -> None:
     assert privacy.redact(code) == (code, [])
 
 
-@pytest.mark.parametrize("path, denied", [
-    (".env", True), ("config/.env.production", True), ("deploy/server.pem", True),
-    ("home/.aws/credentials", True), ("id_ed25519.pub", True), ("infra/prod.tfstate", True),
-    ("src/env.py", False), ("docs/keys.md", False), ("README.md", False),
-])
+@pytest.mark.parametrize(
+    "path, denied",
+    [
+        (".env", True),
+        ("config/.env.production", True),
+        ("deploy/server.pem", True),
+        ("home/.aws/credentials", True),
+        ("id_ed25519.pub", True),
+        ("infra/prod.tfstate", True),
+        ("src/env.py", False),
+        ("docs/keys.md", False),
+        ("README.md", False),
+    ],
+)
 def test_deny_list(path: str, denied: bool) -> None:
     assert (DenyList().match(path) is not None) == denied
     assert DenyList(["notes/*"]).match("notes/private.txt") == ("notes/*", "your list")
 
 
-# --- collect ----------------------------------------------------------------------------------
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=cwd,
-                   check=True, capture_output=True)
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    git(tmp_path, "init", "-q")
-    (tmp_path / "app.py").write_text("def f(x):\n    return x\n")
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\0\0")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "init")
-    (tmp_path / "app.py").write_text('def f(x):\n    return x / 0\nKEY = "sk-proj-' + "x" * 30
-                                     + '"\n')
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\0\1")
-    (tmp_path / "new.py").write_text("print('new')\n")
-    (tmp_path / ".env").write_text("SECRET=1\n")
-    (tmp_path / "big.txt").write_text("x" * (privacy.MAX_FILE_BYTES + 1))
-    return tmp_path
-
-
-def test_collect_the_working_tree_change(repo: Path) -> None:
-    change = engine.collect([], repo)
-    assert set(change.parts) == {"app.py", "new.py"}
-    assert "+    return x / 0" in change.parts["app.py"]
-    assert "sk-proj-" not in change.parts["app.py"] and privacy.REDACTED in change.parts["app.py"]
-    assert change.parts["new.py"] == "print('new')\n"
-    skipped = "\n".join(change.skipped)
-    assert ".env: on the deny list" in skipped and "logo.png: binary" in skipped
-    assert "big.txt: too large" in skipped
-    assert change.redactions == ["app.py: OpenAI key"]
-
-
-def test_collect_named_files_and_not_a_repository(repo: Path, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
-    change = engine.collect(["new.py", ".env", "missing.py"], repo)
-    assert list(change.parts) == ["new.py"]
-    assert any(s.startswith("missing.py: cannot read") for s in change.skipped)
-    with pytest.raises(engine.ReviewInputError, match="git diff failed"):
-        engine.collect([], tmp_path_factory.mktemp("plain"))
-
-
-# --- findings and merge -----------------------------------------------------------------------
-
-def finding(line: int | None, title: str, severity: str = "high", file: str = "app.py") -> dict:
-    return {"file": file, "line": line, "severity": severity, "title": title,
-            "detail": f"detail of {title}", "suggestion": None}
-
-
-def reply(*findings: dict) -> str:
-    return "Here you go:\n```json\n" + json.dumps({"findings": list(findings)}) + "\n```"
+# --- the review -------------------------------------------------------------------------------
 
 
 def ok(model: str, text: str) -> Response:
     return Response(model=model, provider=model, status="ok", text=text, exit_code=0)
 
 
-def test_duplicates_collapse_and_say_who_raised_them() -> None:
-    by = {name: engine.parse_findings(text)[0] for name, text in {
-        "codex": reply(finding(2, "Division by zero in f"), finding(9, "Unused import", "low")),
-        "gemini": reply(finding(3, "f divides by zero", "critical")),
-        "qwen": reply(finding(40, "Division by zero in f")),
-    }.items()}
-    merged = engine.merge(by, ran=3)
-    top = merged[0]
-    assert (top.severity, top.line, top.reviewers, top.agreement) == (
-        "critical", 2, ["codex", "gemini"], "2 of 3")
-    assert [(f.line, f.agreement) for f in merged[1:]] == [(40, "1 of 3"), (9, "1 of 3")]
-
-
-def test_two_findings_of_one_reviewer_on_one_line_stay_two() -> None:
-    same_words = {"detail": "the line contains a call that runs data as code"}
-    by = {"codex": [engine.RawFinding(**{**finding(2, "eval on data"), **same_words}),
-                    engine.RawFinding(**{**finding(2, "unfinished TODO", "low"), **same_words})],
-          "gemini": [engine.RawFinding(**{**finding(2, "eval on data"), **same_words})]}
-    merged = engine.merge(by, ran=2)
-    assert [(f.title, f.reviewers) for f in merged] == [
-        ("eval on data", ["codex", "gemini"]), ("unfinished TODO", ["codex"])]
-
-
-@pytest.mark.parametrize("text", ["No issues found!", '{"findings": [{"file": "a.py"}]}',
-                                  '{"findings": [], "extra": 1}'])
-def test_invalid_findings_are_errors_never_guesses(text: str) -> None:
-    findings, errors = engine.parse_findings(text)
-    assert findings is None and errors
-
-
 def test_review_keeps_going_when_reviewers_fail(repo: Path) -> None:
-    change = engine.collect(["app.py"], repo)
+    change = collect(["app.py"], repo)
     prompts: list[str] = []
 
     def dispatch_fn(prompt: str, models: list[str]) -> list[Response]:
         prompts.append(prompt)
-        return [ok("codex", reply(finding(2, "Division by zero"))), ok("gemini", "LGTM"),
-                Response(model="qwen", provider="qwen", status="timeout", error="no reply")]
+        return [
+            ok("codex", reply(finding(2, "Division by zero"))),
+            ok("gemini", "LGTM"),
+            Response(model="qwen", provider="qwen", status="timeout", error="no reply"),
+        ]
 
     audit = repo / "audit.jsonl"
     result = engine.review(change, ["codex", "gemini", "qwen"], dispatch_fn, audit=audit)
     assert [(r.model, r.status) for r in result.reviewers] == [
-        ("codex", "ok"), ("gemini", "bad_output"), ("qwen", "timeout")]
+        ("codex", "ok"),
+        ("gemini", "bad_output"),
+        ("qwen", "timeout"),
+    ]
     assert [(f.title, f.agreement) for f in result.findings] == [("Division by zero", "1 of 1")]
     assert "<<<BEGIN" in prompts[0] and "app.py" in prompts[0] and "sk-proj-" not in prompts[0]
     logged = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [(e["model"], e["files"]) for e in logged] == [
-        ("codex", ["app.py"]), ("gemini", ["app.py"]), ("qwen", ["app.py"])]
+        ("codex", ["app.py"]),
+        ("gemini", ["app.py"]),
+        ("qwen", ["app.py"]),
+    ]
 
 
 # --- the command ------------------------------------------------------------------------------
+
 
 def test_mm_review_with_a_scripted_reviewer(repo: Path, scripted, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(repo)
@@ -187,8 +131,12 @@ def test_mm_review_with_a_scripted_reviewer(repo: Path, scripted, capsys, monkey
     assert "x" * 30 not in scripted.calls[0].prompt
 
 
-def test_mm_review_exits_5_when_every_reviewer_fails(repo: Path, scripted, capsys,  # type: ignore[no-untyped-def]
-                                                     monkeypatch) -> None:
+def test_mm_review_exits_5_when_every_reviewer_fails(
+    repo: Path,
+    scripted,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     monkeypatch.chdir(repo)
     scripted.enqueue("not json at all", model="m1")
     assert cli.main(["review", "--models", "scripted:m1", "app.py"]) == 5

@@ -1,5 +1,5 @@
 """The edit review's session state in-process: where the mode comes from, the cached
-`[review]` settings, hook payloads turned into queue entries, the findings text, and
+`[review]` settings, session folders, and
 `mm review on | off | mode | status`."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def config(env: dict[str, str], text: str) -> None:
 
 
 # --- mode precedence ---------------------------------------------------------------------------
+
 
 def test_mode_precedence_from_kill_switch_down_to_default(env: dict[str, str]) -> None:
     project = "/work/app"
@@ -60,7 +61,7 @@ def test_review_settings_are_cached_and_follow_the_file(env: dict[str, str]) -> 
     assert s.setting(env, "stop_wait") == 5.0
     cache = s.review_root(env) / "config-cache.json"
     assert json.loads(cache.read_text())["review"] == {"stop_wait": 5}
-    config(env, "[review]\nstop_wait = 500\nblock_on = \"bogus\"\n")  # new size: re-read
+    config(env, '[review]\nstop_wait = 500\nblock_on = "bogus"\n')  # new size: re-read
     assert s.setting(env, "stop_wait") == s.STOP_WAIT_MAX
     assert s.setting(env, "block_on") == "high"
 
@@ -68,56 +69,10 @@ def test_review_settings_are_cached_and_follow_the_file(env: dict[str, str]) -> 
 def test_review_section_is_user_file_only(tmp_path: Path, env: dict[str, str]) -> None:
     (tmp_path / "cloned" / ".claude").mkdir(parents=True)
     (tmp_path / "cloned" / ".claude" / "multi-model.toml").write_text('[review]\nmode = "edit"\n')
-    with pytest.raises(ConfigError, match="review.mode may only be set in the user config"):
+    with pytest.raises(ConfigError, match=r"review\.mode may only be set in the user config"):
         load_settings(tmp_path / "cloned", env)
     config(env, '[review]\nmode = "edit"\nreviewers = ["codex"]\n')
     assert load_settings(tmp_path, env).settings.review.reviewers == ["codex"]
-
-
-# --- payloads to queue entries -----------------------------------------------------------------
-
-def payload(tool: str, args: dict, response: dict | None = None) -> dict:
-    return {"session_id": "s", "hook_event_name": "PostToolUse", "tool_name": tool,
-            "tool_input": args, "tool_response": response or {}, "tool_use_id": "toolu_1"}
-
-
-def test_notebook_edit_and_edit_without_patch() -> None:
-    cell = s.entry_from_payload(payload("NotebookEdit", {
-        "notebook_path": "/p/nb.ipynb", "cell_id": "c3", "new_source": "x = 1",
-        "edit_mode": "replace"}), "/p")
-    assert (cell["file"], cell["kind"], cell["text"]) == (
-        "nb.ipynb", "cell", "notebook cell c3 (replace):\nx = 1")
-    edit = s.entry_from_payload(payload("Edit", {"file_path": "/p/a.py", "old_string": "a\nb",
-                                                 "new_string": "c"}), "/p")
-    assert edit["text"] == "-a\n-b\n+c"
-
-
-def test_oversize_binary_denied_and_outside_the_project() -> None:
-    big = s.entry_from_payload(payload("Write", {"file_path": "/p/big.txt",
-                                                 "content": "x" * 100_001}), "/p")
-    assert (big["kind"], big["note"], "text" in big) == ("skipped", "too large (100001 bytes)",
-                                                         False)
-    binary = s.entry_from_payload(payload("Write", {"file_path": "/p/b", "content": "a\x00"}),
-                                  "/p")
-    assert binary["note"] == "binary"
-    denied = s.entry_from_payload(payload("Write", {"file_path": "/p/data/people.csv",
-                                                    "content": "ann"}), "/p", ("data/*",))
-    assert (denied["kind"], denied["note"], "text" in denied) == (
-        "denied", "on the deny list (data/*)", False)
-    outside = s.entry_from_payload(payload("Write", {"file_path": "/etc/x.conf",
-                                                     "content": "y"}), "/p")
-    assert outside["file"] == "/etc/x.conf"
-    assert s.entry_from_payload(payload("Write", {}), "/p") is None
-
-
-def test_findings_text_is_cut_to_the_limit_and_says_which_it_holds() -> None:
-    many = [(f"k{n}", {"file": "a.py", "line": n, "severity": "low" if n % 2 else "critical",
-                       "title": f"issue {n}", "detail": "d" * 500, "reviewers": ["codex"],
-                       "agreement": "1 of 1"}) for n in range(1, 60)]
-    text, included = s.format_findings(many, limit=3000)
-    assert len(text) <= 3000 and text.startswith("1. critical a.py:2: issue 2 (1 of 1: codex)")
-    assert text.endswith(f"... and {59 - len(included)} more, shown next time")
-    assert included[:2] == ["k2", "k4"] and all(f"issue {k[1:]}" in text for k in included)
 
 
 def test_session_ids_become_safe_folder_names() -> None:
@@ -140,12 +95,14 @@ def test_a_torn_last_line_is_left_for_later(tmp_path: Path) -> None:
 
 # --- mm review on | off | mode | status ------------------------------------------------------
 
+
 def mm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return run_mm(capsys, "review", *argv)
 
 
-def test_on_off_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_off_and_status(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("CLAUDE_PLUGIN_OPTION_REVIEWERS", "codex,gemini")
     code, out, _ = mm(capsys, "on")
@@ -154,10 +111,25 @@ def test_on_off_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     session = s.Session.of(env, "abc")
     session.create(str(tmp_path))
     session.append({"t": time.time(), "file": "a.py", "kind": "content", "text": "x"})
-    session.add_review({"id": 1, "t": time.time(), "edits": 1, "reviewers": [
-        {"model": "gemini", "status": "timeout", "error": "no answer in 300 s"}],
-        "findings": [{"file": "a.py", "line": 1, "severity": "high", "title": "Bug",
-                      "detail": "It breaks.", "reviewers": ["codex"], "agreement": "1 of 2"}]})
+    session.add_review(
+        {
+            "id": 1,
+            "t": time.time(),
+            "edits": 1,
+            "reviewers": [{"model": "gemini", "status": "timeout", "error": "no answer in 300 s"}],
+            "findings": [
+                {
+                    "file": "a.py",
+                    "line": 1,
+                    "severity": "high",
+                    "title": "Bug",
+                    "detail": "It breaks.",
+                    "reviewers": ["codex"],
+                    "agreement": "1 of 2",
+                }
+            ],
+        }
+    )
     code, out, _ = mm(capsys, "status")
     assert code == 0
     assert "## Edit review: edit (set by `mm review` for" in out
@@ -174,44 +146,5 @@ def test_on_off_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 
 
 def test_status_of_an_unknown_session_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = mm(capsys, "status", "--session", "nope")
+    code, _, err = mm(capsys, "status", "--session", "nope")
     assert code == 2 and err.count("\n") == 1 and "no review session 'nope'" in err
-
-
-# --- batches -----------------------------------------------------------------------------------
-
-def test_new_content_replaces_earlier_edits_and_oversize_keeps_the_latest() -> None:
-    from multi_model.review.watch import build_change
-
-    edits = [{"file": "a.py", "tool": "Edit", "kind": "hunks", "text": "@@ -1 +1 @@\n-x\n+y"},
-             {"file": "a.py", "tool": "Write", "kind": "content", "text": "z = 1\n"},
-             {"file": "a.py", "tool": "Edit", "kind": "hunks", "text": "@@ -1 +1 @@\n-z\n+w"},
-             {"file": "b.py", "tool": "Edit", "kind": "hunks", "text": "+" + "b" * 60_000},
-             {"file": "b.py", "tool": "Edit", "kind": "hunks", "text": "+" + "c" * 60_000}]
-    change = build_change(edits, [])
-    assert change.parts["a.py"] == ("new content (whole file):\nz = 1\n\n\n"
-                                    "Edit:\n@@ -1 +1 @@\n-z\n+w")
-    assert "c" * 60_000 in change.parts["b.py"] and "b" * 100 not in change.parts["b.py"]
-    assert change.skipped == ["b.py: its 1 earliest edit(s) in this batch (too large together)"]
-
-
-def test_a_review_that_raises_is_recorded_and_the_cursor_moves(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from multi_model.review import watch
-
-    env = {"MULTI_MODEL_HOME": str(tmp_path / "home"), "CLAUDE_PLUGIN_OPTION_REVIEWERS": "codex"}
-    session = s.Session(tmp_path / "session")
-    session.create(str(tmp_path))
-    session.append({"t": 0, "file": "a.py", "tool": "Write", "kind": "content", "text": "x"})
-    fd = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT)
-
-    def boom(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(watch.engine, "review", boom)
-    w = watch.Watch(session, fd, env)
-    w._review(*w._due("edit", w._work("edit")))
-    [review] = session.reviews()
-    assert review["error"] == "review failed: RuntimeError('disk on fire')"
-    assert session.cursor() == session.queue_size() and w._due("edit", w._work("edit")) is None
-    os.close(fd)

@@ -6,15 +6,25 @@ from __future__ import annotations
 import pytest
 
 import multi_model
-from multi_model import providers
+from multi_model import cli, providers
 from multi_model.config import EndpointSettings, Settings
 from multi_model.errors import UsageError
 from multi_model.models import Request
 from multi_model.providers.base import CliProvider
 from tests.conftest import FakeCLIs, run_mm
 
-INJECTED = ["--agent=build", "--yolo", "--approval-mode=yolo", "--allow-all-tools", "--force",
-            "-y", "--dangerously-skip-permissions", "gpt-5 --yolo", "gpt-5\n--yolo", ""]
+INJECTED = [
+    "--agent=build",
+    "--yolo",
+    "--approval-mode=yolo",
+    "--allow-all-tools",
+    "--force",
+    "-y",
+    "--dangerously-skip-permissions",
+    "gpt-5 --yolo",
+    "gpt-5\n--yolo",
+    "",
+]
 FLAGS = [m for m in INJECTED if m.startswith("-")]
 ENDPOINT = Settings(endpoints={"lab": EndpointSettings(base_url="http://127.0.0.1:9/v1")})
 EVERY = [*providers.NAMES, "lab"]
@@ -48,9 +58,10 @@ def test_every_adapter_passes_the_model_as_one_word(name: str, flag: str) -> Non
 @pytest.mark.parametrize("flag", FLAGS)
 @pytest.mark.parametrize("name", EVERY)
 def test_dispatch_refuses_an_injected_model_before_anything_runs(
-        name: str, flag: str, fake_clis: FakeCLIs) -> None:
-    for cli in CLIS:
-        fake_clis.set(cli, stdout="{}")
+    name: str, flag: str, fake_clis: FakeCLIs
+) -> None:
+    for fake in CLIS:
+        fake_clis.set(fake, stdout="{}")
     with pytest.raises(UsageError, match="model"):
         multi_model.dispatch([f"{name}:{flag}"], "p", settings=ENDPOINT, env=fake_clis.env())
     assert not [c for c in fake_clis.calls() if c["argv"][:1] != ["--version"]]
@@ -58,8 +69,11 @@ def test_dispatch_refuses_an_injected_model_before_anything_runs(
 
 @pytest.mark.parametrize("name", CLIS)
 def test_mm_ask_exits_2_and_the_fake_cli_never_sees_the_flag(
-        name: str, fake_clis: FakeCLIs, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    name: str,
+    fake_clis: FakeCLIs,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake_clis.set(name, stdout="{}")
     for key, value in fake_clis.env().items():
         monkeypatch.setenv(key, value)
@@ -71,19 +85,22 @@ def test_mm_ask_exits_2_and_the_fake_cli_never_sees_the_flag(
 
 @pytest.mark.parametrize("models", [",,", " , ", ",", "codex,,gemini", "codex, "])
 def test_empty_model_entries_are_a_usage_error(
-        models: str, capsys: pytest.CaptureFixture[str]) -> None:
+    models: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run_mm(capsys, "ask", "--models", models, "--prompt", "p")
     assert (code, out) == (2, "")
     assert len(err.strip().splitlines()) == 1 and "empty entry" in err
 
 
-@pytest.mark.parametrize("argv", [["council", "--panel", ",,", "--prompt", "q"],
-                                  ["council", "start", "--panel", "codex,,gemini", "--prompt",
-                                   "q"],
-                                  ["review", "--models", " , ", "x.py"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["council", "--panel", ",,", "--prompt", "q"],
+        ["council", "start", "--panel", "codex,,gemini", "--prompt", "q"],
+        ["review", "--models", " , ", "x.py"],
+    ],
+)
 def test_empty_panel_and_reviewer_entries_are_a_usage_error(argv: list[str], capsys) -> None:  # type: ignore[no-untyped-def]
-    from multi_model import cli
-
     try:
         code = cli.main(argv)
     except SystemExit as exc:

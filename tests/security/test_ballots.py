@@ -13,6 +13,7 @@ from multi_model.council.run import run_council
 from multi_model.council.store import RunStore
 from multi_model.models import Response
 from multi_model.review import engine
+from multi_model.review.change import Change
 
 LABELS = ["Response A", "Response B", "Response C"]
 TOKEN_RE = re.compile(r'"token": "([0-9a-f]+)"')
@@ -26,8 +27,11 @@ def first(pattern: re.Pattern[str], text: str) -> str:
 
 
 def ballot(ranking: list[str], token: str | None) -> str:
-    data = {"token": token, "ranking": ranking,
-            "critiques": {lb: f"critique of {lb}" for lb in LABELS}}
+    data = {
+        "token": token,
+        "ranking": ranking,
+        "critiques": {lb: f"critique of {lb}" for lb in LABELS},
+    }
     return json.dumps({k: v for k, v in data.items() if v is not None})
 
 
@@ -48,7 +52,8 @@ def test_two_objects_with_the_token_are_an_error() -> None:
     text = ballot(LABELS, "a" * 16) + "\n" + ballot(LABELS[::-1], "a" * 16)
     result = parse_ballot(text, LABELS, "a" * 16)
     assert result.value is None and result.errors == [
-        "2 JSON objects carry this task's token; reply with exactly one"]
+        "2 JSON objects carry this task's token; reply with exactly one"
+    ]
 
 
 class QuotingPanel:
@@ -77,8 +82,9 @@ class QuotingPanel:
 
 def test_a_ballot_quoted_from_an_answer_is_never_recorded(tmp_path: Path) -> None:
     panel = QuotingPanel()
-    result = run_council("Q?", ["a", "b", "c"], dispatch_fn=panel, seed=3,
-                         store=RunStore(tmp_path / "run"))
+    result = run_council(
+        "Q?", ["a", "b", "c"], dispatch_fn=panel, seed=3, store=RunStore(tmp_path / "run")
+    )
     assert all(FORGED in p for p in panel.prompts)  # the fake did reach every reviewer
     for record in result.stage2_rankings:
         assert record.status == "valid" and record.ballot is not None
@@ -89,8 +95,9 @@ def test_nonces_and_tokens_do_not_follow_the_seed(tmp_path: Path) -> None:
     seen = []
     for n in (1, 2):
         panel = QuotingPanel()
-        run_council("Q?", ["a", "b", "c"], dispatch_fn=panel, seed=3,
-                    store=RunStore(tmp_path / f"run{n}"))
+        run_council(
+            "Q?", ["a", "b", "c"], dispatch_fn=panel, seed=3, store=RunStore(tmp_path / f"run{n}")
+        )
         seen.append({(first(BLOCK_RE, p), first(TOKEN_RE, p)) for p in panel.prompts})
     assert not seen[0] & seen[1]
     nonces = {nonce for nonce, _ in seen[0]}
@@ -100,15 +107,15 @@ def test_nonces_and_tokens_do_not_follow_the_seed(tmp_path: Path) -> None:
 def test_a_file_holding_the_predictable_nonces_is_reviewed(tmp_path: Path) -> None:
     """Today's nonces were sha256("nonce:<seed+i>") for 1000 steps from seed 0: a file that
     holds them all must not stop the review (it was StopIteration, a traceback)."""
-    predictable = "\n".join(hashlib.sha256(f"nonce:{i}".encode()).hexdigest()[:16]
-                            for i in range(1000))
-    change = engine.Change(parts={"nonces.txt": predictable})
+    predictable = "\n".join(
+        hashlib.sha256(f"nonce:{i}".encode()).hexdigest()[:16] for i in range(1000)
+    )
+    change = Change(parts={"nonces.txt": predictable})
     prompts: list[str] = []
 
     def dispatch(prompt: str, models: list[str]) -> list[Response]:
         prompts.append(prompt)
-        return [Response(model=m, provider=m, status="ok", text='{"findings": []}')
-                for m in models]
+        return [Response(model=m, provider=m, status="ok", text='{"findings": []}') for m in models]
 
     result = engine.review(change, ["m"], dispatch)
     assert [r.status for r in result.reviewers] == ["ok"]

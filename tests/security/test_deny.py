@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from multi_model.review import denylist, session
+from multi_model.review import denylist, entries
 from multi_model.review.deny import DenyList
 from multi_model.review.watch import build_change
 from tests.conftest import FakeCLIs, run_mm
@@ -21,30 +21,97 @@ from tests.conftest import FakeCLIs, run_mm
 Capsys = pytest.CaptureFixture[str]
 
 SECRET_NAMES = (
-    ".env", ".ENV", ".Env", ".env~", ".env_backup", ".env-prod", ".env.local", "app.env.bak",
-    "prod.env", "config/.env.production", "id_rsa", "ID_RSA", "keys/id_ed25519", "server.pem",
-    "server.PEM", "tls.key", "TLS.KEY", "cert.p12", "cert.pfx", "store.jks", "app.keystore",
-    "private.gpg", "secret-key.asc", "home/.ssh/config", "home/.gnupg/pubring.kbx",
-    "home/.aws/credentials", "home/.config/gcloud/credentials.db", "gcp-sa.json",
-    "deploy/my-service-account.json", "home/.azure/accessTokens.json", ".docker/config.json",
-    "home/.docker/config.json", "kubeconfig", "KUBECONFIG", "home/.kube/config", ".netrc",
-    ".pgpass", ".git-credentials", "credentials.yml", "CREDENTIALS.JSON", "Credentials.yaml",
-    "secrets.yaml", "SECRETS.YAML", "terraform.tfstate", "terraform.tfstate.backup",
-    "terraform.tfvars", "prod.auto.tfvars", ".password-store/github.gpg", "vault.kdbx",
-    ".htpasswd", "htpasswd", ".env1", ".env copy", ".env 2", "#.env#", ".env,v", "dotenv",
-    "home/.claude/.credentials.json", ".codex/auth.json", "home/.gemini/oauth_creds.json",
-    "home/.config/gh/hosts.yml", "pip.conf", ".yarnrc.yml", "home/.m2/settings.xml",
-    "gradle.properties", "wp-config.php", ".bash_history", "key.pem.bak", "server.key~",
-    "private_key.txt", "app-firebase-adminsdk-x1.json",
+    ".env",
+    ".ENV",
+    ".Env",
+    ".env~",
+    ".env_backup",
+    ".env-prod",
+    ".env.local",
+    "app.env.bak",
+    "prod.env",
+    "config/.env.production",
+    "id_rsa",
+    "ID_RSA",
+    "keys/id_ed25519",
+    "server.pem",
+    "server.PEM",
+    "tls.key",
+    "TLS.KEY",
+    "cert.p12",
+    "cert.pfx",
+    "store.jks",
+    "app.keystore",
+    "private.gpg",
+    "secret-key.asc",
+    "home/.ssh/config",
+    "home/.gnupg/pubring.kbx",
+    "home/.aws/credentials",
+    "home/.config/gcloud/credentials.db",
+    "gcp-sa.json",
+    "deploy/my-service-account.json",
+    "home/.azure/accessTokens.json",
+    ".docker/config.json",
+    "home/.docker/config.json",
+    "kubeconfig",
+    "KUBECONFIG",
+    "home/.kube/config",
+    ".netrc",
+    ".pgpass",
+    ".git-credentials",
+    "credentials.yml",
+    "CREDENTIALS.JSON",
+    "Credentials.yaml",
+    "secrets.yaml",
+    "SECRETS.YAML",
+    "terraform.tfstate",
+    "terraform.tfstate.backup",
+    "terraform.tfvars",
+    "prod.auto.tfvars",
+    ".password-store/github.gpg",
+    "vault.kdbx",
+    ".htpasswd",
+    "htpasswd",
+    ".env1",
+    ".env copy",
+    ".env 2",
+    "#.env#",
+    ".env,v",
+    "dotenv",
+    "home/.claude/.credentials.json",
+    ".codex/auth.json",
+    "home/.gemini/oauth_creds.json",
+    "home/.config/gh/hosts.yml",
+    "pip.conf",
+    ".yarnrc.yml",
+    "home/.m2/settings.xml",
+    "gradle.properties",
+    "wp-config.php",
+    ".bash_history",
+    "key.pem.bak",
+    "server.key~",
+    "private_key.txt",
+    "app-firebase-adminsdk-x1.json",
 )
-SAFE_NAMES = ("src/env.py", "environment.ts", "docs/keys.md", "token_utils.py", "README.md",
-              "src/secret_sauce_test.py", "kube/deployment.yaml")
+SAFE_NAMES = (
+    "src/env.py",
+    "environment.ts",
+    "docs/keys.md",
+    "token_utils.py",
+    "README.md",
+    "src/secret_sauce_test.py",
+    "kube/deployment.yaml",
+)
 MARK = "SECRET-MARKER"
 
 
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=cwd,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
 
 
 def write(root: Path, name: str, text: str) -> Path:
@@ -77,8 +144,11 @@ def reviewer(fake_clis: FakeCLIs, monkeypatch: pytest.MonkeyPatch) -> FakeCLIs:
 
 def seen(reviewer: FakeCLIs) -> str:
     """Everything the reviewer's model calls received (argv and stdin)."""
-    return "\n".join(json.dumps([c["argv"], c["stdin"]]) for c in reviewer.calls("codex")
-                     if c["argv"] != ["--version"])
+    return "\n".join(
+        json.dumps([c["argv"], c["stdin"]])
+        for c in reviewer.calls("codex")
+        if c["argv"] != ["--version"]
+    )
 
 
 def review(capsys: Capsys, *argv: str) -> str:
@@ -93,8 +163,10 @@ def marked(name: str) -> str:
 
 # --- names in every case and spelling ---------------------------------------------------------
 
-def test_named_files_mode_sends_no_secret_file_in_any_case(repo: Path, reviewer: FakeCLIs,
-        capsys: Capsys) -> None:
+
+def test_named_files_mode_sends_no_secret_file_in_any_case(
+    repo: Path, reviewer: FakeCLIs, capsys: Capsys
+) -> None:
     for name in (*SECRET_NAMES, *SAFE_NAMES):
         write(repo, name, marked(name) if name in SECRET_NAMES else f"safe {name}\n")
     out = review(capsys, *SECRET_NAMES, *SAFE_NAMES)
@@ -104,8 +176,9 @@ def test_named_files_mode_sends_no_secret_file_in_any_case(repo: Path, reviewer:
     assert all(f"{name}: on the deny list" in out for name in SECRET_NAMES)
 
 
-def test_diff_mode_sends_no_secret_file_in_any_case(repo: Path, reviewer: FakeCLIs,
-        capsys: Capsys) -> None:
+def test_diff_mode_sends_no_secret_file_in_any_case(
+    repo: Path, reviewer: FakeCLIs, capsys: Capsys
+) -> None:
     write(repo, "app.py", "def f():\n    return 2\n")
     for name in SECRET_NAMES:
         write(repo, name, marked(name))
@@ -123,11 +196,34 @@ def test_the_hooks_quick_check_never_lets_through_what_the_full_check_denies(nam
 
 
 def test_quick_check_is_a_superset_for_user_patterns_too() -> None:
-    patterns = ["/anchored.txt", "data/**/dump.sql", "reports/", "[Cc]ustomers.csv",
-                "*.s[qQ]l", "notes/*", "a\\*b", "**/private/**", "x?y.cfg", "!keep.txt"]
+    patterns = [
+        "/anchored.txt",
+        "data/**/dump.sql",
+        "reports/",
+        "[Cc]ustomers.csv",
+        "*.s[qQ]l",
+        "notes/*",
+        "a\\*b",
+        "**/private/**",
+        "x?y.cfg",
+        "!keep.txt",
+    ]
     rng = random.Random(14)
-    parts = ["data", "x", "private", "reports", "notes", "anchored.txt", "dump.sql",
-             "Customers.csv", "a*b", "xzy.cfg", "keep.txt", "deep", "q.SQL"]
+    parts = [
+        "data",
+        "x",
+        "private",
+        "reports",
+        "notes",
+        "anchored.txt",
+        "dump.sql",
+        "Customers.csv",
+        "a*b",
+        "xzy.cfg",
+        "keep.txt",
+        "deep",
+        "q.SQL",
+    ]
     rules = DenyList(patterns)
     paths = {"/".join(rng.choice(parts) for _ in range(rng.randint(1, 4))) for _ in range(3000)}
     denied = [p for p in paths if rules.match(p)]
@@ -137,6 +233,7 @@ def test_quick_check_is_a_superset_for_user_patterns_too() -> None:
 
 
 # --- links ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def links(repo: Path, tmp_path: Path) -> Path:
@@ -157,8 +254,9 @@ def links(repo: Path, tmp_path: Path) -> Path:
 LINKS = ("notes.md", "outside.md", "conf/plain.txt", "docs/readme.txt")
 
 
-def test_named_files_mode_never_follows_a_link_to_a_secret(links: Path, reviewer: FakeCLIs,
-        capsys: Capsys) -> None:
+def test_named_files_mode_never_follows_a_link_to_a_secret(
+    links: Path, reviewer: FakeCLIs, capsys: Capsys
+) -> None:
     out = review(capsys, *LINKS, "ok.py")
     assert MARK not in seen(reviewer) and "print('ok')" in seen(reviewer)
     assert "notes.md: on the deny list (.env[._~-]*, via its link target)" in out
@@ -167,8 +265,9 @@ def test_named_files_mode_never_follows_a_link_to_a_secret(links: Path, reviewer
     assert "docs/readme.txt: on the deny list (*.pem, via its link target)" in out
 
 
-def test_diff_mode_never_follows_a_link_to_a_secret(links: Path, reviewer: FakeCLIs,
-        capsys: Capsys) -> None:
+def test_diff_mode_never_follows_a_link_to_a_secret(
+    links: Path, reviewer: FakeCLIs, capsys: Capsys
+) -> None:
     out = review(capsys)
     assert MARK not in seen(reviewer) and "print('ok')" in seen(reviewer)
     for name in ("notes.md", "outside.md", "conf", "docs/readme.txt"):
@@ -177,14 +276,16 @@ def test_diff_mode_never_follows_a_link_to_a_secret(links: Path, reviewer: FakeC
 
 # --- renames and copies -----------------------------------------------------------------------
 
+
 def commit_env(repo: Path) -> None:
     write(repo, ".env", "".join(f"LINE_{i}={MARK}-{i}\n" for i in range(12)))
     git(repo, "add", "-f", ".env")
     git(repo, "commit", "-qm", "env")
 
 
-def test_a_renamed_env_file_sends_none_of_its_old_lines(repo: Path, reviewer: FakeCLIs,
-        capsys: Capsys) -> None:
+def test_a_renamed_env_file_sends_none_of_its_old_lines(
+    repo: Path, reviewer: FakeCLIs, capsys: Capsys
+) -> None:
     commit_env(repo)
     git(repo, "mv", ".env", "notes.md")
     with open(repo / "notes.md", "a") as f:
@@ -195,8 +296,9 @@ def test_a_renamed_env_file_sends_none_of_its_old_lines(repo: Path, reviewer: Fa
     assert "notes.md: renamed or copied from .env, on the deny list (.env)" in out
 
 
-def test_a_copied_env_file_sends_none_of_its_lines(repo: Path, reviewer: FakeCLIs,
-        capsys: Capsys) -> None:
+def test_a_copied_env_file_sends_none_of_its_lines(
+    repo: Path, reviewer: FakeCLIs, capsys: Capsys
+) -> None:
     commit_env(repo)
     (repo / "copy.txt").write_text((repo / ".env").read_text() + "one more line\n")
     git(repo, "add", "copy.txt")
@@ -206,8 +308,9 @@ def test_a_copied_env_file_sends_none_of_its_lines(repo: Path, reviewer: FakeCLI
     assert "copy.txt: renamed or copied from .env" in out
 
 
-def test_a_secret_renamed_to_an_odd_name_is_still_parsed(repo: Path, reviewer: FakeCLIs,
-        capsys: Capsys) -> None:
+def test_a_secret_renamed_to_an_odd_name_is_still_parsed(
+    repo: Path, reviewer: FakeCLIs, capsys: Capsys
+) -> None:
     commit_env(repo)
     odd = 'we"ird\tname .md'
     git(repo, "mv", ".env", odd)
@@ -218,34 +321,48 @@ def test_a_secret_renamed_to_an_odd_name_is_still_parsed(repo: Path, reviewer: F
 
 # --- the edit hooks ---------------------------------------------------------------------------
 
+
 def payload(path: Path | str, content: str) -> dict:
-    return {"tool_name": "Write", "tool_input": {"file_path": str(path), "content": content},
-            "tool_response": {}}
+    return {
+        "tool_name": "Write",
+        "tool_input": {"file_path": str(path), "content": content},
+        "tool_response": {},
+    }
 
 
 def test_the_hook_stores_no_content_of_a_secret_file_in_any_case(tmp_path: Path) -> None:
     for name in SECRET_NAMES:
-        entry = session.entry_from_payload(payload(tmp_path / name, MARK), str(tmp_path))
+        entry = entries.entry_from_payload(payload(tmp_path / name, MARK), str(tmp_path))
         assert entry is not None and entry["kind"] == "denied", name
         assert MARK not in json.dumps(entry)
 
 
 def test_the_hook_checks_a_links_target(links: Path) -> None:
     for name in LINKS:
-        entry = session.entry_from_payload(payload(links / name, MARK), str(links))
+        entry = entries.entry_from_payload(payload(links / name, MARK), str(links))
         assert entry is not None and entry["kind"] == "denied", name
         assert MARK not in json.dumps(entry)
     assert "a link that leaves the project" in json.dumps(
-        session.entry_from_payload(payload(links / "outside.md", MARK), str(links)))
+        entries.entry_from_payload(payload(links / "outside.md", MARK), str(links))
+    )
 
 
 def test_the_reviewers_batch_applies_the_full_check_again(links: Path) -> None:
     """Entries that got past a hook (an older hook, a link made after the edit, a case the
     quick check would miss) are held back by the reviewer before anything is sent."""
-    edits = [{"file": name, "tool": "Write", "kind": "content", "text": MARK}
-             for name in (".ENV", "SECRETS.YAML", "notes.md", "docs/readme.txt")]
-    edits.append({"file": "renamed.md", "target": ".env.local", "tool": "Write",
-                  "kind": "content", "text": MARK})
+    edits = [
+        {"file": name, "tool": "Write", "kind": "content", "text": MARK}
+        for name in (".ENV", "SECRETS.YAML", "notes.md", "docs/readme.txt")
+    ]
+    edits.append(
+        {
+            "file": "renamed.md",
+            "target": ".env.local",
+            "tool": "Write",
+            "kind": "content",
+            "text": MARK,
+        }
+    )
     edits.append({"file": "ok.py", "tool": "Write", "kind": "content", "text": "fine"})
     change = build_change(edits, [], str(links))
     assert list(change.parts) == ["ok.py"]
@@ -254,23 +371,35 @@ def test_the_reviewers_batch_applies_the_full_check_again(links: Path) -> None:
 
 
 def test_an_edit_then_a_denied_record_of_the_same_file_sends_neither(tmp_path: Path) -> None:
-    edits = [{"file": "notes.md", "tool": "Write", "kind": "content", "text": MARK},
-             {"file": "notes.md", "tool": "Write", "kind": "denied",
-              "note": "on the deny list (.env, via its link target)"}]
+    edits = [
+        {"file": "notes.md", "tool": "Write", "kind": "content", "text": MARK},
+        {
+            "file": "notes.md",
+            "tool": "Write",
+            "kind": "denied",
+            "note": "on the deny list (.env, via its link target)",
+        },
+    ]
     assert build_change(edits, [], str(tmp_path)).parts == {}
 
 
 # --- mm review --explain-deny -----------------------------------------------------------------
 
-def test_explain_deny_names_the_pattern_its_list_and_the_link_target(links: Path,
-        capsys: Capsys) -> None:
+
+def test_explain_deny_names_the_pattern_its_list_and_the_link_target(
+    links: Path, capsys: Capsys
+) -> None:
     code, out, _ = run_mm(capsys, "review", "--explain-deny", "notes.md")
     assert code == 0
-    assert out == ("notes.md: denied: its link target `.env.local` matches `.env[._~-]*` "
-                   "(default list; checked `notes.md` and its link target `.env.local`)\n")
+    assert out == (
+        "notes.md: denied: its link target `.env.local` matches `.env[._~-]*` "
+        "(default list; checked `notes.md` and its link target `.env.local`)\n"
+    )
     code, out, _ = run_mm(capsys, "review", "--explain-deny", "ok.py", "--deny", "OK.*")
-    assert (code, out) == (0, "ok.py: denied: `ok.py` matches `OK.*` (your list; checked "
-                              "`ok.py`)\n")
+    assert (code, out) == (
+        0,
+        "ok.py: denied: `ok.py` matches `OK.*` (your list; checked `ok.py`)\n",
+    )
     code, out, _ = run_mm(capsys, "review", "--explain-deny", "ok.py")
     assert (code, out) == (0, "ok.py: not denied (checked `ok.py`)\n")
     code, out, _ = run_mm(capsys, "review", "--explain-deny", "outside.md")

@@ -88,9 +88,11 @@ def fake_call(fakes: FakeCLIs, name: str) -> Invocation:
 
 # --- a single call: answer, time-out, cancel --------------------------------------------------
 
+
 @pytest.mark.parametrize("name", CLI_NAMES)
-def test_a_cli_that_answers_leaves_no_setsid_grandchild(fake_clis: FakeCLIs, marker: str,
-                                                        name: str) -> None:
+def test_a_cli_that_answers_leaves_no_setsid_grandchild(
+    fake_clis: FakeCLIs, marker: str, name: str
+) -> None:
     specs, settings = everyone()
     fake_clis.set(name, tree=marker, stdout="an answer\n")
     [spec] = [s for s in specs if s.startswith(f"{name}:")]
@@ -101,14 +103,16 @@ def test_a_cli_that_answers_leaves_no_setsid_grandchild(fake_clis: FakeCLIs, mar
 
 def test_a_timed_out_call_leaves_nothing(fake_clis: FakeCLIs, marker: str) -> None:
     fake_clis.set("codex", tree=marker, mode="hang")
-    [response] = dispatch(["codex:gpt-5.4"], "q", settings=Settings(), env=fake_clis.env(),
-                          timeout=1.5)
+    [response] = dispatch(
+        ["codex:gpt-5.4"], "q", settings=Settings(), env=fake_clis.env(), timeout=1.5
+    )
     assert response.status == "timeout"
     assert_none_survive(marker)
 
 
 def test_a_cli_ignoring_sigterm_is_stopped_a_bounded_grace_after_its_timeout(
-        fake_clis: FakeCLIs, tmp_path: Path) -> None:
+    fake_clis: FakeCLIs, tmp_path: Path
+) -> None:
     """Counted, not timed: the fake appends a beat every BEAT_S while it ignores SIGTERM, and
     a busy machine can only make fewer beats, never more."""
     beats = tmp_path / "beats"
@@ -120,16 +124,20 @@ def test_a_cli_ignoring_sigterm_is_stopped_a_bounded_grace_after_its_timeout(
 
 
 def test_a_worker_that_lives_but_overstays_has_its_call_stopped_by_the_watchdog(
-        marker: str) -> None:
+    marker: str,
+) -> None:
     """The worker holds the watchdog's pipe open (it lives: stopped, say) and never stops
     its call: the watchdog does, once the call's limit passes."""
     call = "c" + marker
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", marker],
-                               env={**os.environ, proctree.CALL_VAR: call},
-                               start_new_session=True)
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(3600)", marker],
+        env={**os.environ, proctree.CALL_VAR: call},
+        start_new_session=True,
+    )
     read, write = os.pipe()
-    guard = subprocess.Popen([sys.executable, "-I", "-S", runner._GUARD, call, "0.2"],
-                             stdin=read, start_new_session=True)
+    guard = subprocess.Popen(
+        [sys.executable, "-I", "-S", runner._GUARD, call, "0.2"], stdin=read, start_new_session=True
+    )
     os.close(read)
     try:
         assert_none_survive(marker)
@@ -142,15 +150,26 @@ def test_a_worker_that_lives_but_overstays_has_its_call_stopped_by_the_watchdog(
 
 # --- background jobs: `mm ask --background` --------------------------------------------------
 
+
 def start_ask(capsys: pytest.CaptureFixture[str]) -> str:
-    code, out, _ = run_mm(capsys, "ask", "--background", "--models", "codex:gpt-5.4",
-                          "--prompt", "q", "--timeout", "600")
+    code, out, _ = run_mm(
+        capsys,
+        "ask",
+        "--background",
+        "--models",
+        "codex:gpt-5.4",
+        "--prompt",
+        "q",
+        "--timeout",
+        "600",
+    )
     assert code == 0
     return str(json.loads(out)["job"])
 
 
-def test_mm_jobs_cancel_leaves_nothing(fakes: FakeCLIs, marker: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_mm_jobs_cancel_leaves_nothing(
+    fakes: FakeCLIs, marker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     fakes.set("codex", tree=marker, mode="hang")
     job = start_ask(capsys)
     tree_up(fakes)
@@ -160,7 +179,8 @@ def test_mm_jobs_cancel_leaves_nothing(fakes: FakeCLIs, marker: str,
 
 
 def test_a_sigkilled_ask_worker_leaves_nothing_once_its_job_is_read(
-        fakes: FakeCLIs, marker: str, capsys: pytest.CaptureFixture[str]) -> None:
+    fakes: FakeCLIs, marker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     fakes.set("codex", tree=marker, mode="hang")
     job = start_ask(capsys)
     tree_up(fakes)
@@ -169,13 +189,14 @@ def test_a_sigkilled_ask_worker_leaves_nothing_once_its_job_is_read(
     while Jobs(os.environ).get(job)["status"] == "running":  # the reader sees it gone
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    code, out, _ = run_mm(capsys, "jobs", "status", job, "--format", "json")
+    _, out, _ = run_mm(capsys, "jobs", "status", job, "--format", "json")
     assert json.loads(out)["status"] == "failed"
     assert_none_survive(marker)
 
 
 def test_a_sigkilled_ask_worker_leaves_nothing_even_if_its_job_is_never_read(
-        fakes: FakeCLIs, marker: str, capsys: pytest.CaptureFixture[str]) -> None:
+    fakes: FakeCLIs, marker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Nobody reads the job: the call's own watchdog sees its worker die and stops the CLI
     (its time-out, 600 s, is far off)."""
     fakes.set("codex", tree=marker, mode="hang")
@@ -187,6 +208,7 @@ def test_a_sigkilled_ask_worker_leaves_nothing_even_if_its_job_is_never_read(
 
 
 # --- council stage workers ---------------------------------------------------------------------
+
 
 def council(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
     code, out, err = run_mm(capsys, "council", *argv, "--format", "json")
@@ -204,9 +226,13 @@ def start_council(fakes: FakeCLIs, capsys: pytest.CaptureFixture[str], marker: s
     return step
 
 
-def test_council_cancel_leaves_nothing(fakes: FakeCLIs, marker: str,
-                                       capsys: pytest.CaptureFixture[str],
-                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_council_cancel_leaves_nothing(
+    fakes: FakeCLIs,
+    marker: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)
     step = start_council(fakes, capsys, marker)
     code, _, _ = run_mm(capsys, "jobs", "cancel", step["job"])
@@ -215,8 +241,12 @@ def test_council_cancel_leaves_nothing(fakes: FakeCLIs, marker: str,
 
 
 def test_a_sigkilled_council_worker_leaves_nothing_even_if_its_run_is_never_read(
-        fakes: FakeCLIs, marker: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes: FakeCLIs,
+    marker: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)
     step = start_council(fakes, capsys, marker)
     worker = int((Path(step["run_dir"]) / "workers" / "answer.pid").read_text())
@@ -225,8 +255,12 @@ def test_a_sigkilled_council_worker_leaves_nothing_even_if_its_run_is_never_read
 
 
 def test_a_restarted_council_worker_never_asks_a_seat_still_running(
-        fakes: FakeCLIs, marker: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes: FakeCLIs,
+    marker: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)
     step = start_council(fakes, capsys, marker)
     run_dir = Path(step["run_dir"])

@@ -38,21 +38,44 @@ def config_error(root: Path) -> str:
     return message
 
 
-@pytest.mark.parametrize("value", ["--agent=build", "--yolo", "--approval-mode=yolo",
-                                   "--allow-all-tools", "--force", "gpt-5 --force"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "--agent=build",
+        "--yolo",
+        "--approval-mode=yolo",
+        "--allow-all-tools",
+        "--force",
+        "gpt-5 --force",
+    ],
+)
 @pytest.mark.parametrize("key", ["model", "models"])
-@pytest.mark.parametrize("name", ["opencode", "codex", "gemini", "qwen", "copilot",
-                                  "cursor-agent", "agy", "grok", "vibe", "ollama"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "opencode",
+        "codex",
+        "gemini",
+        "qwen",
+        "copilot",
+        "cursor-agent",
+        "agy",
+        "grok",
+        "vibe",
+        "ollama",
+    ],
+)
 def test_a_flag_as_a_model_is_refused_naming_the_key(
-        tmp_path: Path, name: str, key: str, value: str) -> None:
+    tmp_path: Path, name: str, key: str, value: str
+) -> None:
     toml_value = f'"{value}"' if key == "model" else f'["{value}"]'
-    root = project(tmp_path, f'[providers.{name}]\n{key} = {toml_value}\n')
+    root = project(tmp_path, f"[providers.{name}]\n{key} = {toml_value}\n")
     assert f"providers.{name}.{key}" in config_error(root)
 
 
 def test_mm_ask_in_a_hostile_repo_exits_2_with_one_line(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project(tmp_path, '[providers.opencode]\nmodel = "--agent=build"\n'))
     code, out, err = run_mm(capsys, "ask", "--models", "opencode", "--prompt", "p")
     assert (code, out) == (2, "")
@@ -83,8 +106,9 @@ def test_a_user_route_to_claude_still_needs_the_opt_in(tmp_path: Path) -> None:
 def test_failover_never_picks_a_claude_model_for_another_cli(tmp_path: Path) -> None:
     """`gemini` is a bare provider; a project family rule that also covers Claude names must
     not send agy (whose catalog lists a Claude model) a Claude model without the opt-in."""
-    root = project(tmp_path, '[[routes]]\nmatch = "gemini|claude.*"\n'
-                             'providers = ["gemini", "agy"]\n')
+    root = project(
+        tmp_path, '[[routes]]\nmatch = "gemini|claude.*"\nproviders = ["gemini", "agy"]\n'
+    )
     settings = load_settings(cwd=root).settings
     picked = [r.model for r in alternatives(route("gemini", settings, NOTHING), settings)]
     assert not [m for m in picked if m and "claude" in m]
@@ -107,20 +131,27 @@ def test_a_pattern_past_the_time_bound_is_an_error_naming_the_key(tmp_path: Path
     assert "multi-model.toml: routes.0.match" in message and "\n" not in message
 
 
-@pytest.mark.parametrize("text, key", [
-    ("output_cap_mb = 1e6\n", "output_cap_mb"),
-    ("timeout = 1e12\n", "timeout"),
-    ("probe_timeout = 1e9\n", "probe_timeout"),
-    ("[providers.codex]\ntimeout = 1e300\n", "providers.codex.timeout"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("output_cap_mb = 1e6\n", "output_cap_mb"),
+        ("timeout = 1e12\n", "timeout"),
+        ("probe_timeout = 1e9\n", "probe_timeout"),
+        ("[providers.codex]\ntimeout = 1e300\n", "providers.codex.timeout"),
+    ],
+)
 def test_every_number_is_range_checked(tmp_path: Path, text: str, key: str) -> None:
     assert f": {key}: " in config_error(project(tmp_path, text))
 
 
-@pytest.mark.parametrize("text, key", [
-    ('[[routes]]\nmatch = "x"\nproviders = ["--yolo"]\n', "routes.0.providers.0"),
-    (f'[[routes]]\nmatch = "{"x" * 400}"\nproviders = ["codex"]\n', "routes.0.match"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[[routes]]\nmatch = "x"\nproviders = ["--yolo"]\n', "routes.0.providers.0"),
+        (f'[[routes]]\nmatch = "{"x" * 400}"\nproviders = ["codex"]\n', "routes.0.match"),
+    ],
+)
 def test_route_fields_are_bounded_and_errors_name_the_project_file(
-        tmp_path: Path, text: str, key: str) -> None:
+    tmp_path: Path, text: str, key: str
+) -> None:
     assert f": {key}: " in config_error(project(tmp_path, text))

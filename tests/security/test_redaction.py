@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from multi_model.review import engine, privacy, redact
+from multi_model.review import privacy, redact
+from multi_model.review.change import Change
 from multi_model.review.watch import build_change
 from tests.security.corpus import Case, corpus
 
@@ -34,23 +35,27 @@ def test_recall_is_never_below_detect_secrets_alone() -> None:
     assert ours == len(CASES) and ours >= scanner
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.format.startswith(("PEM", "token on"))],
-                         ids=lambda c: c.format)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.format.startswith(("PEM", "token on"))], ids=lambda c: c.format
+)
 def test_both_review_paths_send_the_redacted_text(case: Case) -> None:
-    change = engine.Change()
+    change = Change()
     change.add(case.file, case.text, 0)
-    batch = build_change([{"file": case.file, "kind": "hunks", "tool": "Edit",
-                           "text": case.text}], [])
+    batch = build_change(
+        [{"file": case.file, "kind": "hunks", "tool": "Edit", "text": case.text}], []
+    )
     for sent in (change.parts[case.file], batch.parts[case.file]):
         assert survivors(case, sent) == []
 
 
 def test_ordinary_code_is_left_alone() -> None:
-    code = ("def connect(check_auth=args.check_auth, token=None):\n"
-            '    password = os.environ["DB_PASSWORD"]\n'
-            '    api_key = settings.get("api_key")\n'
-            '    headers = {"Authorization": f"Bearer {token}"}\n'
-            '    config = {"apiKey": "{env:MOCK_API_KEY}", "auth": "required"}\n'
-            "    return Client(password=password, api_key=api_key)\n")
+    code = (
+        "def connect(check_auth=args.check_auth, token=None):\n"
+        '    password = os.environ["DB_PASSWORD"]\n'
+        '    api_key = settings.get("api_key")\n'
+        '    headers = {"Authorization": f"Bearer {token}"}\n'
+        '    config = {"apiKey": "{env:MOCK_API_KEY}", "auth": "required"}\n'
+        "    return Client(password=password, api_key=api_key)\n"
+    )
     assert redact.redact(code, "app.py") == (code, [])
     assert privacy.redact(code) == (code, [])

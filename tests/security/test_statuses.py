@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 import multi_model
-from multi_model.config import ProviderSettings, Settings
+from multi_model.config import EndpointSettings, ProviderSettings, Settings
 from multi_model.models import HttpReply, Response
 from multi_model.providers import CLI_NAMES, builtin
+from multi_model.providers.openai_compat import OpenAICompat
 from tests.conftest import FakeCLIs
 
 JSON_CLIS = tuple(n for n in CLI_NAMES if n != "agy")  # agy's print mode is plain text
@@ -22,19 +23,19 @@ DEEP = "[" * 200_000
 NAGS: dict[str, str] = {
     "codex": "Not logged in",
     "gemini": "Please set an Auth method in your /home/u/.gemini/settings.json or specify one "
-              "of the following environment variables before running: GEMINI_API_KEY, "
-              "GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA",
+    "of the following environment variables before running: GEMINI_API_KEY, "
+    "GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA",
     "agy": "You are not logged into Antigravity.",
     "cursor-agent": "Error: Authentication required. Please run 'cursor-agent login' first, or "
-                    "set CURSOR_API_KEY environment variable.",
+    "set CURSOR_API_KEY environment variable.",
     "claude": "Not logged in · Please run /login",
     "qwen": "No auth type is selected. Please configure an auth type (e.g. via settings or "
-            "`--auth-type`) before running in non-interactive mode.",
+    "`--auth-type`) before running in non-interactive mode.",
     "opencode": "Not logged in. Please log in: run `opencode auth login`",
     "copilot": "Error: No authentication information found.\n\nTo authenticate, you can use "
-               "any of the following methods:\n  • Start 'copilot' and run the '/login' command",
+    "any of the following methods:\n  • Start 'copilot' and run the '/login' command",
     "grok": "❌ Error: API key required. Set GROK_API_KEY environment variable, use --api-key "
-            "flag, or set \"apiKey\" field in ~/.grok/user-settings.json",
+    'flag, or set "apiKey" field in ~/.grok/user-settings.json',
     "vibe": "Error: Missing MISTRAL_API_KEY environment variable for mistral provider",
 }
 
@@ -43,15 +44,18 @@ def call(fake_clis: FakeCLIs, name: str, prompt: str = "p", **scenario: object) 
     fake_clis.set(name, **scenario)
     # grok has no read-only mode: it only runs when writes are allowed
     settings = Settings(providers={"grok": ProviderSettings(allow_writes=True)})
-    [resp] = multi_model.dispatch([name], prompt, settings=settings, env=fake_clis.env(),
-                                  allow_claude_cli=True)
+    [resp] = multi_model.dispatch(
+        [name], prompt, settings=settings, env=fake_clis.env(), allow_claude_cli=True
+    )
     return resp
 
 
 @pytest.mark.parametrize("name", JSON_CLIS)
-@pytest.mark.parametrize("stdout", [DEEP, '{"type": "x", "data": ' + DEEP + "\n",
-                                    '{"type": "x"}\n{"a": ' + DEEP + "\n"],
-                         ids=["document", "line", "stream"])
+@pytest.mark.parametrize(
+    "stdout",
+    [DEEP, '{"type": "x", "data": ' + DEEP + "\n", '{"type": "x"}\n{"a": ' + DEEP + "\n"],
+    ids=["document", "line", "stream"],
+)
 def test_deeply_nested_json_is_bad_output(fake_clis: FakeCLIs, name: str, stdout: str) -> None:
     resp = call(fake_clis, name, stdout=stdout)
     assert resp.status == "bad_output", resp.error
@@ -65,11 +69,11 @@ def test_deeply_nested_json_in_gemini_stderr_is_not_a_crash(fake_clis: FakeCLIs)
 
 @pytest.mark.parametrize("name", ["ollama", "openai_compat"])
 def test_deeply_nested_http_body_is_bad_output(name: str) -> None:
-    from multi_model.config import EndpointSettings
-    from multi_model.providers.openai_compat import OpenAICompat
-
-    prov = builtin("ollama") if name == "ollama" else OpenAICompat(
-        "local", EndpointSettings(base_url="http://127.0.0.1:9/v1"))
+    prov = (
+        builtin("ollama")
+        if name == "ollama"
+        else OpenAICompat("local", EndpointSettings(base_url="http://127.0.0.1:9/v1"))
+    )
     parsed = prov.parse_http(HttpReply(status=200, body=DEEP))
     assert parsed.status == "bad_output", parsed.error
 
@@ -77,7 +81,8 @@ def test_deeply_nested_http_body_is_bad_output(name: str) -> None:
 @pytest.mark.parametrize("name", CLI_NAMES)
 @pytest.mark.parametrize("exit_code", [0, 1])
 def test_login_nag_on_stdout_is_auth_required_with_the_cli_hint(
-        fake_clis: FakeCLIs, name: str, exit_code: int) -> None:
+    fake_clis: FakeCLIs, name: str, exit_code: int
+) -> None:
     resp = call(fake_clis, name, stdout=NAGS[name] + "\n", exit=exit_code)
     assert resp.status == "auth_required", resp.error
     assert resp.text == ""
@@ -85,11 +90,14 @@ def test_login_nag_on_stdout_is_auth_required_with_the_cli_hint(
 
 
 @pytest.mark.parametrize("name", JSON_CLIS)
-@pytest.mark.parametrize("stdout", ['{"unexpected": 1}\n', '[{"unexpected": 1}]\n',
-                                    '[1, 2, 3]\n', '"a string"\n', "42\n"],
-                         ids=["object", "array-of-objects", "array", "string", "number"])
+@pytest.mark.parametrize(
+    "stdout",
+    ['{"unexpected": 1}\n', '[{"unexpected": 1}]\n', "[1, 2, 3]\n", '"a string"\n', "42\n"],
+    ids=["object", "array-of-objects", "array", "string", "number"],
+)
 def test_valid_json_of_the_wrong_shape_is_bad_output(
-        fake_clis: FakeCLIs, name: str, stdout: str) -> None:
+    fake_clis: FakeCLIs, name: str, stdout: str
+) -> None:
     resp = call(fake_clis, name, stdout=stdout)
     assert resp.status == "bad_output", resp.error
 

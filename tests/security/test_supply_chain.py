@@ -23,8 +23,16 @@ def entries(text: str) -> list[str]:
 def test_every_pin_carries_sha256_hashes() -> None:
     found = entries(LOCK.read_text())
     names = {PIN.match(e).group(1).lower() for e in found}  # type: ignore[union-attr]
-    assert {"pydantic", "jsonschema", "pathspec", "detect-secrets", "pyyaml", "requests",
-            "regex", "tomli"} <= names
+    assert {
+        "pydantic",
+        "jsonschema",
+        "pathspec",
+        "detect-secrets",
+        "pyyaml",
+        "requests",
+        "regex",
+        "tomli",
+    } <= names
     for entry in found:
         assert PIN.match(entry), entry
         assert re.findall(r"--hash=sha256:[0-9a-f]{64}\b", entry), entry
@@ -36,8 +44,9 @@ def test_a_wrong_hash_in_the_lock_is_refused(plugin: Path, tmp_path: Path) -> No
     found = re.search(r"^annotated-types==.*?(?=^\S)", text, re.M | re.S)
     assert found
     entry = found.group(0)
-    lock.write_text(text.replace(entry, re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64,
-                                               entry)))
+    lock.write_text(
+        text.replace(entry, re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, entry))
+    )
     assert lock.read_text() != text and "0" * 64 in lock.read_text()
     done = launch(plugin, tmp_path / "data", "--version")
     assert done.returncode == 1

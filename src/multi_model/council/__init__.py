@@ -6,8 +6,9 @@ chairman's synthesis.
 
 Modules: models (data), stages (the three stages), tally (ranks, Borda, Kendall's W),
 ballot (the ballot schema and parser), anonymize (labels, shuffles, nonces), store (the run
-directory: every path in it), report (Markdown), command (`mm council`), stepview and
-hosted/ (`mm council start | submit | ...`: the council in steps through Claude Code).
+directory: every path in it), report (Markdown), command (the one-shot run behind `mm
+council`), stepview (a step shown to the host) and hosted/ (`mm council start | next | ...`:
+the council in steps through Claude Code; their command line is in multi_model.commands).
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ __all__ = ["CouncilResult", "run_council", "run_stage1", "run_stage2", "run_stag
 
 def __getattr__(name: str) -> Any:  # lazy: `mm ask` never pays for the council's imports
     if name == "run_council":
-        from multi_model.council.run import run_council
+        from multi_model.council.run import run_council  # noqa: PLC0415 - start-up, see above
 
         return run_council
     if name == "CouncilResult":
-        from multi_model.council.models import CouncilResult
+        from multi_model.council.models import CouncilResult  # noqa: PLC0415 - start-up
 
         return CouncilResult
     if name in ("run_stage1", "run_stage2", "run_stage3"):
-        from multi_model.council import stages
+        from multi_model.council import stages  # noqa: PLC0415 - start-up, see above
 
         return getattr(stages, name)
     raise AttributeError(f"module 'multi_model.council' has no attribute {name!r}")

@@ -74,7 +74,7 @@ def keyed(key: str, purpose: str, avoid: Sequence[str] = ()) -> str:
     if not key:
         raise ValueError("empty key")
     for step in itertools.count():
-        mac = hmac.new(key.encode("utf-8"), f"{purpose}:{step}".encode("utf-8"), hashlib.sha256)
+        mac = hmac.new(key.encode("utf-8"), f"{purpose}:{step}".encode(), hashlib.sha256)
         candidate = mac.hexdigest()[:16]
         if not any(candidate in text for text in avoid):
             return candidate

@@ -22,7 +22,7 @@ TITLE = "multi-model council ballot"
 CRITIQUE_MAX = 1000
 
 
-def ballot_schema(labels: list[str], token: str) -> dict:
+def ballot_schema(labels: list[str], token: str) -> dict[str, object]:
     """The Draft 2020-12 schema of a ballot over `labels` (in the order shown) for the task with
     `token`. Raises ValueError when `labels` is empty or repeats a label, or `token` is empty
     (a caller's bug, not model output)."""
@@ -34,14 +34,25 @@ def ballot_schema(labels: list[str], token: str) -> dict:
     generated.pop("title", None)
     generated["properties"]["token"].update(const=token)
     ranking, critiques = generated["properties"]["ranking"], generated["properties"]["critiques"]
-    ranking.update(description="Every label exactly once, best first.",
-                   items={**ranking["items"], "enum": list(labels)},
-                   minItems=len(labels), maxItems=len(labels), uniqueItems=True)
-    critique = {**critiques["additionalProperties"], "minLength": 1, "maxLength": CRITIQUE_MAX,
-                "pattern": r"\S"}  # a blank critique is no critique
-    critiques.update(description="One short critique per label.",
-                     properties={label: dict(critique) for label in labels},
-                     required=list(labels), additionalProperties=False)
+    ranking.update(
+        description="Every label exactly once, best first.",
+        items={**ranking["items"], "enum": list(labels)},
+        minItems=len(labels),
+        maxItems=len(labels),
+        uniqueItems=True,
+    )
+    critique = {
+        **critiques["additionalProperties"],
+        "minLength": 1,
+        "maxLength": CRITIQUE_MAX,
+        "pattern": r"\S",
+    }  # a blank critique is no critique
+    critiques.update(
+        description="One short critique per label.",
+        properties={label: dict(critique) for label in labels},
+        required=list(labels),
+        additionalProperties=False,
+    )
     return {"$schema": DRAFT, "title": TITLE, **generated}
 
 
@@ -51,20 +62,32 @@ def permutation_errors(ballot: Ballot, labels: list[str]) -> list[str]:
     missing); unknown and repeated labels in order of appearance, missing ones in label order."""
     shown = set(labels)
     counts = Counter(ballot.ranking)
-    return ([f"$.ranking: {lb!r} is not one of the labels shown" for lb in counts
-             if lb not in shown]
-            + [f"$.ranking: {lb!r} is listed {n} times" for lb, n in counts.items()
-               if n > 1 and lb in shown]
-            + [f"$.ranking: {lb!r} is missing" for lb in labels if lb not in counts]
-            + [f"$.critiques: {key!r} is not one of the labels shown" for key in ballot.critiques
-               if key not in shown]
-            + [f"$.critiques: {lb!r} has no critique" for lb in labels
-               if lb not in ballot.critiques])
+    return (
+        [f"$.ranking: {lb!r} is not one of the labels shown" for lb in counts if lb not in shown]
+        + [
+            f"$.ranking: {lb!r} is listed {n} times"
+            for lb, n in counts.items()
+            if n > 1 and lb in shown
+        ]
+        + [f"$.ranking: {lb!r} is missing" for lb in labels if lb not in counts]
+        + [
+            f"$.critiques: {key!r} is not one of the labels shown"
+            for key in ballot.critiques
+            if key not in shown
+        ]
+        + [f"$.critiques: {lb!r} has no critique" for lb in labels if lb not in ballot.critiques]
+    )
 
 
 def parse_ballot(text: str, labels: list[str], token: str) -> Structured[Ballot]:
     """A reviewer's reply -> its ballot over `labels`, or the errors to quote in the repair retry.
     The ballot is the one object whose "token" is `token` (none, or more than one: errors).
     Never raises for bad model output."""
-    return validate_keyed(text, "token", token, ballot_schema(labels, token), Ballot,
-                          lambda b: permutation_errors(b, labels))
+    return validate_keyed(
+        text,
+        "token",
+        token,
+        ballot_schema(labels, token),
+        Ballot,
+        lambda b: permutation_errors(b, labels),
+    )

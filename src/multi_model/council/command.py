@@ -1,27 +1,25 @@
-"""`mm council` as a one-shot command: choose the panel, validate every spec before anything
-runs, run the council with progress on stderr, and return the result and an exit code."""
+"""The one-shot council behind `mm council`: choose the panel, validate every spec before
+anything runs, run the council with progress lines on a stream, and return the result."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
+from multi_model import providers
 from multi_model.config import Settings
 from multi_model.council.models import CouncilResult
 from multi_model.council.run import run_council
 from multi_model.council.stages import DispatchFn
 from multi_model.detect import availability
-from multi_model.routing import split_specs
 from multi_model.errors import UsageError
-from multi_model.fanout import dispatch, route_all
+from multi_model.fanout import dispatch
 from multi_model.models import Response
+from multi_model.routing import route_all, split_specs
 
-# One seat per rate bucket, most common first; gemini and agy share Google's bucket.
-BUCKETS: tuple[tuple[str, ...], ...] = (
-    ("codex",), ("gemini", "agy"), ("cursor-agent",), ("copilot",), ("qwen",), ("opencode",),
-    ("vibe",))
+# One seat per rate bucket, most common first (each provider declares its bucket and rank).
+BUCKETS: tuple[tuple[str, ...], ...] = providers.rate_buckets()
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,10 @@ class CouncilOptions:
 def available_clis(settings: Settings, env: Mapping[str, str]) -> list[str]:
     """Each rate bucket's first CLI that is installed and not known to be logged out."""
     available = availability(settings, env)
-    found = (next((n for n in bucket if available(n) not in (None, "logged_out")), None)
-             for bucket in BUCKETS)
+    found = (
+        next((n for n in bucket if available(n) not in (None, "logged_out")), None)
+        for bucket in BUCKETS
+    )
     return [name for name in found if name]
 
 
@@ -47,42 +47,71 @@ def default_panel(settings: Settings, env: Mapping[str, str]) -> list[str]:
     """`available_clis`, each on its own default model. UsageError when fewer than two."""
     panel = available_clis(settings, env)
     if len(panel) < 2:
-        raise UsageError("no default panel: fewer than two installed, logged-in CLIs "
-                         "(see `mm detect --check-auth`); name one with --panel, or try --demo")
+        raise UsageError(
+            "no default panel: fewer than two installed, logged-in CLIs "
+            "(see `mm detect --check-auth`); name one with --panel, or try --demo"
+        )
     return panel
 
 
-def run(question: str, options: CouncilOptions, settings: Settings, env: Mapping[str, str],
-        progress: TextIO | None = None) -> CouncilResult:
+def run(
+    question: str,
+    options: CouncilOptions,
+    settings: Settings,
+    env: Mapping[str, str],
+    progress: TextIO | None = None,
+) -> CouncilResult:
     """Validate every spec, then run the council; raises before stage 1 for bad specs."""
-    flags = {"allow_cursor_claude": options.allow_cursor_claude,
-             "allow_claude_cli": options.allow_claude_cli}
-    route_all([*options.panel, *([options.chairman] if options.chairman else [])], settings,
-              env, **flags)
+    route_all(
+        [*options.panel, *([options.chairman] if options.chairman else [])],
+        settings,
+        env,
+        allow_cursor_claude=options.allow_cursor_claude,
+        allow_claude_cli=options.allow_claude_cli,
+    )
     if options.min_answers < 2 or options.min_answers > len(options.panel):
-        raise UsageError(f"--min-answers must be between 2 and the panel size "
-                         f"({len(options.panel)})")
+        raise UsageError(
+            f"--min-answers must be between 2 and the panel size ({len(options.panel)})"
+        )
     reporter = _Progress(progress) if progress else None
-    return run_council(question, options.panel, options.chairman,
-                       dispatch_fn=_dispatcher(options.timeout, settings, env, flags, reporter),
-                       timeout=options.timeout or settings.timeout, seed=options.seed,
-                       min_answers=options.min_answers,
-                       on_stage=reporter.stage if reporter else None)
+    return run_council(
+        question,
+        options.panel,
+        options.chairman,
+        dispatch_fn=_dispatcher(options, settings, env, reporter),
+        timeout=options.timeout or settings.timeout,
+        seed=options.seed,
+        min_answers=options.min_answers,
+        on_stage=reporter.stage if reporter else None,
+    )
 
 
-def _dispatcher(timeout: float | None, settings: Settings, env: Mapping[str, str],
-                flags: Mapping[str, bool], reporter: _Progress | None) -> DispatchFn:
+def _dispatcher(
+    options: CouncilOptions, settings: Settings, env: Mapping[str, str], reporter: _Progress | None
+) -> DispatchFn:
     def dispatch_fn(prompt: str, models: list[str]) -> list[Response]:
-        return dispatch(models, prompt, timeout=timeout, settings=settings, env=env,
-                        on_result=reporter.seat if reporter else None, **flags)
+        return dispatch(
+            models,
+            prompt,
+            timeout=options.timeout,
+            settings=settings,
+            env=env,
+            on_result=reporter.seat if reporter else None,
+            allow_cursor_claude=options.allow_cursor_claude,
+            allow_claude_cli=options.allow_claude_cli,
+        )
+
     return dispatch_fn
 
 
 class _Progress:
     """One stderr line per stage and per finished call."""
 
-    NAMES: ClassVar[dict[str, str]] = {"stage1": "stage 1/3: answers", "stage2": "stage 2/3: blind peer review",
-             "stage3": "stage 3/3: synthesis"}
+    NAMES: ClassVar[dict[str, str]] = {
+        "stage1": "stage 1/3: answers",
+        "stage2": "stage 2/3: blind peer review",
+        "stage3": "stage 3/3: synthesis",
+    }
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -98,18 +127,9 @@ class _Progress:
         self.stream.flush()
 
 
-def exit_code(result: CouncilResult) -> int:
-    """0 with a synthesis; 5 when no chairman could write one."""
-    return 0 if result.stage3_synthesis is not None else 5
-
-
-def progress_stream(verbose: bool) -> TextIO | None:
-    return sys.stderr if verbose or sys.stderr.isatty() else None
-
-
 def split(specs: str | None, flag: str = "--panel") -> list[str]:
     """'a, b' -> ['a', 'b']; none -> []; UsageError for an empty entry (',,')."""
     return split_specs(specs, flag) if specs and specs.strip() else []
 
 
-__all__ = ["CouncilOptions", "available_clis", "default_panel", "exit_code", "progress_stream", "run", "split"]
+__all__ = ["CouncilOptions", "available_clis", "default_panel", "run", "split"]

@@ -20,15 +20,18 @@ failed: the reviewer's call itself failed (see `error`)."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=(),
-                              json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        extra="forbid", protected_namespaces=(), json_schema_serialization_defaults_required=True
+    )
 
 
 class Ballot(_Model):
     """What a reviewer returns: its task's token, every label best first, a critique of each."""
 
-    token: str = Field(description="The token of the review task, repeated: only a ballot "
-                       "that carries it counts, so none quoted from an answer can.")
+    token: str = Field(
+        description="The token of the review task, repeated: only a ballot "
+        "that carries it counts, so none quoted from an answer can."
+    )
     ranking: list[str]
     critiques: dict[str, str]
 
@@ -57,14 +60,16 @@ class SelfPreference(_Model):
     reviewer: str
     own_position: int = Field(description="Where the reviewer put its own answer (1 = first).")
     others_mean_position: float | None = Field(
-        description="Mean position the other reviewers gave that answer, on the same scale.")
+        description="Mean position the other reviewers gave that answer, on the same scale."
+    )
 
 
 class Synthesis(_Model):
     chairman: str = Field(description="Seat id or model spec that wrote the synthesis.")
     text: str
-    fallback_from: list[str] = Field(default_factory=list,
-                                     description="Chairmen that failed before this one.")
+    fallback_from: list[str] = Field(
+        default_factory=list, description="Chairmen that failed before this one."
+    )
 
 
 class CouncilResult(_Model):

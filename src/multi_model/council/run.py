@@ -9,24 +9,34 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import JsonValue
 
-from multi_model.config import data_dir
 from multi_model.council import anonymize, stages, tally
 from multi_model.council.models import AggregateRow, BallotRecord, CouncilResult, Synthesis
 from multi_model.council.report import render_report
 from multi_model.council.store import RunStore, new_run_id
 from multi_model.errors import QuorumNotMet
 from multi_model.models import Response
+from multi_model.paths import data_dir
 
-TIE_RULE = ("lower mean rank, then more Borda points, then more first places, then panel order;"
-            " a reviewer's vote for its own answer is left out")
+TIE_RULE = (
+    "lower mean rank, then more Borda points, then more first places, then panel order;"
+    " a reviewer's vote for its own answer is left out"
+)
 
 
-def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
-                dispatch_fn: stages.DispatchFn | None = None, timeout: float = 300.0,
-                seed: int | None = None, *, min_answers: int = 2, exclude_self: bool = True,
-                store: RunStore | None = None,
-                on_stage: Callable[[str], None] | None = None,
-                key: str | None = None) -> CouncilResult:
+def run_council(
+    prompt: str,
+    panel: Sequence[str],
+    chairman: str | None = None,
+    dispatch_fn: stages.DispatchFn | None = None,
+    timeout: float = 300.0,
+    seed: int | None = None,
+    *,
+    min_answers: int = 2,
+    exclude_self: bool = True,
+    store: RunStore | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    key: str | None = None,
+) -> CouncilResult:
     """Answers, blind peer review, synthesis. Raises QuorumNotMet (after stage 1) when fewer
     than `min_answers` seats answered; every other failure is recorded in the result.
     The chairman defaults to the best-ranked panelist; if it fails, the next one chairs.
@@ -37,9 +47,18 @@ def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
     dispatch_fn = dispatch_fn or _default_dispatch(timeout)
     seats = stages.seat_ids(panel)
     store = store or RunStore(data_dir(os.environ) / "runs" / new_run_id(seed))
-    store.write_json(store.RUN, {"question": prompt, "seats": seats, "chairman": chairman,
-                                  "seed": seed, "min_answers": min_answers,
-                                  "exclude_self": exclude_self, "timeout": timeout})
+    store.write_json(
+        store.RUN,
+        {
+            "question": prompt,
+            "seats": seats,
+            "chairman": chairman,
+            "seed": seed,
+            "min_answers": min_answers,
+            "exclude_self": exclude_self,
+            "timeout": timeout,
+        },
+    )
     timings: dict[str, float] = {}
     with _timed(timings, "stage1", on_stage):
         answers = stages.run_stage1(prompt, seats, dispatch_fn, store)
@@ -51,38 +70,76 @@ def run_council(prompt: str, panel: Sequence[str], chairman: str | None = None,
     chairmen = [*([chairman] if chairman else []), *(r.seat for r in rows if r.seat != chairman)]
     with _timed(timings, "stage3", on_stage):
         synthesis, failures = stages.run_stage3(
-            stages.synthesis_prompt(prompt, answers, ballots, rows, seed, key), chairmen,
-            dispatch_fn, store)
-    return finish(store, question=prompt, seats=seats, answers=answers, ballots=ballots,
-                  rows=rows, synthesis=synthesis, failures=failures, seed=seed,
-                  chairman=chairman, exclude_self=exclude_self, min_answers=min_answers,
-                  extra={"timings_s": timings})
+            stages.synthesis_prompt(prompt, answers, ballots, rows, seed, key),
+            chairmen,
+            dispatch_fn,
+            store,
+        )
+    return finish(
+        store,
+        question=prompt,
+        seats=seats,
+        answers=answers,
+        ballots=ballots,
+        rows=rows,
+        synthesis=synthesis,
+        failures=failures,
+        seed=seed,
+        chairman=chairman,
+        exclude_self=exclude_self,
+        min_answers=min_answers,
+        extra={"timings_s": {**timings}},
+    )
 
 
-def finish(store: RunStore, *, question: str, seats: Sequence[str],
-           answers: Sequence[Response], ballots: Sequence[BallotRecord],
-           rows: Sequence[AggregateRow], synthesis: Synthesis | None, failures: Sequence[str],
-           seed: int, chairman: str | None, exclude_self: bool, min_answers: int,
-           extra: Mapping[str, JsonValue]) -> CouncilResult:
+def finish(
+    store: RunStore,
+    *,
+    question: str,
+    seats: Sequence[str],
+    answers: Sequence[Response],
+    ballots: Sequence[BallotRecord],
+    rows: Sequence[AggregateRow],
+    synthesis: Synthesis | None,
+    failures: Sequence[str],
+    seed: int,
+    chairman: str | None,
+    exclude_self: bool,
+    min_answers: int,
+    extra: Mapping[str, JsonValue],
+) -> CouncilResult:
     """The merged CouncilResult, written to result.json and report.md."""
     result = CouncilResult(
-        question=question, stage1_responses=list(answers), stage2_rankings=list(ballots),
-        aggregate_ranks=list(rows), stage3_synthesis=synthesis,
+        question=question,
+        stage1_responses=list(answers),
+        stage2_rankings=list(ballots),
+        aggregate_ranks=list(rows),
+        stage3_synthesis=synthesis,
         chairman_model=synthesis.chairman if synthesis else None,
-        metadata={"seed": seed, "run_dir": str(store.root), "chairman_requested": chairman,
-                  "chairman_failures": list(failures), "kendall_w": tally.kendall_w(ballots),
-                  "self_preference": [p.model_dump(mode="json")
-                                      for p in tally.self_preference(ballots, seats)],
-                  "exclude_self": exclude_self, "min_answers": min_answers,
-                  "tie_rule": TIE_RULE, **extra})
+        metadata={
+            "seed": seed,
+            "run_dir": str(store.root),
+            "chairman_requested": chairman,
+            "chairman_failures": list(failures),
+            "kendall_w": tally.kendall_w(ballots),
+            "self_preference": [
+                p.model_dump(mode="json") for p in tally.self_preference(ballots, seats)
+            ],
+            "exclude_self": exclude_self,
+            "min_answers": min_answers,
+            "tie_rule": TIE_RULE,
+            **extra,
+        },
+    )
     store.write_json(store.RESULT, result)
     store.write_text(store.REPORT, render_report(result))
     return result
 
 
 class _timed:
-    def __init__(self, sink: dict[str, float], name: str,
-                 on_stage: Callable[[str], None] | None) -> None:
+    def __init__(
+        self, sink: dict[str, float], name: str, on_stage: Callable[[str], None] | None
+    ) -> None:
         self.sink, self.name, self.on_stage = sink, name, on_stage
 
     def __enter__(self) -> None:
@@ -95,6 +152,7 @@ class _timed:
 
 
 def _default_dispatch(timeout: float) -> stages.DispatchFn:
-    from multi_model.fanout import dispatch
+    # lazy for start-up: callers that bring a dispatch_fn (the hosted council) skip fan-out
+    from multi_model.fanout import dispatch  # noqa: PLC0415 - see above
 
     return lambda prompt, models: dispatch(models, prompt, timeout=timeout)

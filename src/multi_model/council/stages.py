@@ -42,11 +42,15 @@ def ask_one(dispatch_fn: DispatchFn, prompt: str, seat: str) -> Response:
 
 # --- stage 1 ---------------------------------------------------------------------------------
 
-def run_stage1(question: str, seats: Sequence[str], dispatch_fn: DispatchFn,
-               store: RunStore | None = None) -> list[Response]:
+
+def run_stage1(
+    question: str, seats: Sequence[str], dispatch_fn: DispatchFn, store: RunStore | None = None
+) -> list[Response]:
     """Every seat answers the question as asked, in parallel; one Response per seat, in order."""
     responses = dispatch_fn(question, [model_of(s) for s in seats])
-    answers = [r.model_copy(update={"model": seat}) for seat, r in zip(seats, responses)]
+    answers = [
+        r.model_copy(update={"model": seat}) for seat, r in zip(seats, responses, strict=True)
+    ]
     for answer in answers:
         if store:
             store.write_json(store.answer_rel(answer.model), answer)
@@ -55,9 +59,16 @@ def run_stage1(question: str, seats: Sequence[str], dispatch_fn: DispatchFn,
 
 # --- stage 2 ---------------------------------------------------------------------------------
 
-def run_stage2(question: str, answers: Sequence[Response], dispatch_fn: DispatchFn, seed: int,
-               key: str, store: RunStore | None = None,
-               reviewers: Sequence[str] | None = None) -> list[BallotRecord]:
+
+def run_stage2(
+    question: str,
+    answers: Sequence[Response],
+    dispatch_fn: DispatchFn,
+    seed: int,
+    key: str,
+    store: RunStore | None = None,
+    reviewers: Sequence[str] | None = None,
+) -> list[BallotRecord]:
     """Every reviewer (default: every seat that answered) ranks the answers blind, in
     parallel, each with its own shuffle (from `seed`) and its own token (from `key`); one
     repair retry; invalid stays invalid."""
@@ -71,19 +82,30 @@ def run_stage2(question: str, answers: Sequence[Response], dispatch_fn: Dispatch
         return list(pool.map(review, reviewers))
 
 
-def rank_prompt(question: str, answered: dict[str, str], lmap: dict[str, str],
-                nonce: str, token: str) -> str:
+def rank_prompt(
+    question: str, answered: dict[str, str], lmap: dict[str, str], nonce: str, token: str
+) -> str:
     labels = list(lmap)
-    return render("rank", question=question, nonce=nonce, labels=", ".join(labels),
-                  token=token,
-                  answers=anonymize.answer_blocks({lb: answered[s] for lb, s in lmap.items()},
-                                                  nonce),
-                  example=example_ballot(labels, token))
+    return render(
+        "rank",
+        question=question,
+        nonce=nonce,
+        labels=", ".join(labels),
+        token=token,
+        answers=anonymize.answer_blocks({lb: answered[s] for lb, s in lmap.items()}, nonce),
+        example=example_ballot(labels, token),
+    )
 
 
 def example_ballot(labels: list[str], token: str) -> str:
-    return json.dumps({"token": token, "ranking": labels,
-                       "critiques": {lb: "One or two sentences." for lb in labels}}, indent=2)
+    return json.dumps(
+        {
+            "token": token,
+            "ranking": labels,
+            "critiques": {lb: "One or two sentences." for lb in labels},
+        },
+        indent=2,
+    )
 
 
 @dataclass(frozen=True)
@@ -103,18 +125,26 @@ class ReviewTask:
         return list(self.label_map)
 
     def repair_prompt(self, errors: Sequence[str]) -> str:
-        return self.prompt + "\n\n" + render(
-            "repair", errors="\n".join(f"- {e}" for e in errors),
-            labels=", ".join(self.labels), token=self.token,
-            example=example_ballot(self.labels, self.token))
+        return (
+            self.prompt
+            + "\n\n"
+            + render(
+                "repair",
+                errors="\n".join(f"- {e}" for e in errors),
+                labels=", ".join(self.labels),
+                token=self.token,
+                example=example_ballot(self.labels, self.token),
+            )
+        )
 
     def record(self, **fields: object) -> BallotRecord:
-        return BallotRecord(reviewer=self.reviewer, seed=self.seed, label_map=self.label_map,
-                            **fields)  # type: ignore[arg-type]
+        base = {"reviewer": self.reviewer, "seed": self.seed, "label_map": self.label_map}
+        return BallotRecord.model_validate({**base, **fields})
 
 
-def review_task(question: str, answered: dict[str, str], reviewer: str, seed: int,
-                key: str) -> ReviewTask:
+def review_task(
+    question: str, answered: dict[str, str], reviewer: str, seed: int, key: str
+) -> ReviewTask:
     """`reviewer`'s task: its shuffle from `seed`; the stage's nonce and its own token from
     `key`, neither found in the question or an answer (so no framed text can close a block or
     pass for a ballot)."""
@@ -123,27 +153,36 @@ def review_task(question: str, answered: dict[str, str], reviewer: str, seed: in
     shown = [question, *answered.values()]
     nonce = anonymize.keyed(key, "nonce:review", shown)
     token = anonymize.keyed(key, f"token:{reviewer}", [*shown, nonce])
-    return ReviewTask(reviewer, rseed, lmap, token,
-                      rank_prompt(question, answered, lmap, nonce, token))
+    return ReviewTask(
+        reviewer, rseed, lmap, token, rank_prompt(question, answered, lmap, nonce, token)
+    )
 
 
-def run_review(question: str, answered: dict[str, str], reviewer: str,
-               dispatch_fn: DispatchFn, seed: int, key: str,
-               store: RunStore | None = None) -> BallotRecord:
+def run_review(
+    question: str,
+    answered: dict[str, str],
+    reviewer: str,
+    dispatch_fn: DispatchFn,
+    seed: int,
+    key: str,
+    store: RunStore | None = None,
+) -> BallotRecord:
     """One reviewer's ballot, through the strict pipeline and at most one repair retry."""
     task = review_task(question, answered, reviewer, seed, key)
     if store:
         store.write_text(store.review_prompt_rel(reviewer), task.prompt)
     errors: list[str] = []
     for attempt in (1, 2):
-        reply = ask_one(dispatch_fn, task.prompt if attempt == 1 else task.repair_prompt(errors),
-                        reviewer)
+        reply = ask_one(
+            dispatch_fn, task.prompt if attempt == 1 else task.repair_prompt(errors), reviewer
+        )
         if store:
             store.write_text(store.review_raw_rel(reviewer, attempt), reply.text)
         if not reply.ok:
             status = "missing" if reply.status == "timeout" else "failed"
-            record = task.record(status=status, attempts=attempt,
-                                 error=f"{reply.status}: {reply.error}")
+            record = task.record(
+                status=status, attempts=attempt, error=f"{reply.status}: {reply.error}"
+            )
             break
         record, errors = judge_ballot(task, reply.text, attempt)
         if record.status == "valid":
@@ -163,8 +202,15 @@ def judge_ballot(task: ReviewTask, text: str, attempt: int) -> tuple[BallotRecor
 
 # --- stage 3 ---------------------------------------------------------------------------------
 
-def synthesis_prompt(question: str, answers: Sequence[Response], ballots: Sequence[BallotRecord],
-                     rows: Sequence[AggregateRow], seed: int, key: str) -> str:
+
+def synthesis_prompt(
+    question: str,
+    answers: Sequence[Response],
+    ballots: Sequence[BallotRecord],
+    rows: Sequence[AggregateRow],
+    seed: int,
+    key: str,
+) -> str:
     """The chairman's prompt: answers, aggregate and critiques under the chairman's own
     labels (critiques relabelled from each reviewer's), never a model name. Its nonce is
     new: reviewers saw the stage-2 one and could have written it into a critique."""
@@ -174,18 +220,23 @@ def synthesis_prompt(question: str, answers: Sequence[Response], ballots: Sequen
     label_of = {seat: lb for lb, seat in cmap.items()}
     critiques = critiques_text(ballots, label_of)
     nonce = anonymize.keyed(key, "nonce:synthesis", [question, critiques, *answered.values()])
-    return render("synthesize", question=question, nonce=nonce,
-                  answers=anonymize.answer_blocks({lb: answered[s] for lb, s in cmap.items()},
-                                                  nonce),
-                  aggregate=aggregate_table(rows, label_of), critiques=critiques)
+    return render(
+        "synthesize",
+        question=question,
+        nonce=nonce,
+        answers=anonymize.answer_blocks({lb: answered[s] for lb, s in cmap.items()}, nonce),
+        aggregate=aggregate_table(rows, label_of),
+        critiques=critiques,
+    )
 
 
 def aggregate_table(rows: Sequence[AggregateRow], label_of: dict[str, str]) -> str:
     lines = ["| answer | place | mean rank | Borda | votes |", "|---|---|---|---|---|"]
     for row in rows:
         mean = "-" if row.mean_rank is None else f"{row.mean_rank:.2f}"
-        lines.append(f"| {label_of[row.seat]} | {row.place} | {mean} | {row.borda:g} | "
-                     f"{row.votes} |")
+        lines.append(
+            f"| {label_of[row.seat]} | {row.place} | {mean} | {row.borda:g} | {row.votes} |"
+        )
     return "\n".join(lines)
 
 
@@ -196,15 +247,19 @@ def critiques_text(ballots: Sequence[BallotRecord], label_of: dict[str, str]) ->
         assert record.ballot is not None
         to_chair = {lb: label_of[seat] for lb, seat in record.label_map.items()}
         order = " > ".join(to_chair[lb] for lb in record.ballot.ranking)
-        notes = [f"- {to_chair[lb]}: {anonymize.relabel(text, to_chair)}"
-                 for lb, text in sorted(record.ballot.critiques.items(),
-                                        key=lambda item: to_chair[item[0]])]
+        notes = [
+            f"- {to_chair[lb]}: {anonymize.relabel(text, to_chair)}"
+            for lb, text in sorted(
+                record.ballot.critiques.items(), key=lambda item: to_chair[item[0]]
+            )
+        ]
         parts.append(f"Reviewer {number} ranked {order}\n" + "\n".join(notes))
     return "\n\n".join(parts) or "(no valid ballots)"
 
 
-def run_stage3(prompt: str, chairmen: Sequence[str], dispatch_fn: DispatchFn,
-               store: RunStore | None = None) -> tuple[Synthesis | None, list[str]]:
+def run_stage3(
+    prompt: str, chairmen: Sequence[str], dispatch_fn: DispatchFn, store: RunStore | None = None
+) -> tuple[Synthesis | None, list[str]]:
     """Ask each chairman in turn until one writes a synthesis; (synthesis, failures)."""
     if store:
         store.write_text(store.SYNTHESIS_PROMPT, prompt)
@@ -214,8 +269,11 @@ def run_stage3(prompt: str, chairmen: Sequence[str], dispatch_fn: DispatchFn,
         if store:
             store.write_text(store.chair_raw_rel(attempt), reply.text)
         if reply.ok:
-            synthesis = Synthesis(chairman=chair, text=reply.text,
-                                  fallback_from=[f.split(": ", 1)[0] for f in failures])
+            synthesis = Synthesis(
+                chairman=chair,
+                text=reply.text,
+                fallback_from=[f.split(": ", 1)[0] for f in failures],
+            )
             if store:
                 store.write_json(store.SYNTHESIS, synthesis)
             return synthesis, failures

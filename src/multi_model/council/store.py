@@ -32,14 +32,16 @@ process loses nothing already done, and a stage re-run finds what exists.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
+from multi_model.util.fs import atomic_write
+
 TYPE_CHECKING = False  # the plugin's hooks import this module: stdlib only at run time
 if TYPE_CHECKING:
+    from typing import Any
+
     from pydantic import BaseModel
 
 
@@ -123,8 +125,12 @@ class RunStore:
         """(run root, stage, seat slug) when `prompt_file` is a task's prompt file by name
         (tasks/<stage>/<seat>.prompt.md); None for any other file."""
         name, folder = prompt_file.name, prompt_file.parent
-        if (not name.endswith(TASK_PROMPT) or name == TASK_PROMPT
-                or folder.name not in TASK_STAGES or folder.parent.name != "tasks"):
+        if (
+            not name.endswith(TASK_PROMPT)
+            or name == TASK_PROMPT
+            or folder.name not in TASK_STAGES
+            or folder.parent.name != "tasks"
+        ):
             return None
         return folder.parent.parent, folder.name, name[: -len(TASK_PROMPT)]
 
@@ -145,17 +151,14 @@ class RunStore:
     def write_text(self, rel: str, text: str) -> Path:
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:  # the text as given
-            f.write(text)
-        os.replace(tmp, target)
+        atomic_write(target, text)  # the text as given
         return target
 
-    def write_json(self, rel: str, data: BaseModel | dict) -> Path:
+    def write_json(self, rel: str, data: BaseModel | dict[str, Any]) -> Path:
         payload = data if isinstance(data, dict) else data.model_dump(mode="json")
         return self.write_text(rel, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
-    def read_json(self, rel: str) -> dict | None:
+    def read_json(self, rel: str) -> dict[str, Any] | None:
         try:
             data = json.loads(self.path(rel).read_text(encoding="utf-8"))
         except (OSError, ValueError):

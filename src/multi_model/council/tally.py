@@ -64,8 +64,10 @@ def full_order(record: BallotRecord) -> list[str]:
         raise ValueError(f"label_map of {record.reviewer!r} shows a seat twice")
     ranking = record.ballot.ranking
     if sorted(ranking) != sorted(record.label_map):
-        raise ValueError(f"ballot from {record.reviewer!r} ranks {ranking}, "
-                         f"not a permutation of {sorted(record.label_map)}")
+        raise ValueError(
+            f"ballot from {record.reviewer!r} ranks {ranking}, "
+            f"not a permutation of {sorted(record.label_map)}"
+        )
     return [record.label_map[label] for label in ranking]
 
 
@@ -82,8 +84,9 @@ def _answered(ballots: Sequence[BallotRecord], seats: Sequence[str]) -> list[str
     return [seat for seat in dict.fromkeys(seats) if seat in shown]
 
 
-def _score(orders: list[tuple[BallotRecord, list[str]]], answered: list[str],
-           exclude_self: bool) -> dict[str, _Score]:
+def _score(
+    orders: list[tuple[BallotRecord, list[str]]], answered: list[str], exclude_self: bool
+) -> dict[str, _Score]:
     scores = {seat: _Score() for seat in answered}
     for record, order in orders:
         reduced = [s for s in order if not (exclude_self and s == record.reviewer)]
@@ -97,12 +100,18 @@ def _score(orders: list[tuple[BallotRecord, list[str]]], answered: list[str],
 
 def _tie_key(score: _Score, panel_index: int) -> tuple[bool, Fraction, int, int, int]:
     mean = score.mean()
-    return (mean is None, mean if mean is not None else Fraction(0),
-            -score.borda, -score.first_places, panel_index)
+    return (
+        mean is None,
+        mean if mean is not None else Fraction(0),
+        -score.borda,
+        -score.first_places,
+        panel_index,
+    )
 
 
-def aggregate(ballots: Sequence[BallotRecord], seats: Sequence[str],
-              exclude_self: bool = True) -> list[AggregateRow]:
+def aggregate(
+    ballots: Sequence[BallotRecord], seats: Sequence[str], exclude_self: bool = True
+) -> list[AggregateRow]:
     """Rows for the answered seats, best first, places 1..n by the module's tie rule."""
     answered = _answered(ballots, seats)
     scores = _score(_valid_orders(ballots), answered, exclude_self)
@@ -111,10 +120,16 @@ def aggregate(ballots: Sequence[BallotRecord], seats: Sequence[str],
     rows = []
     for place, seat in enumerate(ranked, start=1):
         score, mean = scores[seat], scores[seat].mean()
-        rows.append(AggregateRow(
-            seat=seat, place=place, mean_rank=None if mean is None else float(mean),
-            borda=float(score.borda), votes=len(score.positions),
-            first_places=score.first_places))
+        rows.append(
+            AggregateRow(
+                seat=seat,
+                place=place,
+                mean_rank=None if mean is None else float(mean),
+                borda=float(score.borda),
+                votes=len(score.positions),
+                first_places=score.first_places,
+            )
+        )
     return rows
 
 
@@ -127,11 +142,18 @@ def self_preference(ballots: Sequence[BallotRecord], seats: Sequence[str]) -> li
     for record, order in orders:
         if record.reviewer not in order:
             continue
-        others = [o.index(record.reviewer) + 1 for r, o in orders
-                  if r.reviewer != record.reviewer and record.reviewer in o]
-        result.append(SelfPreference(
-            reviewer=record.reviewer, own_position=order.index(record.reviewer) + 1,
-            others_mean_position=float(Fraction(sum(others), len(others))) if others else None))
+        others = [
+            o.index(record.reviewer) + 1
+            for r, o in orders
+            if r.reviewer != record.reviewer and record.reviewer in o
+        ]
+        result.append(
+            SelfPreference(
+                reviewer=record.reviewer,
+                own_position=order.index(record.reviewer) + 1,
+                others_mean_position=float(Fraction(sum(others), len(others))) if others else None,
+            )
+        )
     return result
 
 
@@ -149,4 +171,4 @@ def kendall_w(ballots: Sequence[BallotRecord]) -> float | None:
             rank_sums[seat] += position
     mean_sum = Fraction(m * (n + 1), 2)
     s = sum((Fraction(r) - mean_sum) ** 2 for r in rank_sums.values())
-    return round(float(12 * s / (m * m * (n ** 3 - n))), 4)
+    return round(float(12 * s / (m * m * (n**3 - n))), 4)

@@ -29,30 +29,41 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput
-from multi_model.providers.base import AuthHints, CliProvider, failure, model_arg, stderr_tail
+from multi_model.providers.base import AuthHints, CliProvider, Serves, model_arg
+from multi_model.providers.families import GEMINI
+from multi_model.providers.parse import failure, stderr_tail
 
 READ_ONLY_DIRECTIVE = (
     "Answer directly in this reply as plain text. Do not create or edit files, "
     "do not write artifacts, do not use tools."
 )
 WRITE_DIRECTIVE = (
-    "Give your complete answer directly in this reply as plain text, not in an artifact "
-    "or a file."
+    "Give your complete answer directly in this reply as plain text, not in an artifact or a file."
 )
 _ERROR_START = re.compile(r"(Error:|Agent execution terminated|Individual quota reached)")
-_LOGIN_NAG = re.compile(r"(?i)not logged into antigravity|not (signed|logged) in|please sign in"
-                        r"|auth timed out|silent auth failed")
+_LOGIN_NAG = re.compile(
+    r"(?i)not logged into antigravity|not (signed|logged) in|please sign in"
+    r"|auth timed out|silent auth failed"
+)
 _NO_TTY = re.compile(r"(?i)could not open (a )?TTY|open /dev/tty")
-_TTY_HINT = ("agy wanted an interactive terminal (a sign-in or folder-trust screen); run `agy` "
-             "once in a terminal in this folder")
+_TTY_HINT = (
+    "agy wanted an interactive terminal (a sign-in or folder-trust screen); run `agy` "
+    "once in a terminal in this folder"
+)
 
 
 class Agy(CliProvider):
     name = "agy"
     executables = ("agy",)
     # Keyring access: D-Bus on Linux; agy crashes on Windows without USERPROFILE.
-    env_allow = ("AGY_*", "ANTIGRAVITY_*", "DBUS_SESSION_BUS_ADDRESS", "USERPROFILE",
-                 "APPDATA", "LOCALAPPDATA")
+    env_allow = (
+        "AGY_*",
+        "ANTIGRAVITY_*",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "USERPROFILE",
+        "APPDATA",
+        "LOCALAPPDATA",
+    )
     rules = (
         (re.compile(r"(?i)quota reached|upgrade your subscription"), "rate_limited"),
         (_LOGIN_NAG, "auth_required"),
@@ -61,13 +72,21 @@ class Agy(CliProvider):
     # hints, detection reports "unknown" rather than a false "logged_out".
     auth = AuthHints()
     models_probe = ("models",)
-    catalog = ("gemini-3.7-flash-high", "gemini-3.7-flash-medium", "gemini-3.1-pro-high",
-               "claude-sonnet-4-6")
-    rate_bucket = "Google Antigravity (Google account quota)"
+    catalog = (
+        "gemini-3.7-flash-high",
+        "gemini-3.7-flash-medium",
+        "gemini-3.1-pro-high",
+        "claude-sonnet-4-6",
+    )
+    rate_bucket = "google"  # Google Antigravity (Google account quota)
+    routes = (Serves(GEMINI),)
+    seat_rank = 1
     install_hint = "the Antigravity CLI installer from https://antigravity.google"
     login_hint = "run `agy` once in a terminal and sign in with Google"
-    no_resume = ("agy --print does not report the id of its conversation, so a later call "
-                 "cannot name it (`--conversation ID` needs one)")
+    no_resume = (
+        "agy --print does not report the id of its conversation, so a later call "
+        "cannot name it (`--conversation ID` needs one)"
+    )
 
     structured = False  # print mode is plain text (a JSON mode exists in newer, unverified builds)
 
@@ -75,8 +94,12 @@ class Agy(CliProvider):
         # A little past our own deadline: agy's default (5 min) must not cut a longer run short,
         # and our process-group timeout, not agy's, decides, so the status is always `timeout`.
         argv = [executable, "--print-timeout", f"{math.ceil(req.timeout) + 5}s"]
-        argv += [*model_arg("--model", req.model),
-                 "--mode", "accept-edits" if req.allow_writes else "plan", *req.extra_args]
+        argv += [
+            *model_arg("--model", req.model),
+            "--mode",
+            "accept-edits" if req.allow_writes else "plan",
+            *req.extra_args,
+        ]
         directive = WRITE_DIRECTIVE if req.allow_writes else READ_ONLY_DIRECTIVE
         argv += ["--print", f"{directive}\n\n{req.prompt}"]
         return Invocation(argv=tuple(argv), env=env, stdin=None, cwd=req.cwd)

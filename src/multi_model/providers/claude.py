@@ -14,38 +14,46 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput, Usage
-from multi_model.providers.base import (
-    AuthHints,
-    AuthState,
-    CliProvider,
+from multi_model.providers.base import AuthHints, AuthState, CliProvider, env_matches, model_arg
+from multi_model.providers.parse import (
     as_int,
     as_str,
     dig,
-    env_matches,
     failure,
     http_class,
     json_document,
-    model_arg,
     result_event,
     usage_from,
 )
 
 SESSION_VARS = (
-    "CLAUDECODE", "CLAUDE_CODE_*", "CLAUDE_PLUGIN_*", "CLAUDE_PROJECT_DIR", "CLAUDE_ENV_FILE",
+    "CLAUDECODE",
+    "CLAUDE_CODE_*",
+    "CLAUDE_PLUGIN_*",
+    "CLAUDE_PROJECT_DIR",
+    "CLAUDE_ENV_FILE",
     "CLAUDE_AGENT_SDK_*",
 )
 """Claude Code session markers: a nested `claude` that inherits them hangs. Denied as
 patterns, so markers added by future versions stay out too; only `KEEP` passes."""
-KEEP = frozenset({"CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX",
-                  "CLAUDE_CODE_MAX_RETRIES", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
-                  "CLAUDE_CODE_EFFORT_LEVEL"})
+KEEP = frozenset(
+    {
+        "CLAUDE_CODE_OAUTH_TOKEN",
+        "CLAUDE_CODE_USE_BEDROCK",
+        "CLAUDE_CODE_USE_VERTEX",
+        "CLAUDE_CODE_MAX_RETRIES",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+        "CLAUDE_CODE_EFFORT_LEVEL",
+    }
+)
 READ_TOOLS = "Read,Glob,Grep"
 WRITE_TOOLS = "Read,Glob,Grep,Edit,Write"
 
 # Claude's own nags read "<problem> · Please run /login"; an answer that merely mentions /login
 # must not match, hence the anchor and the middle dot.
-_LOGIN_NAG = re.compile(r"\s*(not logged in\b|[^\n]{0,80}\u00b7 please run /login\b)",
-                        re.IGNORECASE)
+_LOGIN_NAG = re.compile(
+    r"\s*(not logged in\b|[^\n]{0,80}\u00b7 please run /login\b)", re.IGNORECASE
+)
 
 
 def claude_model_id(model: str) -> str:
@@ -57,8 +65,15 @@ def claude_model_id(model: str) -> str:
 class Claude(CliProvider):
     name = "claude"
     executables = ("claude",)
-    env_allow = ("ANTHROPIC_*", "CLAUDE_CONFIG_DIR", *sorted(KEEP), "DISABLE_TELEMETRY",
-                 "AWS_REGION", "AWS_PROFILE", "CLOUD_ML_REGION")
+    env_allow = (
+        "ANTHROPIC_*",
+        "CLAUDE_CONFIG_DIR",
+        *sorted(KEEP),
+        "DISABLE_TELEMETRY",
+        "AWS_REGION",
+        "AWS_PROFILE",
+        "CLOUD_ML_REGION",
+    )
     env_deny = SESSION_VARS
     rules = (
         (re.compile(r"please run /login|oauth token (has )?expired", re.I), "auth_required"),
@@ -66,12 +81,28 @@ class Claude(CliProvider):
         (re.compile(r"request too large", re.I), "oversize"),
         (re.compile(r"credit balance is too low|usage limit|hit your limit", re.I), "rate_limited"),
     )
-    auth = AuthHints(env=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN",
-                          "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
-                     files=(".claude/.credentials.json",), probe=("auth", "status", "--json"))
-    catalog = ("claude-opus-4-8", "claude-fable-5", "claude-sonnet-5", "claude-sonnet-4-6",
-               "claude-haiku-4-5", "opus", "sonnet", "haiku")
-    rate_bucket = "Anthropic (Claude plan or API key)"
+    auth = AuthHints(
+        env=(
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_AUTH_TOKEN",
+            "CLAUDE_CODE_OAUTH_TOKEN",
+            "CLAUDE_CODE_USE_BEDROCK",
+            "CLAUDE_CODE_USE_VERTEX",
+        ),
+        files=(".claude/.credentials.json",),
+        probe=("auth", "status", "--json"),
+    )
+    catalog = (
+        "claude-opus-4-8",
+        "claude-fable-5",
+        "claude-sonnet-5",
+        "claude-sonnet-4-6",
+        "claude-haiku-4-5",
+        "opus",
+        "sonnet",
+        "haiku",
+    )
+    rate_bucket = "anthropic"  # Anthropic (Claude plan or API key)
     install_hint = "npm install -g @anthropic-ai/claude-code"
     login_hint = "claude auth login (or set ANTHROPIC_API_KEY)"
     resume_flag = "--resume"
@@ -80,16 +111,23 @@ class Claude(CliProvider):
         argv = [executable, "-p", "--output-format", "json"]
         if req.model:
             argv += model_arg("--model", claude_model_id(req.model))
-        argv += ["--tools", WRITE_TOOLS if req.allow_writes else READ_TOOLS,
-                 "--permission-mode", "acceptEdits" if req.allow_writes else "default",
-                 *self.resume_args(req), *req.extra_args]
+        argv += [
+            "--tools",
+            WRITE_TOOLS if req.allow_writes else READ_TOOLS,
+            "--permission-mode",
+            "acceptEdits" if req.allow_writes else "default",
+            *self.resume_args(req),
+            *req.extra_args,
+        ]
         child = {k: v for k, v in env.items() if k in KEEP or not env_matches(k, SESSION_VARS)}
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
         event = result_event(out.stdout)
         if event is None:
-            return self.exit_failure(out) if out.exit_code != 0 else self.no_answer(out, "result object")
+            if out.exit_code != 0:
+                return self.exit_failure(out)
+            return self.no_answer(out, "result object")
         session = as_str(event.get("session_id"))
         text = as_str(event.get("result"))
         if text is not None and out.exit_code == 0 and _LOGIN_NAG.match(text) and len(text) < 200:
@@ -97,10 +135,15 @@ class Claude(CliProvider):
         if event.get("is_error") is True or str(event.get("subtype", "")).startswith("error"):
             return replace(self._error(event, text), session_id=session)
         if text is None:
-            return Parsed(status="bad_output", error="claude result has no text",
-                          session_id=session)
-        return Parsed(text=text, usage=_usage(event), session_id=session,
-                      model_reported=_main_model(event.get("modelUsage")))
+            return Parsed(
+                status="bad_output", error="claude result has no text", session_id=session
+            )
+        return Parsed(
+            text=text,
+            usage=_usage(event),
+            session_id=session,
+            model_reported=_main_model(event.get("modelUsage")),
+        )
 
     def parse_auth(self, out: RunOutput) -> AuthState:
         """`claude auth status --json` -> {"loggedIn": bool, ...} (exit 1 when logged out)."""
@@ -114,19 +157,30 @@ class Claude(CliProvider):
     def _error(self, event: dict[str, object], text: str | None) -> Parsed:
         errors = event.get("errors")
         details = [e for e in errors if isinstance(e, str)] if isinstance(errors, list) else []
-        message = (text or "; ".join(details)
-                   or f"claude run ended with {event.get('subtype') or 'an error'}")
-        return failure(message, self.rules,
-                       status=http_class(as_int(event.get("api_error_status"))))
+        message = (
+            text
+            or "; ".join(details)
+            or f"claude run ended with {event.get('subtype') or 'an error'}"
+        )
+        return failure(
+            message, self.rules, status=http_class(as_int(event.get("api_error_status")))
+        )
+
 
 def _usage(event: dict[str, object]) -> Usage | None:
-    usage = usage_from(event.get("usage"), input="input_tokens", output="output_tokens",
-                       cached="cache_read_input_tokens")
+    usage = usage_from(
+        event.get("usage"),
+        input="input_tokens",
+        output="output_tokens",
+        cached="cache_read_input_tokens",
+    )
     raw = event.get("usage")
     if usage is not None and usage.input_tokens is not None and isinstance(raw, dict):
         # Anthropic counts cache reads and writes apart from input_tokens; ours include them
-        extra = sum(as_int(raw.get(k)) or 0 for k in ("cache_read_input_tokens",
-                                                       "cache_creation_input_tokens"))
+        extra = sum(
+            as_int(raw.get(k)) or 0
+            for k in ("cache_read_input_tokens", "cache_creation_input_tokens")
+        )
         usage = usage.model_copy(update={"input_tokens": usage.input_tokens + extra})
     cost = event.get("total_cost_usd")
     if usage is not None and isinstance(cost, (int, float)) and not isinstance(cost, bool):
@@ -138,4 +192,5 @@ def _main_model(model_usage: object) -> str | None:
     """The model that did the work: the only key, or the one with the most output tokens."""
     if not isinstance(model_usage, dict) or not model_usage:
         return None
-    return max(model_usage, key=lambda m: as_int(dig(model_usage[m], "outputTokens")) or 0)
+    best: str = max(model_usage, key=lambda m: as_int(dig(model_usage[m], "outputTokens")) or 0)
+    return best

@@ -12,16 +12,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput
-from multi_model.providers.base import (
-    AuthHints,
-    CliProvider,
-    as_str,
-    dig,
-    failure,
-    json_lines,
-    model_arg,
-    usage_from,
-)
+from multi_model.providers.base import AuthHints, CliProvider, Serves, model_arg
+from multi_model.providers.families import OPENAI
+from multi_model.providers.parse import as_str, dig, failure, json_lines, usage_from
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 _EFFORT_RE = re.compile(rf"(.+)-({'|'.join(EFFORTS)})")
@@ -37,17 +30,28 @@ class Codex(CliProvider):
     name = "codex"
     executables = ("codex",)
     env_allow = ("OPENAI_*", "CODEX_*", "AZURE_OPENAI_*", "RUST_LOG")
-    auth = AuthHints(env=("OPENAI_API_KEY", "CODEX_API_KEY"), files=(".codex/auth.json",),
-                     probe=("login", "status"))
+    auth = AuthHints(
+        env=("OPENAI_API_KEY", "CODEX_API_KEY"),
+        files=(".codex/auth.json",),
+        probe=("login", "status"),
+    )
     catalog = ("gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5.3-codex", "o3", "o4-mini")
-    rate_bucket = "OpenAI (ChatGPT plan or API key)"
+    rate_bucket = "openai"  # OpenAI (ChatGPT plan or API key)
+    routes = (Serves(OPENAI),)
+    seat_rank = 0
     install_hint = "npm install -g @openai/codex"
     login_hint = "codex login"
     resume_flag = "resume"  # a subcommand: `codex exec [options] resume ID -`
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
-        argv = [executable, "exec", "--json", "--skip-git-repo-check",
-                "--sandbox", "workspace-write" if req.allow_writes else "read-only"]
+        argv = [
+            executable,
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "--sandbox",
+            "workspace-write" if req.allow_writes else "read-only",
+        ]
         if req.model:
             model, effort = split_effort(req.model)
             argv += model_arg("--model", model)
@@ -66,9 +70,13 @@ class Codex(CliProvider):
             elif kind == "item.completed" and dig(event, "item", "type") == "agent_message":
                 text = as_str(dig(event, "item", "text"))
             elif kind == "turn.completed":
-                usage = usage_from(event.get("usage"), input="input_tokens",
-                                   output="output_tokens", cached="cached_input_tokens",
-                                   reasoning="reasoning_output_tokens")
+                usage = usage_from(
+                    event.get("usage"),
+                    input="input_tokens",
+                    output="output_tokens",
+                    cached="cached_input_tokens",
+                    reasoning="reasoning_output_tokens",
+                )
             elif kind == "turn.failed":
                 failed = as_str(dig(event, "error", "message")) or "turn failed"
             elif kind == "error":

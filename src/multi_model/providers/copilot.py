@@ -15,17 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput, Status
-from multi_model.providers.base import (
-    AuthHints,
-    CliProvider,
-    as_int,
-    as_str,
-    dig,
-    failure,
-    http_class,
-    json_lines,
-    model_arg,
-)
+from multi_model.providers.base import AuthHints, CliProvider, model_arg
+from multi_model.providers.parse import as_int, as_str, dig, failure, http_class, json_lines
 
 ERROR_TYPES: dict[str, Status] = {"authentication": "auth_required", "rate_limit": "rate_limited"}
 
@@ -65,35 +56,58 @@ class Copilot(CliProvider):
         # A dropped connection ends in the native client's transport error (checked on 1.0.102):
         # "... Last error: Failed native model HTTP request: error sending request for url (...):
         # client error (SendRequest): connection closed before message completed", no statusCode.
-        (re.compile(r"network fetch failed|error sending request for url"
-                    r"|connection closed before message completed", re.IGNORECASE), "network"),
-        (re.compile(r"token found but could not be validated|classic personal access tokens",
-                    re.IGNORECASE), "auth_required"),
+        (
+            re.compile(
+                r"network fetch failed|error sending request for url"
+                r"|connection closed before message completed",
+                re.IGNORECASE,
+            ),
+            "network",
+        ),
+        (
+            re.compile(
+                r"token found but could not be validated|classic personal access tokens",
+                re.IGNORECASE,
+            ),
+            "auth_required",
+        ),
     )
     # No login file to check: ~/.copilot/config.json is written on first run even when logged
     # out, and the OAuth token normally lives in the system keychain. COPILOT_PROVIDER_BASE_URL
     # (BYOK) needs no GitHub login at all.
-    auth = AuthHints(env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
-                          "COPILOT_PROVIDER_BASE_URL"))
+    auth = AuthHints(
+        env=("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN", "COPILOT_PROVIDER_BASE_URL")
+    )
     catalog = ("auto", "gpt-5.5", "gpt-5.4", "gpt-5.3-codex", "gemini-3.8-flash", "grok-4.7")
-    rate_bucket = "GitHub Copilot (premium requests)"
+    rate_bucket = "github-copilot"  # GitHub Copilot (premium requests)
+    seat_rank = 3
     install_hint = "npm install -g @github/copilot"
     login_hint = "copilot login (or set COPILOT_GITHUB_TOKEN)"
     resume_flag = "--resume="  # a bare --resume opens a picker
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
-        argv = [executable, "--output-format", "json", "--no-auto-update", "--no-ask-user",
-                *model_arg("--model", req.model)]
-        argv += (["--allow-all-tools"] if req.allow_writes
-                 else ["--deny-tool=write", "--deny-tool=shell"])
+        argv = [
+            executable,
+            "--output-format",
+            "json",
+            "--no-auto-update",
+            "--no-ask-user",
+            *model_arg("--model", req.model),
+        ]
+        argv += (
+            ["--allow-all-tools"]
+            if req.allow_writes
+            else ["--deny-tool=write", "--deny-tool=shell"]
+        )
         argv += [*self.resume_args(req), *req.extra_args]
         return Invocation(argv=tuple(argv), env=env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
         seen = _scan(out.stdout)
         if seen.error is not None:
-            return replace(self._session_error(seen.error), session_id=seen.session,
-                           model_reported=seen.model)
+            return replace(
+                self._session_error(seen.error), session_id=seen.session, model_reported=seen.model
+            )
         if seen.text is not None:
             return Parsed(text=seen.text, session_id=seen.session, model_reported=seen.model)
         if out.exit_code != 0:

@@ -14,22 +14,19 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput
-from multi_model.providers.base import (
-    ANSI_RE,
-    AuthHints,
-    AuthState,
-    CliProvider,
-    as_str,
-    failure,
-    model_arg,
-    result_event,
-)
+from multi_model.providers.base import AuthHints, AuthState, CliProvider, Serves, model_arg
+from multi_model.providers.families import ANY, GEMINI, MISTRAL, OPENAI, QWEN
+from multi_model.providers.parse import ANSI_RE, as_str, failure, result_event
 
 _MODEL_ID = re.compile(r"[a-z0-9][\w.:/@\[\]=,-]*(?<!:)")
-_LOGGED_OUT = re.compile(r"not logged in|not authenticated|unauthenticated"
-                         r"|authentication required", re.IGNORECASE)
-_LOGGED_IN = re.compile(r"logged in as|login successful|\"isAuthenticated\"\s*:\s*true",
-                        re.IGNORECASE)
+_LOGGED_OUT = re.compile(
+    r"not logged in|not authenticated|unauthenticated"
+    r"|authentication required",
+    re.IGNORECASE,
+)
+_LOGGED_IN = re.compile(
+    r"logged in as|login successful|\"isAuthenticated\"\s*:\s*true", re.IGNORECASE
+)
 
 
 class CursorAgent(CliProvider):
@@ -45,9 +42,16 @@ class CursorAgent(CliProvider):
     # no file counts; the bounded `status` probe decides.
     auth = AuthHints(env=("CURSOR_API_KEY",), probe=("status",))
     models_probe = ("models",)
-    catalog = ("auto", "composer-2", "composer-2-fast", "gpt-5.5", "gpt-5.5-high",
-               "gpt-5.3-codex")
-    rate_bucket = "Cursor plan (included usage, then usage-based)"
+    catalog = ("auto", "composer-2", "composer-2-fast", "gpt-5.5", "gpt-5.5-high", "gpt-5.3-codex")
+    rate_bucket = "cursor"  # Cursor plan (included usage, then usage-based)
+    routes = (
+        Serves(OPENAI, rank=1),
+        Serves(GEMINI, rank=1),
+        Serves(QWEN, rank=1),
+        Serves(MISTRAL, rank=1),
+        Serves(ANY, rank=1),
+    )
+    seat_rank = 2
     install_hint = "curl https://cursor.com/install -fsS | bash"
     login_hint = "cursor-agent login (or set CURSOR_API_KEY)"
     resume_flag = "--resume"
@@ -55,22 +59,29 @@ class CursorAgent(CliProvider):
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
         argv = [executable, "--print", "--output-format", "json"]
         argv += ["--force"] if req.allow_writes else ["--mode", "ask"]
-        argv += ["--trust", *model_arg("--model", req.model), *self.resume_args(req),
-                 *req.extra_args]
+        argv += [
+            "--trust",
+            *model_arg("--model", req.model),
+            *self.resume_args(req),
+            *req.extra_args,
+        ]
         return Invocation(argv=tuple(argv), env=env, stdin=req.prompt, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
         event = result_event(out.stdout)
         if event is None:
-            return self.exit_failure(out) if out.exit_code != 0 else self.no_answer(out, "result object")
+            if out.exit_code != 0:
+                return self.exit_failure(out)
+            return self.no_answer(out, "result object")
         session = as_str(event.get("session_id"))
         text = as_str(event.get("result"))
         if event.get("is_error") is True or event.get("subtype", "success") != "success":
             message = text or f"cursor-agent run ended with {event.get('subtype') or 'an error'}"
             return replace(failure(message, self.rules), session_id=session)
         if text is None:
-            return Parsed(status="bad_output", error="cursor-agent result has no text",
-                          session_id=session)
+            return Parsed(
+                status="bad_output", error="cursor-agent result has no text", session_id=session
+            )
         return Parsed(text=text, session_id=session)
 
     def parse_auth(self, out: RunOutput) -> AuthState:

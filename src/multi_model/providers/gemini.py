@@ -22,17 +22,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput, Status, Usage
-from multi_model.providers.base import (
-    ANSI_RE,
-    AuthHints,
-    CliProvider,
-    as_int,
-    as_str,
-    dig,
-    failure,
-    json_document,
-    model_arg,
-)
+from multi_model.providers.base import AuthHints, CliProvider, Serves, model_arg
+from multi_model.providers.families import GEMINI
+from multi_model.providers.parse import ANSI_RE, as_int, as_str, dig, failure, json_document
 
 EXIT_AUTH = 41
 EXIT_UNTRUSTED = 55
@@ -51,25 +43,48 @@ class Gemini(CliProvider):
     executables = ("gemini",)
     env_allow = ("GEMINI_*", "GOOGLE_*")
     rules = (
-        (re.compile(r"(?i)Manual authorization is required|FatalAuthenticationError|IneligibleTier"
-                    r"|Invalid auth method selected|Cached credentials are not valid"),
-         "auth_required"),
+        (
+            re.compile(
+                r"(?i)Manual authorization is required|FatalAuthenticationError|IneligibleTier"
+                r"|Invalid auth method selected|Cached credentials are not valid"
+            ),
+            "auth_required",
+        ),
     )
     auth = AuthHints(
-        env=("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI",
-             "GOOGLE_GENAI_USE_GCA", "GOOGLE_APPLICATION_CREDENTIALS"),
+        env=(
+            "GEMINI_API_KEY",
+            "GOOGLE_API_KEY",
+            "GOOGLE_GENAI_USE_VERTEXAI",
+            "GOOGLE_GENAI_USE_GCA",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+        ),
         files=(".gemini/oauth_creds.json", ".gemini/gemini-credentials.json"),
     )
-    catalog = ("gemini-3.1-pro-preview", "gemini-3-flash-preview", "gemini-2.5-pro",
-               "gemini-2.5-flash", "gemini-2.5-flash-lite")
-    rate_bucket = "Google (Gemini API key, Google login or Vertex AI)"
+    catalog = (
+        "gemini-3.1-pro-preview",
+        "gemini-3-flash-preview",
+        "gemini-2.5-pro",
+        "gemini-2.5-flash",
+        "gemini-2.5-flash-lite",
+    )
+    rate_bucket = "google"  # Google (Gemini API key, Google login or Vertex AI)
+    routes = (Serves(GEMINI),)
+    seat_rank = 1
     install_hint = "npm install -g @google/gemini-cli"
     login_hint = "run `gemini` once in a terminal and pick a login, or set GEMINI_API_KEY"
     resume_flag = "--resume"  # takes "latest", an index, or (verified on 0.61) a session id
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
-        argv = [executable, "-p", "", "-o", "json",
-                "--approval-mode", "auto_edit" if req.allow_writes else "default"]
+        argv = [
+            executable,
+            "-p",
+            "",
+            "-o",
+            "json",
+            "--approval-mode",
+            "auto_edit" if req.allow_writes else "default",
+        ]
         argv += [*model_arg("--model", req.model), *self.resume_args(req), *req.extra_args]
         # Headless runs in an untrusted folder exit 55; the env var works on every version,
         # unlike --skip-trust, which some versions lack.
@@ -85,8 +100,12 @@ class Gemini(CliProvider):
         response = dig(doc, "response")
         if isinstance(response, str) and out.exit_code == 0:
             models = dig(doc, "stats", "models")
-            return Parsed(text=response, session_id=session, usage=_usage(models),
-                          model_reported=_main_model(models))
+            return Parsed(
+                text=response,
+                session_id=session,
+                usage=_usage(models),
+                model_reported=_main_model(models),
+            )
         error = _stderr_error(out.stderr)
         if error is not None:
             message = as_str(dig(error, "error", "message")) or "gemini reported an error"
@@ -135,8 +154,13 @@ def _usage(models: object) -> Usage | None:
     """Token counts summed over every model the run used (the router's call included)."""
     if not isinstance(models, dict):
         return None
-    keys = {"input_tokens": "prompt", "cached_input_tokens": "cached",
-            "output_tokens": "candidates", "reasoning_tokens": "thoughts", "total_tokens": "total"}
+    keys = {
+        "input_tokens": "prompt",
+        "cached_input_tokens": "cached",
+        "output_tokens": "candidates",
+        "reasoning_tokens": "thoughts",
+        "total_tokens": "total",
+    }
     sums: dict[str, int | None] = dict.fromkeys(keys)
     for data in models.values():
         for field, key in keys.items():

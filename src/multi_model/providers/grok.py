@@ -23,15 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput
-from multi_model.providers.base import (
-    AuthHints,
-    CliProvider,
-    as_str,
-    compile_rules,
-    failure,
-    json_lines,
-    model_arg,
-)
+from multi_model.providers.base import AuthHints, CliProvider, model_arg
+from multi_model.providers.parse import as_str, compile_rules, failure, json_lines
 
 ERROR_PREFIX = "Sorry, I encountered an error: "
 MAX_ROUNDS = "Maximum tool execution rounds reached. Stopping to prevent infinite loops."
@@ -51,7 +44,7 @@ class Grok(CliProvider):
     )
     auth = AuthHints(env=("GROK_API_KEY", "XAI_API_KEY"), files=(".grok/user-settings.json",))
     catalog = ("grok-code-fast-1", "grok-4-latest", "grok-4-1-fast-reasoning", "grok-3-mini")
-    rate_bucket = "xAI API key"
+    rate_bucket = "xai"  # xAI API key
     install_hint = "npm install -g @vibe-kit/grok-cli"
     login_hint = "export GROK_API_KEY=<key from console.x.ai>"
     no_resume = "grok keeps no sessions"
@@ -61,8 +54,12 @@ class Grok(CliProvider):
         child_env = dict(env)
         if not child_env.get("GROK_API_KEY") and child_env.get("XAI_API_KEY"):
             child_env["GROK_API_KEY"] = child_env["XAI_API_KEY"]
-        argv = [executable, *model_arg("--model", req.model), *req.extra_args,
-                f"--prompt={req.prompt}"]
+        argv = [
+            executable,
+            *model_arg("--model", req.model),
+            *req.extra_args,
+            f"--prompt={req.prompt}",
+        ]
         return Invocation(argv=tuple(argv), env=child_env, cwd=req.cwd)
 
     def parse(self, out: RunOutput) -> Parsed:
@@ -71,16 +68,20 @@ class Grok(CliProvider):
         if content is None:
             if out.exit_code not in (0, None):
                 return self.exit_failure(out)
-            said = [line for line in f"{out.stdout}\n{out.stderr}".splitlines()
-                    if line.strip() and not line.lstrip().startswith("{")]
+            said = [
+                line
+                for line in f"{out.stdout}\n{out.stderr}".splitlines()
+                if line.strip() and not line.lstrip().startswith("{")
+            ]
             return self.no_answer(out, "assistant message", said="\n".join(said[-5:]))
         if content.startswith(ERROR_PREFIX):
-            return failure(content[len(ERROR_PREFIX):], self.rules)
+            return failure(content[len(ERROR_PREFIX) :], self.rules)
         if out.exit_code not in (0, None) and content.startswith("Error: "):
             return failure(content, self.rules)
         if content == MAX_ROUNDS:
-            return Parsed(status="empty_output",
-                          error="grok stopped at its tool-round limit before answering")
+            return Parsed(
+                status="empty_output", error="grok stopped at its tool-round limit before answering"
+            )
         if content == NO_CONTENT:
             return Parsed(status="empty_output", error="the model returned no text")
         return Parsed(text=content)

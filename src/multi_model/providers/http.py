@@ -9,14 +9,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from multi_model.models import HttpReply, Parsed, Status
-from multi_model.providers.base import (
-    Rule,
-    as_str,
-    classify,
-    dig,
-    http_class,
-    parse_retry_after,
-)
+from multi_model.providers.parse import Rule, as_str, classify, dig, http_class, parse_retry_after
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -93,6 +86,7 @@ def no_reply(reply: HttpReply, rules: tuple[Rule, ...] = ()) -> Parsed:
 
 def json_body(reply: HttpReply) -> object | None:
     try:
-        return json.loads(reply.body)
+        value: object = json.loads(reply.body)
     except (ValueError, RecursionError):
         return None
+    return value

@@ -16,16 +16,19 @@ import json
 import re
 from collections.abc import Mapping
 
-from multi_model.models import HttpCall, HttpReply, Parsed, Request
-from multi_model.providers.base import HttpProvider, as_str, dig, usage_from
+from multi_model.models import HttpCall, HttpReply, Parsed, Request, Status
+from multi_model.providers.base import HttpProvider
 from multi_model.providers.http import http_failure, json_body, no_reply
+from multi_model.providers.parse import as_str, dig, usage_from
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11434
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": DEFAULT_HOST}
 _MISSING_TAG = re.compile(r"""model ["']?([^"'\s]+?)["']? not found""")
-_NO_MODEL = ("no Ollama model named: ask for `ollama:<tag>` (e.g. ollama:llama3.2; "
-             "`mm models ollama` lists the local tags) or set [providers.ollama] model")
+_NO_MODEL = (
+    "no Ollama model named: ask for `ollama:<tag>` (e.g. ollama:llama3.2; "
+    "`mm models ollama` lists the local tags) or set [providers.ollama] model"
+)
 
 
 def ollama_url(value: str | None) -> str:
@@ -33,8 +36,9 @@ def ollama_url(value: str | None) -> str:
     value = (value or "").strip()
     scheme, sep, rest = value.partition("://")
     if not sep:
-        scheme, rest, port = ("https", value, 443) if value == "ollama.com" \
-            else ("http", value, DEFAULT_PORT)
+        scheme, rest, port = (
+            ("https", value, 443) if value == "ollama.com" else ("http", value, DEFAULT_PORT)
+        )
     else:
         port = 443 if scheme == "https" else 80
     hostport, _, path = rest.partition("/")
@@ -59,9 +63,17 @@ def _split_hostport(hostport: str, default_port: int) -> tuple[str, int]:
 class Ollama(HttpProvider):
     name = "ollama"
     rules = ((re.compile(r"model is required", re.I), "model_not_found"),)
-    catalog = ("llama3.2", "llama3.1:8b", "qwen3", "qwen2.5-coder", "gemma3", "deepseek-r1",
-               "gpt-oss:20b", "mistral")
-    rate_bucket = "local Ollama server"
+    catalog = (
+        "llama3.2",
+        "llama3.1:8b",
+        "qwen3",
+        "qwen2.5-coder",
+        "gemma3",
+        "deepseek-r1",
+        "gpt-oss:20b",
+        "mistral",
+    )
+    rate_bucket = "ollama"  # local Ollama server
     install_hint = "https://ollama.com/download, then `ollama serve`"
     login_hint = ""
 
@@ -76,9 +88,12 @@ class Ollama(HttpProvider):
         payload: dict[str, object] = {"model": req.model} if req.model else {}
         payload["messages"] = [{"role": "user", "content": req.prompt}]
         payload["stream"] = False
-        return HttpCall("POST", f"{self.base_url(env)}/api/chat",
-                        {"Content-Type": "application/json", "Accept": "application/json"},
-                        json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        return HttpCall(
+            "POST",
+            f"{self.base_url(env)}/api/chat",
+            {"Content-Type": "application/json", "Accept": "application/json"},
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        )
 
     def parse_http(self, reply: HttpReply) -> Parsed:
         if reply.status == 0:
@@ -88,10 +103,13 @@ class Ollama(HttpProvider):
             return _with_hint(http_failure(reply, self.rules))
         content = dig(data, "message", "content")
         if not isinstance(content, str):
-            status = "bad_output" if reply.body.strip() else "empty_output"
+            status: Status = "bad_output" if reply.body.strip() else "empty_output"
             return Parsed(status=status, error="no message.content in the Ollama reply")
-        return Parsed(text=content, model_reported=as_str(dig(data, "model")),
-                      usage=usage_from(data, input="prompt_eval_count", output="eval_count"))
+        return Parsed(
+            text=content,
+            model_reported=as_str(dig(data, "model")),
+            usage=usage_from(data, input="prompt_eval_count", output="eval_count"),
+        )
 
     def models_call(self, env: Mapping[str, str]) -> HttpCall:
         return HttpCall("GET", f"{self.base_url(env)}/api/tags", {"Accept": "application/json"})
@@ -111,8 +129,10 @@ def _unreachable(reply: HttpReply) -> Parsed:
     # HttpReply has no URL field yet (Response.cli_used shows it); name it once it does.
     url = reply.url or None
     where = f"at {url}" if url else "at OLLAMA_HOST (default http://127.0.0.1:11434)"
-    return Parsed(status="not_installed",
-                  error=f"no Ollama server {where}: {reply.error} (start it with `ollama serve`)")
+    return Parsed(
+        status="not_installed",
+        error=f"no Ollama server {where}: {reply.error} (start it with `ollama serve`)",
+    )
 
 
 def _with_hint(parsed: Parsed) -> Parsed:
@@ -124,6 +144,10 @@ def _with_hint(parsed: Parsed) -> Parsed:
         return Parsed(status=parsed.status, error=_NO_MODEL)
     missing = _MISSING_TAG.search(text)
     tag = missing.group(1) if missing else "<tag>"
-    return Parsed(status=parsed.status, error=(
-        f"{text} (multi-model never pulls models: run `ollama pull {tag}` yourself; "
-        "`mm models ollama` lists the local tags)"))
+    return Parsed(
+        status=parsed.status,
+        error=(
+            f"{text} (multi-model never pulls models: run `ollama pull {tag}` yourself; "
+            "`mm models ollama` lists the local tags)"
+        ),
+    )

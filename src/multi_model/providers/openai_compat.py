@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from multi_model.config import EndpointSettings
 from multi_model.models import HttpCall, HttpReply, Parsed, Request, Status, Usage
-from multi_model.providers.base import (
-    HttpProvider,
-    as_int,
-    as_str,
-    dig,
-    usage_from,
-)
+from multi_model.providers.base import HttpProvider
 from multi_model.providers.http import http_failure, json_body, no_reply
+from multi_model.providers.parse import as_int, as_str, dig, usage_from
+
+if TYPE_CHECKING:
+    from multi_model.config import EndpointSettings
 
 
 class OpenAICompat(HttpProvider):
@@ -32,12 +30,12 @@ class OpenAICompat(HttpProvider):
     def __init__(self, name: str, endpoint: EndpointSettings) -> None:
         self.name = name  # per instance: one adapter per endpoint
         self.endpoint = endpoint
-        self.catalog = tuple(dict.fromkeys(  # type: ignore[misc]
-            [*([endpoint.model] if endpoint.model else []), *endpoint.models]))
+        models = [*([endpoint.model] if endpoint.model else []), *endpoint.models]
+        self.catalog = tuple(dict.fromkeys(models))  # type: ignore[misc]
         self.rate_bucket = f"endpoint {name} ({endpoint.base_url})"  # type: ignore[misc]
         self.install_hint = f"start the server behind {endpoint.base_url}"  # type: ignore[misc]
-        self.login_hint = (f"export {endpoint.key_env}=<API key>"  # type: ignore[misc]
-                           if endpoint.key_env else "")
+        key_hint = f"export {endpoint.key_env}=<API key>" if endpoint.key_env else ""
+        self.login_hint = key_hint  # type: ignore[misc]
 
     def base_url(self, env: Mapping[str, str]) -> str:
         return self.endpoint.base_url.rstrip("/")
@@ -53,13 +51,21 @@ class OpenAICompat(HttpProvider):
         """A failure known before any request (unset key variable, no model); None to go on."""
         key_env = self.endpoint.key_env
         if key_env and not env.get(key_env):
-            return Parsed(status="auth_required", error=(
-                f"endpoint {self.name}: {key_env} is not set (its [endpoints.{self.name}] "
-                f"key_env); export {key_env}=<API key>"))
+            return Parsed(
+                status="auth_required",
+                error=(
+                    f"endpoint {self.name}: {key_env} is not set (its [endpoints.{self.name}] "
+                    f"key_env); export {key_env}=<API key>"
+                ),
+            )
         if not (req.model or self.endpoint.model):
-            return Parsed(status="model_not_found", error=(
-                f"endpoint {self.name} has no model: ask for `{self.name}:<model>` or set "
-                f"[endpoints.{self.name}] model (see `mm models {self.name}`)"))
+            return Parsed(
+                status="model_not_found",
+                error=(
+                    f"endpoint {self.name} has no model: ask for `{self.name}:<model>` or set "
+                    f"[endpoints.{self.name}] model (see `mm models {self.name}`)"
+                ),
+            )
         return None
 
     def build_http(self, req: Request, env: Mapping[str, str]) -> HttpCall:
@@ -69,9 +75,12 @@ class OpenAICompat(HttpProvider):
         payload: dict[str, object] = {"model": model} if model else {}
         payload["messages"] = [{"role": "user", "content": req.prompt}]
         payload["stream"] = False
-        return HttpCall("POST", f"{self.base_url(env)}/chat/completions",
-                        {**self._headers(env), "Content-Type": "application/json"},
-                        json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        return HttpCall(
+            "POST",
+            f"{self.base_url(env)}/chat/completions",
+            {**self._headers(env), "Content-Type": "application/json"},
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        )
 
     def parse_http(self, reply: HttpReply) -> Parsed:
         if reply.status == 0:
@@ -86,8 +95,11 @@ class OpenAICompat(HttpProvider):
     def _auth_hint(self, parsed: Parsed) -> Parsed:
         if parsed.status != "auth_required":
             return parsed
-        hint = (f"check {self.endpoint.key_env}" if self.endpoint.key_env
-                else f"set [endpoints.{self.name}] key_env to the variable holding the key")
+        hint = (
+            f"check {self.endpoint.key_env}"
+            if self.endpoint.key_env
+            else f"set [endpoints.{self.name}] key_env to the variable holding the key"
+        )
         return Parsed(status=parsed.status, error=f"{parsed.error} ({hint})")
 
     def models_call(self, env: Mapping[str, str]) -> HttpCall:
@@ -109,20 +121,31 @@ def _completion(data: object, body: str) -> Parsed:
     usage, model = _usage(data), as_str(dig(data, "model"))
     refusal = as_str(message.get("refusal"))
     if refusal or dig(data, "choices", 0, "finish_reason") == "content_filter":
-        return Parsed(status="refused", error=refusal or "finish_reason: content_filter",
-                      usage=usage, model_reported=model)
+        return Parsed(
+            status="refused",
+            error=refusal or "finish_reason: content_filter",
+            usage=usage,
+            model_reported=model,
+        )
     return Parsed(text=_content_text(message.get("content")), usage=usage, model_reported=model)
 
 
 def _usage(data: object) -> Usage | None:
-    usage = usage_from(dig(data, "usage"), input="prompt_tokens", output="completion_tokens",
-                       total="total_tokens")
+    usage = usage_from(
+        dig(data, "usage"), input="prompt_tokens", output="completion_tokens", total="total_tokens"
+    )
     if usage is None:
         return None
-    return usage.model_copy(update={
-        "cached_input_tokens": as_int(dig(data, "usage", "prompt_tokens_details", "cached_tokens")),
-        "reasoning_tokens": as_int(dig(data, "usage", "completion_tokens_details",
-                                       "reasoning_tokens"))})
+    return usage.model_copy(
+        update={
+            "cached_input_tokens": as_int(
+                dig(data, "usage", "prompt_tokens_details", "cached_tokens")
+            ),
+            "reasoning_tokens": as_int(
+                dig(data, "usage", "completion_tokens_details", "reasoning_tokens")
+            ),
+        }
+    )
 
 
 def _content_text(content: object) -> str:

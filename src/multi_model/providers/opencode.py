@@ -31,11 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput, Usage
-from multi_model.providers.base import (
+from multi_model.providers.base import AuthHints, AuthState, CliProvider, model_arg
+from multi_model.providers.parse import (
     ANSI_RE,
-    AuthHints,
-    AuthState,
-    CliProvider,
     as_int,
     as_str,
     compile_rules,
@@ -43,7 +41,6 @@ from multi_model.providers.base import (
     failure,
     http_class,
     json_lines,
-    model_arg,
     unreadable_json,
 )
 
@@ -77,9 +74,14 @@ class OpenCode(CliProvider):
     )
     auth = AuthHints(files=(".local/share/opencode/auth.json",), probe=("auth", "list"))
     models_probe = ("models",)
-    catalog = ("opencode/big-pickle", "opencode/nemotron-3-ultra-free", "openai/gpt-5.5",
-               "openai/gpt-5.4-mini")
-    rate_bucket = "the provider opencode is configured for (opencode zen by default)"
+    catalog = (
+        "opencode/big-pickle",
+        "opencode/nemotron-3-ultra-free",
+        "openai/gpt-5.5",
+        "openai/gpt-5.4-mini",
+    )
+    rate_bucket = "opencode"  # the provider opencode is configured for (opencode zen by default)
+    seat_rank = 5
     install_hint = "npm install -g opencode-ai"
     login_hint = "opencode auth login"
     resume_flag = "--session"
@@ -103,11 +105,17 @@ class OpenCode(CliProvider):
         if out.exit_code not in (0, None):
             return replace(self.exit_failure(out), session_id=run.session)
         # the reason (e.g. an auto-rejected permission) is in the log lines, not the events
-        notes = [line for line in ANSI_RE.sub("", f"{out.stdout}\n{out.stderr}").splitlines()
-                 if line.strip() and not line.lstrip().startswith(("{", "timestamp="))]
-        quiet = self.no_answer(out, "text in the last step", said="\n".join(notes[-3:]),
-                               garbage=bool(out.stdout.strip()) and (
-                                   not run.events or unreadable_json(out.stdout)))
+        notes = [
+            line
+            for line in ANSI_RE.sub("", f"{out.stdout}\n{out.stderr}").splitlines()
+            if line.strip() and not line.lstrip().startswith(("{", "timestamp="))
+        ]
+        quiet = self.no_answer(
+            out,
+            "text in the last step",
+            said="\n".join(notes[-3:]),
+            garbage=bool(out.stdout.strip()) and (not run.events or unreadable_json(out.stdout)),
+        )
         return replace(quiet, usage=_usage(run.usage), session_id=run.session)
 
     def _error(self, error: dict[str, object], stderr: str) -> Parsed:
@@ -123,8 +131,9 @@ class OpenCode(CliProvider):
             return parsed
         status = http_class(code) or parsed.status
         retry = (_retry_after(error) or parsed.retry_after_s) if status == "rate_limited" else None
-        return replace(parsed, status=status, error=f"HTTP {code}: {parsed.error}",
-                       retry_after_s=retry)
+        return replace(
+            parsed, status=status, error=f"HTTP {code}: {parsed.error}", retry_after_s=retry
+        )
 
     def parse_auth(self, out: RunOutput) -> AuthState:
         """`opencode auth list` (no network): any stored credential or key means logged in.
@@ -158,9 +167,12 @@ def _add_tokens(total: dict[str, float], part: dict[str, object]) -> None:
     """Sum one step's token counts (each step is one model call) into `total`."""
     tokens = part.get("tokens")
     counters = {
-        "input": dig(tokens, "input"), "output": dig(tokens, "output"),
-        "reasoning": dig(tokens, "reasoning"), "cached": dig(tokens, "cache", "read"),
-        "total": dig(tokens, "total"), "cost": part.get("cost"),
+        "input": dig(tokens, "input"),
+        "output": dig(tokens, "output"),
+        "reasoning": dig(tokens, "reasoning"),
+        "cached": dig(tokens, "cache", "read"),
+        "total": dig(tokens, "total"),
+        "cost": part.get("cost"),
     }
     for key, value in counters.items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -176,9 +188,14 @@ def _usage(total: dict[str, float]) -> Usage | None:
 
     fresh, cached = count("input"), count("cached")
     whole = fresh + (cached or 0) if fresh is not None else None  # opencode reports them apart
-    return Usage(input_tokens=whole, output_tokens=count("output"),
-                 reasoning_tokens=count("reasoning"), cached_input_tokens=count("cached"),
-                 total_tokens=count("total"), cost_usd=total.get("cost"))
+    return Usage(
+        input_tokens=whole,
+        output_tokens=count("output"),
+        reasoning_tokens=count("reasoning"),
+        cached_input_tokens=count("cached"),
+        total_tokens=count("total"),
+        cost_usd=total.get("cost"),
+    )
 
 
 def _logged_cause(stderr: str, ref: str | None) -> str | None:

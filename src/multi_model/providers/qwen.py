@@ -32,18 +32,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import Invocation, Parsed, Request, RunOutput
-from multi_model.providers.base import (
-    AuthHints,
-    CliProvider,
-    as_int,
-    as_str,
-    dig,
-    failure,
-    json_document,
-    model_arg,
-    usage_from,
-)
+from multi_model.providers.base import AuthHints, CliProvider, Serves, model_arg
+from multi_model.providers.families import QWEN
 from multi_model.providers.gemini import prompt_cut
+from multi_model.providers.parse import as_int, as_str, dig, failure, json_document, usage_from
 
 _API_ERROR = "[API Error:"
 
@@ -53,23 +45,35 @@ class Qwen(CliProvider):
     executables = ("qwen",)
     env_allow = ("QWEN_*", "DASHSCOPE_*", "BAILIAN_*", "OPENAI_*")
     rules = (
-        (re.compile(r"(?i)free tier was discontinued|Run /auth\b|No auth type is selected"),
-         "auth_required"),
+        (
+            re.compile(r"(?i)free tier was discontinued|Run /auth\b|No auth type is selected"),
+            "auth_required",
+        ),
     )
     auth = AuthHints(
         env=("DASHSCOPE_API_KEY", "BAILIAN_CODING_PLAN_API_KEY", "QWEN_OAUTH"),
         files=(".qwen/settings.json", ".qwen/oauth_creds.json"),
     )
     catalog = ("coder-model", "qwen3-coder-plus", "qwen3.8-max", "qwen3.8-flash", "qwen3.7-plus")
-    rate_bucket = "Alibaba Qwen (Coding Plan, DashScope or your OpenAI-compatible endpoint)"
+    # Alibaba Qwen (Coding Plan, DashScope or your OpenAI-compatible endpoint)
+    rate_bucket = "qwen"
+    routes = (Serves(QWEN),)
+    seat_rank = 4
     install_hint = "npm install -g @qwen-code/qwen-code"
-    login_hint = ("run `qwen` once in a terminal and use /auth, or set OPENAI_API_KEY, "
-                  "OPENAI_BASE_URL and OPENAI_MODEL")
+    login_hint = (
+        "run `qwen` once in a terminal and use /auth, or set OPENAI_API_KEY, "
+        "OPENAI_BASE_URL and OPENAI_MODEL"
+    )
     resume_flag = "--resume"
 
     def build(self, req: Request, env: Mapping[str, str], executable: str) -> Invocation:
-        argv = [executable, "-o", "json",
-                "--approval-mode", "auto-edit" if req.allow_writes else "default"]
+        argv = [
+            executable,
+            "-o",
+            "json",
+            "--approval-mode",
+            "auto-edit" if req.allow_writes else "default",
+        ]
         argv += [*model_arg("--model", req.model), *self.resume_args(req), *req.extra_args]
         child = {**env, "NO_BROWSER": "1"}
         return Invocation(argv=tuple(argv), env=child, stdin=req.prompt, cwd=req.cwd)
@@ -89,26 +93,36 @@ class Qwen(CliProvider):
 
     def _read_result(self, result: dict[str, object], events: list[dict[str, object]]) -> Parsed:
         session = as_str(result.get("session_id"))
-        usage = usage_from(result.get("usage"), input="input_tokens", output="output_tokens",
-                           cached="cache_read_input_tokens", total="total_tokens")
+        usage = usage_from(
+            result.get("usage"),
+            input="input_tokens",
+            output="output_tokens",
+            cached="cache_read_input_tokens",
+            total="total_tokens",
+        )
         text = as_str(result.get("result"))
         if result.get("is_error") is True:
             message = as_str(dig(result, "error", "message")) or "qwen reported an error"
             return replace(failure(message, self.rules), session_id=session)
         if text is None:
-            return Parsed(status="bad_output", error="qwen's result event has no text",
-                          session_id=session)
+            return Parsed(
+                status="bad_output", error="qwen's result event has no text", session_id=session
+            )
         if text.startswith(_API_ERROR) and not as_int(dig(result, "usage", "output_tokens")):
             return replace(failure(text, self.rules), session_id=session)
-        return Parsed(text=text, usage=usage, session_id=session,
-                      model_reported=_model(events))
+        return Parsed(text=text, usage=usage, session_id=session, model_reported=_model(events))
 
 
 def _model(events: list[dict[str, object]]) -> str | None:
     """The model of the last assistant message, else the one the init event names."""
     for event in reversed(events):
-        model = as_str(dig(event, "message", "model")) if event.get("type") == "assistant" \
-            else as_str(event.get("model")) if event.get("subtype") == "init" else None
+        model = (
+            as_str(dig(event, "message", "model"))
+            if event.get("type") == "assistant"
+            else as_str(event.get("model"))
+            if event.get("subtype") == "init"
+            else None
+        )
         if model:
             return model
     return None

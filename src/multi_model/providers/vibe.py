@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from multi_model.models import PROMPT_FILE, Invocation, Parsed, Request, RunOutput
-from multi_model.providers.base import (
-    AuthHints,
-    CliProvider,
+from multi_model.providers.base import AuthHints, CliProvider, Serves
+from multi_model.providers.families import MISTRAL
+from multi_model.providers.parse import (
     as_str,
     compile_rules,
     failure,
@@ -45,7 +45,9 @@ class Vibe(CliProvider):
     )
     auth = AuthHints(env=("MISTRAL_API_KEY",), files=(".vibe/.env",))
     catalog = ("devstral-2", "devstral-latest", "devstral-small")
-    rate_bucket = "Mistral (API key or Le Chat plan)"
+    rate_bucket = "mistral"  # Mistral (API key or Le Chat plan)
+    routes = (Serves(MISTRAL),)
+    seat_rank = 6
     install_hint = "uv tool install mistral-vibe  (Python >= 3.12)"
     login_hint = "export MISTRAL_API_KEY=<key>, or run `vibe` once to set it up"
     resume_flag = "--resume"
@@ -54,15 +56,25 @@ class Vibe(CliProvider):
         child_env = dict(env)
         if req.model:
             child_env["VIBE_ACTIVE_MODEL"] = req.model
-        argv = (executable, "--prompt-file", PROMPT_FILE, "--output", "json",
-                "--agent", "accept-edits" if req.allow_writes else "ask", *self.resume_args(req), *req.extra_args)
+        argv = (
+            executable,
+            "--prompt-file",
+            PROMPT_FILE,
+            "--output",
+            "json",
+            "--agent",
+            "accept-edits" if req.allow_writes else "ask",
+            *self.resume_args(req),
+            *req.extra_args,
+        )
         return Invocation(argv=argv, env=child_env, cwd=req.cwd, prompt_file=req.prompt)
 
     def parse(self, out: RunOutput) -> Parsed:
         entries = _entries(out.stdout)
         session = next((s for e in entries or () if (s := as_str(e.get("sessionId")))), None)
-        answers = [e for e in entries or ()
-                   if e.get("type") == "message" and e.get("role") == "assistant"]
+        answers = [
+            e for e in entries or () if e.get("type") == "message" and e.get("role") == "assistant"
+        ]
         if answers:
             return Parsed(text=_text(answers[-1].get("content")), session_id=session)
         error = _terminal_error(out.stderr)
@@ -72,8 +84,10 @@ class Vibe(CliProvider):
             return self.exit_failure(out)
         garbage = entries is None
         said = stderr_tail(f"{out.stdout if garbage else ''}\n{out.stderr}", 5)
-        return replace(self.no_answer(out, "assistant message", said=said, garbage=garbage),
-                       session_id=session)
+        return replace(
+            self.no_answer(out, "assistant message", said=said, garbage=garbage), session_id=session
+        )
+
 
 def _entries(stdout: str) -> list[dict[str, object]] | None:
     """The session entries (objects with a `type`): the `--output json` array, else
@@ -100,4 +114,4 @@ def _terminal_error(stderr: str) -> str | None:
     """From the last line starting `Error:` to the end (httpx errors continue on a 2nd line)."""
     lines = stderr.splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith("Error:")]
-    return "\n".join(lines[starts[-1]:]).strip() if starts else None
+    return "\n".join(lines[starts[-1] :]).strip() if starts else None

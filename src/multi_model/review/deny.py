@@ -36,18 +36,21 @@ class Verdict:
 class DenyList:
     def __init__(self, extra: Sequence[str] = ()) -> None:
         # pathspec drops blank lines from its indexes: keep only patterns, so index = position
-        self.lists = [(source, [p for p in patterns if p.strip() and not p.startswith("#")])
-                      for source, patterns in (("default list", DEFAULT_DENY),
-                                               ("your list", extra))]
+        self.lists = [
+            (source, [p for p in patterns if p.strip() and not p.startswith("#")])
+            for source, patterns in (("default list", DEFAULT_DENY), ("your list", extra))
+        ]
         try:
-            self.specs = [pathspec.GitIgnoreSpec.from_lines([p.lower() for p in patterns])
-                          for _, patterns in self.lists]
+            self.specs = [
+                pathspec.GitIgnoreSpec.from_lines([p.lower() for p in patterns])
+                for _, patterns in self.lists
+            ]
         except (ValueError, TypeError) as exc:  # pathspec's pattern errors are ValueErrors
             raise DenyPatternError(f"a deny pattern is not a gitignore pattern: {exc}") from None
 
     def match(self, rel: str) -> tuple[str, str] | None:
         """(pattern, list) of the pattern that denies the relative path `rel`, or None."""
-        for (source, patterns), spec in zip(self.lists, self.specs):
+        for (source, patterns), spec in zip(self.lists, self.specs, strict=True):
             found = spec.check_file(rel.lower())
             if found.include and found.index is not None:
                 return patterns[found.index], source
@@ -79,5 +82,7 @@ class DenyList:
         if found.pattern is None:
             return f"{path}: denied: {found.reason} -> /{found.via}\n"
         which = f"its link target `{found.via}`" if found.via else f"`{name}`"
-        return (f"{path}: denied: {which} matches `{found.pattern}` ({found.source}; "
-                f"checked {checked})\n")
+        return (
+            f"{path}: denied: {which} matches `{found.pattern}` ({found.source}; "
+            f"checked {checked})\n"
+        )

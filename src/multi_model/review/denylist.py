@@ -22,33 +22,114 @@ if TYPE_CHECKING:
 DEFAULT_DENY: tuple[str, ...] = (
     # env files in every spelling: .env, .env~, .env_backup, .env-prod, .env.local, app.env.bak
     # (the last pattern that matches is the one named: the exact names come after the globs)
-    "*.env", "*.env[._~-]*", ".env", ".env[._~-]*", ".env[0-9 ,]*", "[#].env#", ".envrc",
-    ".flaskenv", "dotenv",
+    "*.env",
+    "*.env[._~-]*",
+    ".env",
+    ".env[._~-]*",
+    ".env[0-9 ,]*",
+    "[#].env#",
+    ".envrc",
+    ".flaskenv",
+    "dotenv",
     # SSH, PGP and TLS keys, keystores
-    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p8", "*.p12",
-    "*.pfx", "*.ppk", "*.crt", "*.cer", "*.der", "*.csr", "*.jks", "*.keystore",
-    "*.truststore", "*.bks", "*.gpg", "*.pgp", "*.asc", "secring.*", ".ssh/", ".gnupg/",
-    "*.ovpn", "*.pem[._~-]*", "*.key[._~-]*", "private_key*", "*firebase-adminsdk*.json",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.pem",
+    "*.key",
+    "*.p8",
+    "*.p12",
+    "*.pfx",
+    "*.ppk",
+    "*.crt",
+    "*.cer",
+    "*.der",
+    "*.csr",
+    "*.jks",
+    "*.keystore",
+    "*.truststore",
+    "*.bks",
+    "*.gpg",
+    "*.pgp",
+    "*.asc",
+    "secring.*",
+    ".ssh/",
+    ".gnupg/",
+    "*.ovpn",
+    "*.pem[._~-]*",
+    "*.key[._~-]*",
+    "private_key*",
+    "*firebase-adminsdk*.json",
     # cloud and container credentials
-    ".aws/", ".azure/", "gcloud/", "application_default_credentials.json",
-    "*service-account*.json", "*service_account*.json", "*serviceaccount*.json",
-    "gcp-sa*.json", "*-sa.json", "*-sa-key*.json", "**/.docker/config.json", ".dockercfg",
-    "kubeconfig*", "*.kubeconfig", ".kube/", ".boto", ".s3cfg", ".vault-token",
+    ".aws/",
+    ".azure/",
+    "gcloud/",
+    "application_default_credentials.json",
+    "*service-account*.json",
+    "*service_account*.json",
+    "*serviceaccount*.json",
+    "gcp-sa*.json",
+    "*-sa.json",
+    "*-sa-key*.json",
+    "**/.docker/config.json",
+    ".dockercfg",
+    "kubeconfig*",
+    "*.kubeconfig",
+    ".kube/",
+    ".boto",
+    ".s3cfg",
+    ".vault-token",
     # AI CLIs' own logins (this tool's neighbours) and other tools' tokens
-    "**/.claude/.credentials.json", "**/.codex/auth.json", "**/.gemini/oauth_creds.json",
-    "**/.qwen/oauth_creds.json", "**/.config/gh/hosts.yml", "**/.config/hub", "rclone.conf",
-    "pip.conf", ".yarnrc.yml", "**/.m2/settings.xml", "gradle.properties", "wp-config.php",
-    ".bash_history", ".zsh_history",
+    "**/.claude/.credentials.json",
+    "**/.codex/auth.json",
+    "**/.gemini/oauth_creds.json",
+    "**/.qwen/oauth_creds.json",
+    "**/.config/gh/hosts.yml",
+    "**/.config/hub",
+    "rclone.conf",
+    "pip.conf",
+    ".yarnrc.yml",
+    "**/.m2/settings.xml",
+    "gradle.properties",
+    "wp-config.php",
+    ".bash_history",
+    ".zsh_history",
     # login files and tokens
-    ".netrc", "_netrc", ".pgpass", ".my.cnf", ".git-credentials", ".npmrc", ".pypirc",
-    ".terraformrc", "terraform.rc", "credentials", "credentials.*", "*-credentials.*",
-    "*_credentials.*", "*.credentials", "secrets", "secrets.*", "secret.*", "*.secret",
+    ".netrc",
+    "_netrc",
+    ".pgpass",
+    ".my.cnf",
+    ".git-credentials",
+    ".npmrc",
+    ".pypirc",
+    ".terraformrc",
+    "terraform.rc",
+    "credentials",
+    "credentials.*",
+    "*-credentials.*",
+    "*_credentials.*",
+    "*.credentials",
+    "secrets",
+    "secrets.*",
+    "secret.*",
+    "*.secret",
     "*.secrets",
     # Terraform state and variables
-    "*.tfstate", "*.tfstate.*", "*.tfvars", "*.tfvars.json",
+    "*.tfstate",
+    "*.tfstate.*",
+    "*.tfvars",
+    "*.tfvars.json",
     # password stores
-    ".password-store/", "*.kdbx", "*.kdb", "*.keychain", "*.keychain-db", "*.1pux",
-    "htpasswd", ".htpasswd", "*.htpasswd",
+    ".password-store/",
+    "*.kdbx",
+    "*.kdb",
+    "*.keychain",
+    "*.keychain-db",
+    "*.1pux",
+    "htpasswd",
+    ".htpasswd",
+    "*.htpasswd",
 )
 
 
@@ -74,8 +155,9 @@ def _relative(path: str, top: str) -> tuple[str, bool]:
     return path.replace(os.sep, "/").lstrip("/"), False
 
 
-def quick_check(name: str, target: str | None, leaves: bool,
-                extra: Iterable[str] = ()) -> str | None:
+def quick_check(
+    name: str, target: str | None, leaves: bool, extra: Iterable[str] = ()
+) -> str | None:
     """Why the edit hook keeps a file (`resolve`'s answer for it) out of the queue, or None.
     A superset of `deny`'s answer: it never lets through what the full check denies (it may
     deny a little more)."""
@@ -93,8 +175,7 @@ def quick_match(rel: str, extra: Iterable[str] = ()) -> str | None:
     widened to fnmatch (classes and escapes become `?`, `**` and `*` cross `/`, negations
     and the directory-only mark are ignored), so it errs only towards denying."""
     parts = [p for p in rel.lower().split("/") if p not in ("", ".")]
-    spans = ["/".join(parts[i:j]) for i in range(len(parts))
-             for j in range(i + 1, len(parts) + 1)]
+    spans = ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
     names, paths = _combined(tuple(extra))
     if not (any(names.match(p) for p in parts) or any(paths.match(s) for s in spans)):
         return None
@@ -102,8 +183,7 @@ def quick_match(rel: str, extra: Iterable[str] = ()) -> str | None:
     # user's): only a denied file gets here
     for pattern in (*reversed(DEFAULT_DENY), *reversed(tuple(extra))):
         glob = _widen(pattern)
-        if glob and any(fnmatch.fnmatchcase(c, glob) for c in (spans if "/" in glob
-                                                                else parts)):
+        if glob and any(fnmatch.fnmatchcase(c, glob) for c in (spans if "/" in glob else parts)):
             return pattern
     return None
 

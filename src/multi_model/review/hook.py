@@ -21,15 +21,10 @@ import os
 import sys
 import time
 
+from multi_model.review.entries import entry_from_payload, relative
+from multi_model.review.findings import TAG, all_findings, at_least, failures, format_findings
 from multi_model.review.session import (
-    TAG,
     Session,
-    all_findings,
-    at_least,
-    entry_from_payload,
-    failures,
-    format_findings,
-    relative,
     resolve_mode,
     review_root,
     setting,
@@ -78,8 +73,9 @@ def handle(payload: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]
     return None
 
 
-def post_tool(payload: Mapping[str, Any], session: Session, mode: str, project: str,
-              env: Mapping[str, str]) -> dict[str, Any] | None:
+def post_tool(
+    payload: Mapping[str, Any], session: Session, mode: str, project: str, env: Mapping[str, str]
+) -> dict[str, Any] | None:
     if payload.get("tool_name") in EDIT_TOOLS:
         deny = user_review_settings(env).get("deny") or ()
         entry = entry_from_payload(payload, project, tuple(x for x in deny if isinstance(x, str)))
@@ -99,8 +95,11 @@ def deliver(session: Session, event: str) -> dict[str, Any] | None:
         return None
     reviews = session.reviews()
     with session.delivering() as seen:
-        new = [(k, f) for k, f, _ in all_findings(reviews)
-               if k not in seen["shown"] and k not in seen["gated"]]
+        new = [
+            (k, f)
+            for k, f, _ in all_findings(reviews)
+            if k not in seen["shown"] and k not in seen["gated"]
+        ]
         text, shown = format_findings(new[:PER_DELIVERY])
         now = time.time()
         for key in shown:
@@ -108,8 +107,7 @@ def deliver(session: Session, event: str) -> dict[str, Any] | None:
         notes = _new_failures(reviews, seen)
     out: dict[str, Any] = {}
     if shown:
-        out["hookSpecificOutput"] = {"hookEventName": event,
-                                     "additionalContext": f"{TAG}\n{text}"}
+        out["hookSpecificOutput"] = {"hookEventName": event, "additionalContext": f"{TAG}\n{text}"}
     if notes:
         out["systemMessage"] = "multi-model review: " + "; ".join(notes)
     return out or None
@@ -129,16 +127,16 @@ def _new_failures(reviews: list[dict[str, Any]], seen: dict[str, Any]) -> list[s
     return notes
 
 
-def stop(payload: Mapping[str, Any], session: Session, project: str,
-         env: Mapping[str, str]) -> dict[str, Any] | None:
+def stop(
+    payload: Mapping[str, Any], session: Session, project: str, env: Mapping[str, str]
+) -> dict[str, Any] | None:
     if payload.get("stop_hook_active") or not session.dir.is_dir():
         return None  # blocked once already: never again in this stop
     notes = []
     target = session.reviewable_end()
     if session.cursor() < target:
         session.request_flush(target)
-        waited = wait_for_reviews(session, target, float(setting(env, "stop_wait")), env,
-                                  project)
+        waited = wait_for_reviews(session, target, float(setting(env, "stop_wait")), env, project)
         if waited:
             notes.append(waited)
     threshold = str(setting(env, "block_on"))
@@ -168,12 +166,14 @@ def stop(payload: Mapping[str, Any], session: Session, project: str,
             f"{TAG}\n{len(listed)} finding(s) at or above '{threshold}' are not addressed:\n"
             f"{text}\n"
             "Fix the real ones now, or tell the user which you are leaving and why. "
-            "This check will not block again for these findings.")
+            "This check will not block again for these findings."
+        )
     return out or None
 
 
-def wait_for_reviews(session: Session, target: int, wait_s: float, env: Mapping[str, str],
-                     project: str) -> str | None:
+def wait_for_reviews(
+    session: Session, target: int, wait_s: float, env: Mapping[str, str], project: str
+) -> str | None:
     """Until the queue up to `target` is reviewed, or `wait_s` passes. Starts the reviewer
     when none runs (at most twice, in case it dies). A note when it did not finish."""
     deadline = time.monotonic() + wait_s
@@ -189,16 +189,18 @@ def wait_for_reviews(session: Session, target: int, wait_s: float, env: Mapping[
     return None
 
 
-def edited_since(edits: list[dict[str, Any]], finding: Mapping[str, Any], since: float,
-                 project: str) -> bool:
+def edited_since(
+    edits: list[dict[str, Any]], finding: Mapping[str, Any], since: float, project: str
+) -> bool:
     name = str(finding.get("file") or "")
     target = relative(name, project) if os.path.isabs(name) else os.path.normpath(name)
-    return any(e.get("t", 0) > since and os.path.normpath(str(e.get("file"))) == target
-               for e in edits)
+    return any(
+        e.get("t", 0) > since and os.path.normpath(str(e.get("file"))) == target for e in edits
+    )
 
 
 def _log_error(env: Mapping[str, str]) -> None:
-    import traceback
+    import traceback  # noqa: PLC0415 - the error path only: a hook that works skips ~2 ms
 
     try:
         folder = review_root(env)

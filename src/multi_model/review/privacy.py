@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 MAX_FILE_BYTES = 100_000
 MAX_TOTAL_BYTES = 400_000
@@ -13,12 +13,17 @@ REDACTED = "[REDACTED]"
 # (name, pattern): the whole match is replaced, or only group "s" when the pattern has one.
 # Compiled on first use: the edit hook imports this module for its limits alone.
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("private key block",
-     r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY"
-     r"(?: BLOCK)?-----"),
+    (
+        "private key block",
+        r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY"
+        r"(?: BLOCK)?-----",
+    ),
     ("AWS access key id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    ("AWS secret key", r"(?i)aws.{0,20}?(?:secret|key).{0,20}?[=:]\s*['\"]?"
-                       r"(?P<s>[A-Za-z0-9/+=]{40})\b"),
+    (
+        "AWS secret key",
+        r"(?i)aws.{0,20}?(?:secret|key).{0,20}?[=:]\s*['\"]?"
+        r"(?P<s>[A-Za-z0-9/+=]{40})\b",
+    ),
     ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
     ("GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),
     ("GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
@@ -33,9 +38,12 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("password in URL", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:(?P<s>[^\s@/]+)@"),
     ("bearer token", r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9._~+/-]{16,}=*)"),
     ("Azure account key", r"(?i)AccountKey=(?P<s>[A-Za-z0-9+/=]{20,})"),
-    ("assigned secret", r"(?i)\b[\w-]*?(?:password|passwd|pwd|secret|api[_-]?key|apikey|"
-                        r"access[_-]?key|auth[_-]?token|client[_-]?secret|token)\b"
-                        r"['\"]?\s*[=:]\s*['\"](?!\[REDACTED\]|[{$<%])(?P<s>[^'\"\s]{6,})['\"]"),
+    (
+        "assigned secret",
+        r"(?i)\b[\w-]*?(?:password|passwd|pwd|secret|api[_-]?key|apikey|"
+        r"access[_-]?key|auth[_-]?token|client[_-]?secret|token)\b"
+        r"['\"]?\s*[=:]\s*['\"](?!\[REDACTED\]|[{$<%])(?P<s>[^'\"\s]{6,})['\"]",
+    ),
 )
 _compiled: list[tuple[str, re.Pattern[str]]] = []
 
@@ -61,15 +69,15 @@ def secret_spans(text: str) -> list[tuple[int, int, float, str]]:
 def apply(text: str, spans: Iterable[tuple[int, int, float, str]]) -> tuple[str, list[str]]:
     """Replace the (start, end, layer, kind) spans, overlapping ones merged (the lowest layer
     names it), line by line so the text keeps its line structure; the kinds replaced."""
-    merged: list[list] = []
+    merged: list[tuple[int, int, float, str]] = []
     for start, end, layer, kind in sorted(s for s in spans if s[1] > s[0]):
         if merged and start < merged[-1][1]:
-            last = merged[-1]
-            last[1] = max(last[1], end)
-            if layer < last[2]:
-                last[2], last[3] = layer, kind
+            first, last_end, low, name = merged[-1]
+            if layer < low:
+                low, name = layer, kind
+            merged[-1] = (first, max(last_end, end), low, name)
         else:
-            merged.append([start, end, layer, kind])
+            merged.append((start, end, layer, kind))
     out, at = [], 0
     for start, end, _, _ in merged:
         pieces = text[start:end].split("\n")

@@ -12,57 +12,96 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from multi_model.review import privacy
-
 from detect_secrets.core import scan
 from detect_secrets.settings import default_settings
 
+from multi_model.review import privacy
+
 Span = tuple[int, int, float, str]  # start, end, layer (lower wins the name), kind
 
-_KEYS = (r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
-         r"private[_-]?key|auth|credentials?|client[_-]?secret|signing[_-]?key|"
-         r"encryption[_-]?key|sas|conn(?:ection)?[_-]?str(?:ing)?")
+_KEYS = (
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|auth|credentials?|client[_-]?secret|signing[_-]?key|"
+    r"encryption[_-]?key|sas|conn(?:ection)?[_-]?str(?:ing)?"
+)
 _PASSWORD_KEY = re.compile(r"(?i)pass|pwd|secret")
 # (name, pattern): group "s" is the secret when the pattern has one, else the whole match.
 PATTERNS: tuple[tuple[str, str], ...] = (
     ("password in URL", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]*:(?P<s>[^\s@/'\"]+)@"),
     ("Slack webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[\w/-]{10,})"),
-    ("Azure shared key", r"(?i)\b(?:SharedAccessKey|SharedSecretValue|AccountKey|"
-                         r"SharedAccessSignature)\s*=\s*(?P<s>[\w+/%=-]{8,})"),
+    (
+        "Azure shared key",
+        r"(?i)\b(?:SharedAccessKey|SharedSecretValue|AccountKey|"
+        r"SharedAccessSignature)\s*=\s*(?P<s>[\w+/%=-]{8,})",
+    ),
     ("Azure SAS signature", r"[?&]sig=(?P<s>[A-Za-z0-9%+/=]{16,})"),
     ("npm auth token", r"(?i)(?<!\w)_auth(?:Token)?\s*=\s*[\"']?(?P<s>[^\s'\"]{8,})"),
     ("Twilio key", r"\b(?:AC|SK)[0-9a-fA-F]{32}\b"),
     ("Twilio auth token", r"AC[0-9a-fA-F]{32}[\"']?\s*,\s*[\"'](?P<s>[0-9a-fA-F]{32})"),
     ("Telegram bot token", r"\b\d{8,10}:AA[\w-]{33}\b"),
-    ("long base64", r"(?<![\w+/])(?=[\w+/]*\d)(?=[\w+/]*[A-Z])(?=[\w+/]*[a-z])"
-                    r"[A-Za-z0-9+/]{120,}={0,2}"),
+    (
+        "long base64",
+        r"(?<![\w+/])(?=[\w+/]*\d)(?=[\w+/]*[A-Z])(?=[\w+/]*[a-z])"
+        r"[A-Za-z0-9+/]{120,}={0,2}",
+    ),
     ("SendGrid key", r"\bSG\.[\w-]{16,}\.[\w-]{16,}"),
     ("Mailgun key", r"\bkey-[0-9a-zA-Z]{32}\b|\b[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}\b"),
     ("base64 private key", r"\bLS0tLS1CRUdJTi[A-Za-z0-9+/=]*"),
     ("escaped private key", r"PRIVATE KEY-----(?P<s>(?:\\[nr]|[A-Za-z0-9+/=])+?)(?=-----END|\"|$)"),
     ("basic auth", r"(?i)\bBasic\s+(?P<s>[A-Za-z0-9+/]{12,}={0,2})"),
     ("XML credential", r"(?i)<(?:password|passwd|secret|token|api[_-]?key)>(?P<s>[^<]{4,})</"),
-    ("secret flag", r"(?i)--(?:password|passwd|token|api-key|secret)[= ](?P<s>[^\s'\"-][^\s'\"]{3,})"),
-    ("JSON credential", r"\"(?P<k>auth|identitytoken|registrytoken|password|secret)\"\s*:\s*"
-                        r"\"(?P<s>[^\"]{6,})\""),
-    ("assigned secret", rf"(?i)(?P<k>\b[\w.-]*?(?:{_KEYS})[\w.-]*)['\"]?\s*(?::=|=>|[:=])\s*"
-                        r"[(\[]?\s*[bru]?(['\"])(?P<s>[^'\"\s]{6,})\2"),
+    (
+        "secret flag",
+        r"(?i)--(?:password|passwd|token|api-key|secret)[= ](?P<s>[^\s'\"-][^\s'\"]{3,})",
+    ),
+    (
+        "JSON credential",
+        r"\"(?P<k>auth|identitytoken|registrytoken|password|secret)\"\s*:\s*"
+        r"\"(?P<s>[^\"]{6,})\"",
+    ),
+    (
+        "assigned secret",
+        rf"(?i)(?P<k>\b[\w.-]*?(?:{_KEYS})[\w.-]*)['\"]?\s*(?::=|=>|[:=])\s*"
+        r"[(\[]?\s*[bru]?(['\"])(?P<s>[^'\"\s]{6,})\2",
+    ),
 )
 # An assignment without quotes: config files, .env, shell `export X=`.
-_BARE = re.compile(rf"(?i)^[+\- ]?\s*(?:-\s+)?(?:export\s+|set\s+)?(?P<k>[\w.-]*(?:{_KEYS})[\w.-]*)"
-                   r"\s*[:=]\s*(?P<s>[^\s'\";,]{4,})")
-_CONFIG_SUFFIXES = {"", ".yaml", ".yml", ".ini", ".cfg", ".conf", ".env", ".sh", ".bash",
-                    ".zsh", ".properties", ".toml", ".txt", ".npmrc", ".md", ".envrc"}
-_NOT_A_VALUE = re.compile(r"^(?:(?i:true|false|null|none|nil|yes|no|required|optional)|"
-                          r"\[REDACTED\].*|[$%<{].*|.*\($|[A-Z][A-Z0-9_]*|[~./].*|https?:.*)$")
+_BARE = re.compile(
+    rf"(?i)^[+\- ]?\s*(?:-\s+)?(?:export\s+|set\s+)?(?P<k>[\w.-]*(?:{_KEYS})[\w.-]*)"
+    r"\s*[:=]\s*(?P<s>[^\s'\";,]{4,})"
+)
+_CONFIG_SUFFIXES = {
+    "",
+    ".yaml",
+    ".yml",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".env",
+    ".sh",
+    ".bash",
+    ".zsh",
+    ".properties",
+    ".toml",
+    ".txt",
+    ".npmrc",
+    ".md",
+    ".envrc",
+}
+_NOT_A_VALUE = re.compile(
+    r"^(?:(?i:true|false|null|none|nil|yes|no|required|optional)|"
+    r"\[REDACTED\].*|[$%<{].*|.*\($|[A-Z][A-Z0-9_]*|[~./].*|https?:.*)$"
+)
 _WORDS = re.compile(r"^[a-z_.\-/]+$")
 _BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----")
 _END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----")
 _B64 = re.compile(r"^[+\- ]?\s*[\"']?(?P<s>[A-Za-z0-9+/]{%d,}={0,2})(?:\\n)?[\"']?,?\s*$")
 _B64_LONG, _B64_ANY = re.compile(_B64.pattern % 40), re.compile(_B64.pattern % 4)
 _PEM_HEADER = re.compile(r"^[+\- ]?\s*[A-Za-z-]+: ")
-_LITERAL_PAIR = re.compile(r"([\"'])(?P<a>[\w+/=.-]{4,})\1\s*\+?\s*(?:\\?\n[+\- ]?\s*\+?\s*)?"
-                           r"([\"'])(?P<b>[\w+/=.-]{4,})\3")
+_LITERAL_PAIR = re.compile(
+    r"([\"'])(?P<a>[\w+/=.-]{4,})\1\s*\+?\s*(?:\\?\n[+\- ]?\s*\+?\s*)?"
+    r"([\"'])(?P<b>[\w+/=.-]{4,})\3"
+)
 _SHORTEST = 6  # detect-secrets' keyword check flags any quoted value ("xai", "dummy")
 _ALLOWLIST = "detect_secrets.filters.allowlist.is_line_allowlisted"
 _compiled: list[tuple[str, re.Pattern[str]]] = []
@@ -71,8 +110,14 @@ _compiled: list[tuple[str, re.Pattern[str]]] = []
 def redact(text: str, name: str = "") -> tuple[str, list[str]]:
     """`text` with every secret any layer finds replaced by [REDACTED], line by line, and the
     kinds found (one per redaction). `name` (the file's path) picks per-format rules."""
-    spans = [*privacy.secret_spans(text), *_pattern_spans(text), *_bare_spans(text, name),
-             *_pem_spans(text), *_split_literal_spans(text), *_scanner_spans(text, name)]
+    spans = [
+        *privacy.secret_spans(text),
+        *_pattern_spans(text),
+        *_bare_spans(text, name),
+        *_pem_spans(text),
+        *_split_literal_spans(text),
+        *_scanner_spans(text, name),
+    ]
     return privacy.apply(text, spans)
 
 
@@ -107,8 +152,9 @@ def _bare_spans(text: str, name: str) -> Iterator[Span]:
         if not match or not (config or line.lstrip("+- \t").startswith("export ")):
             continue
         value = match["s"]
-        if _plausible(match["k"], value) and (_PASSWORD_KEY.search(match["k"])
-                                              or re.search(r"[\d+/=_-]", value)):
+        if _plausible(match["k"], value) and (
+            _PASSWORD_KEY.search(match["k"]) or re.search(r"[\d+/=_-]", value)
+        ):
             yield offset + match.start("s"), offset + match.end("s"), 1, "assigned secret"
 
 
@@ -138,8 +184,11 @@ def _pem_spans(text: str) -> Iterator[Span]:
 
 
 def _mixed(value: str) -> bool:
-    return (any(c.isupper() for c in value) and any(c.islower() for c in value)
-            and any(c.isdigit() for c in value))
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
 
 
 def _split_literal_spans(text: str) -> Iterator[Span]:
@@ -148,15 +197,17 @@ def _split_literal_spans(text: str) -> Iterator[Span]:
     for match in _LITERAL_PAIR.finditer(text):
         joined = match["a"] + match["b"]
         known = privacy.secret_spans(joined) or any(
-            p.search(joined) for _, p in _compiled if "s" not in p.groupindex)
+            p.search(joined) for _, p in _compiled if "s" not in p.groupindex
+        )
         if known or (len(joined) >= 32 and _mixed(joined) and _entropy(joined) >= 4.0):
             yield *match.span("a"), 1, "split secret"
             yield *match.span("b"), 1, "split secret"
 
 
 def _entropy(value: str) -> float:
-    return -sum(value.count(c) / len(value) * math.log2(value.count(c) / len(value))
-                for c in set(value))
+    return -sum(
+        value.count(c) / len(value) * math.log2(value.count(c) / len(value)) for c in set(value)
+    )
 
 
 def _scanner_spans(text: str, name: str, shortest: int = _SHORTEST) -> Iterator[Span]:
@@ -164,8 +215,7 @@ def _scanner_spans(text: str, name: str, shortest: int = _SHORTEST) -> Iterator[
     again in its line. Its allow-list comment is ignored: a secret marked allowed still leaves
     the machine otherwise. Diff markers are stripped so the per-format rules see the line."""
     lines = list(_lines(text))
-    numbered = [(n, line[1:] if line[:1] in "+-" else line)
-                for n, (_, line) in enumerate(lines, 1)]
+    numbered = [(n, line[1:] if line[:1] in "+-" else line) for n, (_, line) in enumerate(lines, 1)]
     with default_settings() as settings:
         settings.disable_filters(_ALLOWLIST)
         found = list(scan._process_line_based_plugins(numbered, filename=name or "text"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -23,7 +24,9 @@ from typing import Any
 
 from multi_model.config import ReviewSettings, Settings, load_settings
 from multi_model.errors import MultiModelError
+from multi_model.fanout import dispatch
 from multi_model.review import engine, privacy
+from multi_model.review.change import Change
 from multi_model.review.deny import DenyList, DenyPatternError, Verdict
 from multi_model.review.session import Session, resolve_mode, user_review_settings
 
@@ -52,9 +55,9 @@ class Watch:
                 self._review(*batch)
                 self.last_work = time.monotonic()
                 continue
-            if not work and self._idle_long_enough(mode):
-                if not self._release_or_continue(mode):
-                    return 0
+            idle = not work and self._idle_long_enough(mode)
+            if idle and not self._release_or_continue(mode):
+                return 0
             time.sleep(POLL_S)
 
     # --- what to do next ----------------------------------------------------------------------
@@ -64,12 +67,14 @@ class Watch:
         in `edit` mode all of them, in `stop` mode only once the Stop hook asked."""
         cursor = self.session.cursor()
         if self.session.queue_size() <= cursor or (
-                mode != "edit" and self.session.flush_target() <= cursor):
+            mode != "edit" and self.session.flush_target() <= cursor
+        ):
             return []
         return self.session.edits(cursor)
 
-    def _due(self, mode: str, edits: list[tuple[dict[str, Any], int]]
-             ) -> tuple[list[dict[str, Any]], int, int] | None:
+    def _due(
+        self, mode: str, edits: list[tuple[dict[str, Any], int]]
+    ) -> tuple[list[dict[str, Any]], int, int] | None:
         """(edits, start, end) of the batch to review now, or None (nothing, or still quiet)."""
         if not edits:
             return None
@@ -100,41 +105,59 @@ class Watch:
     # --- the review ---------------------------------------------------------------------------
 
     def _review(self, edits: list[dict[str, Any]], start: int, end: int) -> None:
-        from multi_model.fanout import dispatch
-
         started = time.time()
         try:
             change = build_change(edits, self.rs.deny, self.project)
         except DenyPatternError as exc:  # fail closed: nothing of the batch is sent
-            change = engine.Change(skipped=[f"{len(edits)} edit(s) not sent: {exc}"])
-        record: dict[str, Any] = {"id": start, "started": started, "edits": len(edits),
-                                  "offsets": [start, end]}  # id: unique, the batch's offset
-        intro = engine.EDITS_INTRO + (f" {engine.PROJECT_INTRO}" if self.rs.read_project
-                                      else "")
+            change = Change(skipped=[f"{len(edits)} edit(s) not sent: {exc}"])
+        record: dict[str, Any] = {
+            "id": start,
+            "started": started,
+            "edits": len(edits),
+            "offsets": [start, end],
+        }  # id: unique, the batch's offset
+        intro = engine.EDITS_INTRO + (f" {engine.PROJECT_INTRO}" if self.rs.read_project else "")
         try:
             if self.models is None:
                 self.models = engine.reviewers(None, self.settings, self.env)
             with engine.reviewer_cwd(self.project, self.rs.read_project) as where:
                 result = engine.review(
-                    change, self.models,
-                    lambda prompt, specs: dispatch(specs, prompt, timeout=self.rs.timeout,
-                                                   settings=self.settings, env=self.env,
-                                                   cwd=where, for_hooks=True),
-                    audit=engine.audit_path(self.env), intro=intro,
-                    source=f"edit review, session {self.session.dir.name}")
+                    change,
+                    self.models,
+                    lambda prompt, specs: dispatch(
+                        specs,
+                        prompt,
+                        timeout=self.rs.timeout,
+                        settings=self.settings,
+                        env=self.env,
+                        cwd=where,
+                        for_hooks=True,
+                    ),
+                    audit=engine.audit_path(self.env),
+                    intro=intro,
+                    source=f"edit review, session {self.session.dir.name}",
+                )
             record.update(result.model_dump(mode="json"))
-        except (MultiModelError, engine.ReviewInputError) as exc:
-            record.update(findings=[], reviewers=[], sent=[], skipped=change.skipped,
-                          error=str(exc))
+        except MultiModelError as exc:  # ReviewInputError included
+            record.update(
+                findings=[], reviewers=[], sent=[], skipped=change.skipped, error=str(exc)
+            )
         except Exception as exc:  # noqa: BLE001 - one bad batch must not stall the session
-            record.update(findings=[], reviewers=[], sent=[], skipped=change.skipped,
-                          error=f"review failed: {exc!r}")
+            record.update(
+                findings=[],
+                reviewers=[],
+                sent=[],
+                skipped=change.skipped,
+                error=f"review failed: {exc!r}",
+            )
         record["t"] = time.time()
         self.session.add_review(record)
         self.session.set_cursor(end)
-        _log(f"review {record['id']}: {len(edits)} edit(s), {len(record['findings'])} "
-             f"finding(s), reviewers: " + ", ".join(f"{r['model']} {r['status']}"
-                                                   for r in record["reviewers"]))
+        _log(
+            f"review {record['id']}: {len(edits)} edit(s), {len(record['findings'])} "
+            f"finding(s), reviewers: "
+            + ", ".join(f"{r['model']} {r['status']}" for r in record["reviewers"])
+        )
 
     def _drop(self, why: str) -> None:
         size = self.session.queue_size()
@@ -143,10 +166,12 @@ class Watch:
             self.session.set_cursor(size)
 
 
-def _fit(edits: list[tuple[dict[str, Any], int]],
-         start: int) -> tuple[list[dict[str, Any]], int, int]:
+def _fit(
+    edits: list[tuple[dict[str, Any], int]], start: int
+) -> tuple[list[dict[str, Any]], int, int]:
     """The longest prefix of `edits` (at least one) whose text fits one review; its end."""
-    used, taken, end = 0, [], start
+    taken: list[dict[str, Any]] = []
+    used, end = 0, start
     for entry, offset in edits:
         size = len(str(entry.get("text", "")).encode("utf-8", "replace"))
         if taken and used + size > privacy.MAX_TOTAL_BYTES:
@@ -156,14 +181,15 @@ def _fit(edits: list[tuple[dict[str, Any], int]],
     return taken, start, end
 
 
-def build_change(edits: list[dict[str, Any]], deny: list[str],
-                 project: str | None = None) -> engine.Change:
+def build_change(
+    edits: list[dict[str, Any]], deny: list[str], project: str | None = None
+) -> Change:
     """One part per file: its edits in order (hunks, or whole new content, which replaces
     what came before it). The full deny list is checked again (the hook's check is a quick
     one) against each file's name, the link target the hook saw, and, with `project`, the
     target now. When a file's part would be over the size limit, its earliest edits are left
     out, with a note."""
-    change, rules = engine.Change(), DenyList(deny)
+    change, rules = Change(), DenyList(deny)
     by_file: dict[str, list[str]] = {}
     for e in edits:
         name = str(e.get("file"))
@@ -183,8 +209,10 @@ def build_change(edits: list[dict[str, Any]], deny: list[str],
     for name, parts in by_file.items():
         kept = _latest_that_fit(parts)
         if len(kept) < len(parts):
-            change.skipped.append(f"{name}: its {len(parts) - len(kept)} earliest edit(s) in "
-                                  "this batch (too large together)")
+            change.skipped.append(
+                f"{name}: its {len(parts) - len(kept)} earliest edit(s) in "
+                "this batch (too large together)"
+            )
         if kept:
             used = change.add(name, "\n\n".join(kept), used)
     return change
@@ -213,8 +241,6 @@ KEEP_DAYS = 14
 
 def prune(sessions: Path, keep: Path) -> None:
     """Remove the state of sessions untouched for KEEP_DAYS (their queues hold code)."""
-    import shutil
-
     cutoff = time.time() - KEEP_DAYS * 86400
     for folder in sessions.iterdir():
         try:

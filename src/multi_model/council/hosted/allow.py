@@ -30,13 +30,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-WAIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only (str.isdigit takes '²' and '١')
+WAIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only (str.isdigit takes '²' and Arabic-Indic)
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}")
 REASON = "multi-model: the council's own next step (run {run})"
 READ_REASON = "multi-model: a council seat reads its task (run {run})"
 
 
-def decision(event: Mapping[str, object], env: Mapping[str, str]) -> dict | None:
+def decision(event: Mapping[str, object], env: Mapping[str, str]) -> dict[str, object] | None:
     """The PreToolUse answer for one Bash or Read call: allow for the council step or a
     task prompt, else None (no decision)."""
     tool_input = event.get("tool_input")
@@ -52,8 +52,13 @@ def decision(event: Mapping[str, object], env: Mapping[str, str]) -> dict | None
     if run is None:
         return None
     reason = (REASON if tool == "Bash" else READ_REASON).format(run=run)
-    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "allow",
-                                   "permissionDecisionReason": reason}}
+    return {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "allow",
+            "permissionDecisionReason": reason,
+        }
+    }
 
 
 def task_prompt_run(file_path: str, env: Mapping[str, str]) -> str | None:
@@ -76,8 +81,9 @@ def council_step_run(command: str, env: Mapping[str, str]) -> str | None:
     if shlex.join(words) != command:
         return None  # not canonical: quoting tricks, extra spaces, comments, operators
     shape = words[1:3] == ["council", "next"] and words[4:6] == ["--format", "json"]
-    wait = words[6:] == [] or (words[6:7] == ["--wait"] and len(words) == 8
-                               and WAIT.fullmatch(words[7]) is not None)
+    wait = words[6:] == [] or (
+        words[6:7] == ["--wait"] and len(words) == 8 and WAIT.fullmatch(words[7]) is not None
+    )
     if words[:1] != [str(LAUNCHER)] or len(words) < 6 or not shape or not wait:
         return None
     return _run_id(words[3], env)

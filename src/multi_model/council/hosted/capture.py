@@ -39,16 +39,22 @@ TYPE_CHECKING = False  # imported by the hooks: no `typing` at run time
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from pydantic import JsonValue
+
 AGENT_TYPE = "multi-model:panelist"  # and panelist-opus, -sonnet, -haiku
 AGENT_TOOLS = ("Agent", "Task")  # hooks see "Agent"; 2.1.197's init event lists "Task"
 PROMPT_RE = re.compile(r"prompt file (/.+?\.prompt\.md)")
 TOOLS_USED = re.compile(r"<tools-used-before-summary>.*</tools-used-before-summary>\s*", re.S)
 NOTIFICATION = re.compile(
     r"<task-notification>\s*<task-id>(?P<id>[^<]+)</task-id>.*?<status>(?P<status>[^<]*)"
-    r"</status>.*?(?:<result>(?P<result>.*?)</result>.*?)?</task-notification>", re.S)
+    r"</status>.*?(?:<result>(?P<result>.*?)</result>.*?)?</task-notification>",
+    re.S,
+)
 EXACT, LOSSY = 2, 1
-LOSSY_NOTE = ("Claude Code gave only its last_assistant_message for this reply (no transcript, "
-              "e.g. --no-session-persistence): whitespace at its start and end may be missing")
+LOSSY_NOTE = (
+    "Claude Code gave only its last_assistant_message for this reply (no transcript, "
+    "e.g. --no-session-persistence): whitespace at its start and end may be missing"
+)
 
 
 def handle(event: Mapping[str, object], env: Mapping[str, str]) -> None:
@@ -90,8 +96,7 @@ def _on_stop(event: Mapping[str, object], env: Mapping[str, str]) -> None:
             facts.update(reply=reply, quality=EXACT, source="subagent transcript")
     last = event.get("last_assistant_message")
     if "reply" not in facts and isinstance(last, str):
-        facts.update(reply=last, quality=LOSSY, source="last_assistant_message",
-                     note=LOSSY_NOTE)
+        facts.update(reply=last, quality=LOSSY, source="last_assistant_message", note=LOSSY_NOTE)
     _learn(str(event.get("session_id") or "none"), agent_id, facts, env)
 
 
@@ -113,9 +118,12 @@ def _on_notification(event: Mapping[str, object], env: Mapping[str, str]) -> Non
     for block in NOTIFICATION.finditer(prompt):
         agent_id, status, result = block.group("id"), block.group("status"), block.group("result")
         if status == "completed" and result is not None:
-            _learn(str(event.get("session_id") or "none"), agent_id,
-                   {"reply": html.unescape(result), "quality": EXACT,
-                    "source": "task notification"}, env)
+            _learn(
+                str(event.get("session_id") or "none"),
+                agent_id,
+                {"reply": html.unescape(result), "quality": EXACT, "source": "task notification"},
+                env,
+            )
 
 
 def read_transcript(path: str) -> tuple[str, str | None] | None:
@@ -128,8 +136,7 @@ def read_transcript(path: str) -> tuple[str, str | None] | None:
     except (OSError, UnicodeDecodeError):
         return None
     entries = [e for e in map(_json, lines) if isinstance(e, dict)]
-    messages = [_dict(e.get("message")) for e in entries if e.get("type") in ("user",
-                                                                              "assistant")]
+    messages = [_dict(e.get("message")) for e in entries if e.get("type") in ("user", "assistant")]
     users = [m for m in messages if m.get("role") == "user"]
     if not users:
         return None
@@ -138,7 +145,7 @@ def read_transcript(path: str) -> tuple[str, str | None] | None:
     if not assistant:
         return prompt, None
     last_id = assistant[-1].get("id")
-    tail: list[dict] = []
+    tail: list[dict[str, object]] = []
     for message in reversed(assistant):
         if last_id is None or message.get("id") != last_id:
             break
@@ -147,8 +154,9 @@ def read_transcript(path: str) -> tuple[str, str | None] | None:
     return prompt, ("".join(texts) if texts else None)
 
 
-def _learn(session: str, agent_id: str, facts: Mapping[str, object],
-           env: Mapping[str, str]) -> None:
+def _learn(
+    session: str, agent_id: str, facts: Mapping[str, object], env: Mapping[str, str]
+) -> None:
     """Merge what this event taught into the agent's record; write the reply to its task
     once both the task and a reply are known (a better reply replaces a worse one)."""
     spool = RunStore(data_dir(env) / "council-agents" / slug(session)[:120])
@@ -159,12 +167,15 @@ def _learn(session: str, agent_id: str, facts: Mapping[str, object],
         record = spool.read_json(name) or {"agent_id": agent_id}
         if facts.get("prompt") and not record.get("prompt"):
             record["prompt"] = facts["prompt"]
-        if "reply" in facts and int(facts["quality"]) > int(record.get("quality", 0)):
+        if "reply" in facts and int(str(facts["quality"])) > int(record.get("quality", 0)):
             record.pop("note", None)
             record.update({k: v for k, v in facts.items() if k != "prompt"})
         task = task_of_prompt(str(record.get("prompt") or ""), env)
-        if task is not None and "reply" in record and record.get("written", 0) < int(
-                record["quality"]):
+        if (
+            task is not None
+            and "reply" in record
+            and record.get("written", 0) < int(record["quality"])
+        ):
             _write_reply(task, record)
             record["written"] = record["quality"]
             record["task"] = [str(task[0].root), task[1], task[2]]
@@ -194,9 +205,15 @@ def _write_reply(task: tuple[RunStore, str, str], record: Mapping[str, object]) 
     """The capture record first, then the reply: a step that sees the reply sees how it
     was taken."""
     store, stage, seat = task
-    _write_capture(task, {"agent_id": record.get("agent_id"), "source": record.get("source"),
-                          "exact": int(str(record["quality"])) >= EXACT,
-                          "note": record.get("note")})
+    _write_capture(
+        task,
+        {
+            "agent_id": record.get("agent_id"),
+            "source": record.get("source"),
+            "exact": int(str(record["quality"])) >= EXACT,
+            "note": record.get("note"),
+        },
+    )
     store.write_text(store.task_rels(stage, seat)[1], str(record["reply"]))
 
 
@@ -211,7 +228,7 @@ def _write_capture(task: tuple[RunStore, str, str], capture: dict[str, object]) 
     store.write_json(store.task_capture_rel(stage, seat), {**capture, "t": time.time()})
 
 
-def read_capture(store: RunStore, stage: str, seat: str) -> dict[str, object] | None:
+def read_capture(store: RunStore, stage: str, seat: str) -> dict[str, JsonValue] | None:
     """How the seat's reply was captured ({agent_id, source, exact, note, t}), if it was."""
     return store.read_json(store.task_capture_rel(stage, seat))
 
@@ -219,15 +236,20 @@ def read_capture(store: RunStore, stage: str, seat: str) -> dict[str, object] | 
 def _texts(content: object) -> list[str]:
     if isinstance(content, str):
         return [content]
-    return [b["text"] for b in content or [] if isinstance(b, dict)  # type: ignore[union-attr]
-            and b.get("type") == "text" and isinstance(b.get("text"), str)]
+    if not isinstance(content, list):
+        return []
+    return [
+        b["text"]
+        for b in content
+        if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+    ]
 
 
 def _text(content: object) -> str:
     return "\n".join(_texts(content))
 
 
-def _dict(value: object) -> dict:
+def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
@@ -236,4 +258,3 @@ def _json(text: str) -> object:
         return json.loads(text)
     except ValueError:
         return None
-

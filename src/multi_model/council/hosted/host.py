@@ -48,9 +48,12 @@ def next_step(run: Run, wait: float) -> Step:
 def agent_call(task: Task) -> dict[str, object]:
     """The exact Agent tool arguments for a task: the plugin's panelist subagent in the
     foreground (so the whole council can stay in the user's turn)."""
-    return {"subagent_type": task.agent, "description": f"{task.seat} {task.stage}"[:60],
-            "prompt": AGENT_PROMPT.format(prompt_file=task.prompt_file),
-            "run_in_background": False}
+    return {
+        "subagent_type": task.agent,
+        "description": f"{task.seat} {task.stage}"[:60],
+        "prompt": AGENT_PROMPT.format(prompt_file=task.prompt_file),
+        "run_in_background": False,
+    }
 
 
 def _to_issue(run: Run, tasks: list[Task]) -> list[Task]:
@@ -63,8 +66,9 @@ def _to_issue(run: Run, tasks: list[Task]) -> list[Task]:
         last = run.store.read_json(rel) or {}
         seen = run.store.read_json(run.store.task_capture_rel(task.stage, task.seat)) or {}
         fresh = last.get("attempt") != task.attempt
-        stale = (now - float(last.get("t", 0)) > REISSUE_S
-                 and float(seen.get("t", 0)) < float(last.get("t", 0)))
+        stale = now - float(last.get("t", 0)) > REISSUE_S and float(seen.get("t", 0)) < float(
+            last.get("t", 0)
+        )
         if fresh or stale:
             run.store.write_json(rel, {"attempt": task.attempt, "t": now})
             issued.append(task)

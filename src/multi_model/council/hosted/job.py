@@ -19,8 +19,11 @@ from multi_model.council.hosted import machine
 from multi_model.council.hosted.rundir import Run
 from multi_model.council.store import RunStore
 
-ENDINGS = ((RunStore.RESULT, "done"), (RunStore.CANCELLED, "cancelled"),
-           (RunStore.FAILED, "failed"))
+ENDINGS = (
+    (RunStore.RESULT, "done"),
+    (RunStore.CANCELLED, "cancelled"),
+    (RunStore.FAILED, "failed"),
+)
 """A run's own record of how it ended, in the order they are believed."""
 
 
@@ -37,15 +40,16 @@ def outcome(root: Path) -> jobs.Outcome:
             return jobs.Outcome(status, summary=_summary(data), at=at)
         return jobs.Outcome(status, error=str(data.get("error", status)), at=at)
     opened = (store.read_json(RunStore.PLAN) or {}).get("opened", {})
-    return jobs.Outcome(jobs.ACTIVE,
-                        summary=f"stage {max(opened, key=opened.get, default='answer')}")
+    return jobs.Outcome(
+        jobs.ACTIVE, summary=f"stage {max(opened, key=opened.get, default='answer')}"
+    )
 
 
 def _summary(result: Mapping[str, Any]) -> str:
     answers = result.get("stage1_responses") or []
     ok = sum(1 for a in answers if a.get("status") == "ok")
     chair = result.get("chairman_model")
-    end = (f"synthesis by {chair}" if result.get("stage3_synthesis") else "no synthesis")
+    end = f"synthesis by {chair}" if result.get("stage3_synthesis") else "no synthesis"
     return f"{ok} of {len(answers)} answered; {end}"
 
 
@@ -63,8 +67,9 @@ def result(root: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-KIND = jobs.JobKind(outcome=outcome, joinable=joinable, carry_on=machine.carry_on,
-                    cancel=cancel, result=result)
+KIND = jobs.JobKind(
+    outcome=outcome, joinable=joinable, carry_on=machine.carry_on, cancel=cancel, result=result
+)
 
 
 def register() -> None:

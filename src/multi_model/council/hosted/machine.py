@@ -18,7 +18,8 @@ goes on when its host steps. `cancel` stops the workers and every later step ref
 Each step first does what the previous ones left undone, so running any step again continues
 a run: a stage's worker that died is started again and asks only the seats that have no
 record yet. A step that cannot finish yet (a CLI still running, a Claude seat not in before
-its deadline) returns `done=False` with what it waits for; the command exits 7.
+its deadline) returns `done=False` with what it waits for; the command exits 7. How one
+stage is opened and collected: stage.py.
 """
 
 from __future__ import annotations
@@ -30,26 +31,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from multi_model import runner
+from multi_model import demo, runner
 from multi_model.config import Settings
-from multi_model.council import stages, tally
-from multi_model.council.hosted.plan import (
-    KILL_GRACE_S,
-    POLL_S,
-    STAGES,
-    Plan,
-    Seat,
-    StageName,
-    Step,
-    Task,
-    classify,
-)
+from multi_model.council.hosted.plan import POLL_S, STAGES, Plan, StageName, Step, classify
 from multi_model.council.hosted.rundir import Busy, Run, runs_dir
-from multi_model.council.hosted.submission import accept_file, record_missing
-from multi_model.council.models import AggregateRow
+from multi_model.council.hosted.stage import aggregate_rows, collect, open_stage
 from multi_model.council.run import finish
 from multi_model.council.store import RunStore, new_run_id
-from multi_model.errors import MultiModelError, QuorumNotMet, UsageError
+from multi_model.errors import MultiModelError, UsageError
 from multi_model.jobs import Jobs
 
 JOB_KIND = "council"
@@ -58,11 +47,24 @@ NEXT: dict[StageName, str] = {"answer": "rank", "review": "synthesize", "synthes
 
 # --- start, carry on, cancel ----------------------------------------------------------------
 
-def start(question: str, panel: Sequence[str], chairman: str | None, *, settings: Settings,
-          env: Mapping[str, str], seed: int, min_answers: int, timeout: float,
-          deadline_s: float, demo: bool = False, allow_cursor_claude: bool = False,
-          allow_claude_cli: bool = False, root: Path | None = None,
-          join: Mapping[str, object] | None = None) -> Step:
+
+def start(
+    question: str,
+    panel: Sequence[str],
+    chairman: str | None,
+    *,
+    settings: Settings,
+    env: Mapping[str, str],
+    seed: int,
+    min_answers: int,
+    timeout: float,
+    deadline_s: float,
+    demo: bool = False,
+    allow_cursor_claude: bool = False,
+    allow_claude_cli: bool = False,
+    root: Path | None = None,
+    join: Mapping[str, object] | None = None,
+) -> Step:
     """Create the run, register it as a job, and open stage 1. `join`: the request as it
     identifies the run; an identical one started within the jobs' join window is returned
     instead of a new run (None: always a new run). The council's job kind must be
@@ -71,8 +73,10 @@ def start(question: str, panel: Sequence[str], chairman: str | None, *, settings
     seats = classify(panel, settings, env, **flags)
     chair = None
     if chairman:
-        chair = next((s for s in seats if s.id == chairman), None) or classify(
-            [chairman], settings, env, **flags)[0]
+        chair = (
+            next((s for s in seats if s.id == chairman), None)
+            or classify([chairman], settings, env, **flags)[0]
+        )
     if not 2 <= min_answers <= len(seats):
         raise UsageError(f"--min-answers must be between 2 and the panel size ({len(seats)})")
     jobs = Jobs(os.environ)
@@ -83,16 +87,34 @@ def start(question: str, panel: Sequence[str], chairman: str | None, *, settings
         step.joined = True
         return step
     root = _reserve(Path(os.path.abspath(root or runs_dir(env) / new_run_id(seed))))
-    plan = Plan(question=question, seats=seats, chairman=chair, seed=seed,
-                min_answers=min_answers, timeout=timeout, deadline_s=deadline_s, demo=demo,
-                cwd=os.getcwd(), **flags)
+    plan = Plan(
+        question=question,
+        seats=seats,
+        chairman=chair,
+        seed=seed,
+        min_answers=min_answers,
+        timeout=timeout,
+        deadline_s=deadline_s,
+        demo=demo,
+        cwd=os.getcwd(),
+        allow_cursor_claude=allow_cursor_claude,
+        allow_claude_cli=allow_claude_cli,
+    )
     store = RunStore(root)
     store.write_json(RunStore.PLAN, plan)
-    store.write_json(RunStore.RUN, {"question": question, "seats": [s.id for s in seats],
-                                    "chairman": chairman, "seed": seed, "mode": "steps",
-                                    "min_answers": min_answers, "timeout": timeout})
-    jobs.register(JOB_KIND, request if join is not None else {"run": str(root)}, root.name,
-                  root)
+    store.write_json(
+        RunStore.RUN,
+        {
+            "question": question,
+            "seats": [s.id for s in seats],
+            "chairman": chairman,
+            "seed": seed,
+            "mode": "steps",
+            "min_answers": min_answers,
+            "timeout": timeout,
+        },
+    )
+    jobs.register(JOB_KIND, request if join is not None else {"run": str(root)}, root.name, root)
     return advance(Run(root), "answer", wait=0)
 
 
@@ -136,8 +158,9 @@ def cancel(run: Run, grace: float) -> None:
     stop with them), then SIGKILL after `grace` seconds. The mark comes first: a step
     waiting with the lock sees it at its next poll and lets go, and no worker is started
     once the lock is taken here. Then whatever any worker started is stopped too."""
-    run.store.write_json(RunStore.CANCELLED, {"error": "cancelled by `mm jobs cancel`",
-                                              "t": time.time()})
+    run.store.write_json(
+        RunStore.CANCELLED, {"error": "cancelled by `mm jobs cancel`", "t": time.time()}
+    )
     with run.step_lock(check=False):
         runner.stop_detached([p for p in (run.worker_pid(s) for s in STAGES) if p], grace)
         for stage in STAGES:  # what a worker killed earlier left, and what left a group
@@ -145,6 +168,7 @@ def cancel(run: Run, grace: float) -> None:
 
 
 # --- steps ----------------------------------------------------------------------------------
+
 
 def advance(run: Run, target: StageName | Literal["done"], wait: float) -> Step:
     """Move the run as far as it goes toward `target`, waiting up to `wait` s for CLIs."""
@@ -179,8 +203,8 @@ def once(run: Run, target: StageName | Literal["done"]) -> Step:
     is open) or at the target."""
     for stage in STAGES:
         if stage not in run.plan.opened:
-            _open(run, stage)
-        step = _collect(run, stage)
+            open_stage(run, stage)
+        step = collect(run, stage)
         complete = step.done
         if stage == target:
             step.done = True
@@ -191,146 +215,34 @@ def once(run: Run, target: StageName | Literal["done"]) -> Step:
     return _result(run)
 
 
-def _open(run: Run, stage: StageName) -> None:
-    """Open a stage: write the Claude seats' tasks, start the worker for the CLI seats."""
-    run.plan.opened[stage] = time.time()
-    if stage == "answer":
-        for seat in run.plan.seats:
-            if seat.kind == "agent":
-                run.open_task(stage, seat, run.plan.question)
-    elif stage == "review":
-        _open_review(run)
-    else:
-        _open_synthesis(run)
-    run.save()
-
-
-def _open_review(run: Run) -> None:
-    plan, answers = run.plan, run.answers()
-    if sum(a.ok for a in answers) < plan.min_answers:
-        plan.opened.pop("review")
-        exc = QuorumNotMet(plan.min_answers, [(a.model, a.status, a.error) for a in answers])
-        run.store.write_json(RunStore.FAILED, {"error": str(exc)})  # for `mm jobs`
-        raise exc
-    for seat in run.reviewers():
-        if seat.kind == "agent":
-            task = run.review_task(seat.id)
-            run.open_task("review", seat, task.prompt)
-            run.store.write_text(run.store.review_prompt_rel(seat.id), task.prompt)
-
-
-def _open_synthesis(run: Run) -> None:
-    plan, rows = run.plan, _rows(run)
-    first = plan.chairman or plan.seat(rows[0].seat)
-    cli = {s.id for s in plan.seats if s.kind == "cli"}
-    plan.chair_chain = [first.id, *(r.seat for r in rows if r.seat != first.id and r.seat in cli)]
-    prompt = stages.synthesis_prompt(plan.question, run.answers(), run.ballots(), rows,
-                                     plan.seed, plan.key)
-    run.store.write_text(RunStore.SYNTHESIS_PROMPT, prompt)
-    if first.kind == "agent":
-        run.open_task("synthesis", first, prompt)
-
-
-def _rows(run: Run) -> list[AggregateRow]:
-    seats = [s.id for s in run.plan.seats]
-    return tally.aggregate(run.ballots(), seats, exclude_self=run.plan.exclude_self)
-
-
-def _collect(run: Run, stage: StageName) -> Step:
-    """Accept the Claude seats' files, mark what is overdue, (re)start the worker if CLI work
-    is left and none runs. done=True when every seat of the stage has a record."""
-    if stage == "synthesis":
-        return _collect_synthesis(run)
-    now = time.time()
-    deadline = run.plan.deadline(stage) or now
-    tasks: list[Task] = []
-    notes: list[str] = []
-    cli_left: list[str] = []
-    for seat, has_record in run.members(stage):
-        if has_record:
-            continue
-        if seat.kind == "cli":
-            cli_left.append(seat.id)
-        elif (task := _agent_task(run, stage, seat, now >= deadline)) is not None:
-            tasks.append(task)
-        elif _is_missing(run, stage, seat):
-            notes.append(f"{seat.id}: missing (nothing valid by the deadline)")
-    if cli_left and now >= deadline + KILL_GRACE_S:
-        _give_up_on_clis(run, stage, cli_left, notes)
-        cli_left = []
-    elif cli_left:
-        run.start_worker(stage)
-    waiting = [f"{s}: CLI running" for s in cli_left] + [f"{t.seat}: Claude seat ({t.stage})"
-                                                         for t in tasks]
-    return run.step(stage, not tasks and not cli_left, tasks=tasks, waiting=waiting,
-                    notes=notes)
-
-
-def _give_up_on_clis(run: Run, stage: StageName, seat_ids: list[str],
-                     notes: list[str]) -> None:
-    run.stop_worker(stage)
-    for seat_id in seat_ids:
-        record_missing(run, stage, run.plan.seat(seat_id))
-        notes.append(f"{seat_id}: missing (its CLI call outlived the deadline)")
-
-
-def _is_missing(run: Run, stage: StageName, seat: Seat) -> bool:
-    record = run.answer(seat.id) if stage == "answer" else run.ballot(seat.id)
-    return record is not None and record.status == "missing"
-
-
-def _agent_task(run: Run, stage: StageName, seat: Seat, overdue: bool) -> Task | None:
-    """The open task of a Claude seat, or None once it has a record (its file accepted now,
-    or marked missing because the deadline passed)."""
-    outcome = accept_file(run, stage, seat)
-    if outcome is True:
-        return None
-    if overdue:
-        record_missing(run, stage, seat)
-        return None
-    attempt, note = outcome if isinstance(outcome, tuple) else (1, "")
-    return run.task(stage, seat, attempt, note)
-
-
-def _collect_synthesis(run: Run) -> Step:
-    """The first chairman may be a Claude seat; if it goes missing, or from the start when it
-    is a CLI, the worker runs the CLI chairmen in turn (Claude seats are not re-tasked)."""
-    plan = run.plan
-    if run.synthesis() is not None or run.chair_failures() is not None:
-        return run.step("synthesis", True)
-    first = plan.seat(plan.chair_chain[0])
-    if first.kind == "agent" and not run.agent_chair_failed():
-        overdue = time.time() >= (plan.deadline("synthesis") or 0)
-        task = _agent_task(run, "synthesis", first, overdue)
-        if task is not None:
-            return run.step("synthesis", False, tasks=[task],
-                            waiting=[f"{first.id}: Claude seat (synthesis)"])
-        if run.synthesis() is not None:
-            return run.step("synthesis", True)
-    if not [c for c in plan.chair_chain if plan.seat(c).kind == "cli"]:
-        run.store.write_json(RunStore.CHAIR_FAILED, {"failures": []})
-        return run.step("synthesis", True)
-    run.start_worker("synthesis")
-    return run.step("synthesis", False, waiting=["chairman: CLI running"])
-
-
 # --- status, result -------------------------------------------------------------------------
+
 
 def status(run: Run) -> Step:
     """Where the run is; reads only (no file is accepted, no worker started)."""
     plan = run.plan
     if run.store.path(RunStore.RESULT).exists():
         return run.step("done", True, notes=[f"result: {run.store.path(RunStore.REPORT)}"])
-    stage = next((s for s in reversed(STAGES) if s in plan.opened), "answer")
+    stage: StageName = next((s for s in reversed(STAGES) if s in plan.opened), "answer")
     lines = []
     for seat, has in run.members(stage):
         alive = seat.kind == "cli" and run.worker_alive(stage)
-        lines.append(f"{seat.id}: " + ("in" if has else "CLI running" if alive
-                                        else "CLI not running" if seat.kind == "cli"
-                                        else "waiting for the Claude seat"))
+        lines.append(
+            f"{seat.id}: "
+            + (
+                "in"
+                if has
+                else "CLI running"
+                if alive
+                else "CLI not running"
+                if seat.kind == "cli"
+                else "waiting for the Claude seat"
+            )
+        )
     left = (plan.deadline(stage) or 0) - time.time()
-    return run.step(stage, False, waiting=lines,
-                    notes=[f"stage {stage}: deadline in {max(0, round(left))} s"])
+    return run.step(
+        stage, False, waiting=lines, notes=[f"stage {stage}: deadline in {max(0, round(left))} s"]
+    )
 
 
 def _result(run: Run) -> Step:
@@ -341,19 +253,29 @@ def _result(run: Run) -> Step:
     if agent_failed:
         failures = [f"{agent_failed['chairman']}: {agent_failed['error']}", *failures]
         if synthesis is not None:
-            synthesis = synthesis.model_copy(update={
-                "fallback_from": [str(agent_failed["chairman"]), *synthesis.fallback_from]})
-    answers = run.answers()
-    if plan.demo:
-        from multi_model import demo
-
-        answers = demo.label(answers)
+            synthesis = synthesis.model_copy(
+                update={"fallback_from": [str(agent_failed["chairman"]), *synthesis.fallback_from]}
+            )
+    answers = demo.marks(plan.demo).label(run.answers())
     kinds = {s.id: s.kind for s in plan.seats}
-    result = finish(run.store, question=plan.question, seats=[s.id for s in plan.seats],
-                    answers=answers, ballots=run.ballots(), rows=_rows(run),
-                    synthesis=synthesis, failures=failures, seed=plan.seed,
-                    chairman=plan.chairman.id if plan.chairman else None,
-                    exclude_self=plan.exclude_self, min_answers=plan.min_answers,
-                    extra={"mode": "steps", "seat_kinds": kinds, "demo": plan.demo,
-                           "deadline_s": plan.deadline_s})
+    result = finish(
+        run.store,
+        question=plan.question,
+        seats=[s.id for s in plan.seats],
+        answers=answers,
+        ballots=run.ballots(),
+        rows=aggregate_rows(run),
+        synthesis=synthesis,
+        failures=failures,
+        seed=plan.seed,
+        chairman=plan.chairman.id if plan.chairman else None,
+        exclude_self=plan.exclude_self,
+        min_answers=plan.min_answers,
+        extra={
+            "mode": "steps",
+            "seat_kinds": {**kinds},
+            "demo": plan.demo,
+            "deadline_s": plan.deadline_s,
+        },
+    )
     return run.step("done", True, result=result)

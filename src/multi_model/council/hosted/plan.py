@@ -51,9 +51,14 @@ class Plan(_Model):
     seats: list[Seat]
     chairman: Seat | None
     seed: int
-    key: str = Field(default_factory=anonymize.draw_key, min_length=32, description=(
-        "Secret of the run's nonces and ballot tokens, from `secrets` (the seed is not "
-        "secret: a user may choose it)."))
+    key: str = Field(
+        default_factory=anonymize.draw_key,
+        min_length=32,
+        description=(
+            "Secret of the run's nonces and ballot tokens, from `secrets` (the seed is not "
+            "secret: a user may choose it)."
+        ),
+    )
     min_answers: int
     exclude_self: bool = True
     timeout: float = Field(description="Per CLI call, seconds.")
@@ -69,8 +74,9 @@ class Plan(_Model):
         for seat in [*self.seats, *([self.chairman] if self.chairman else [])]:
             if seat.id == seat_id:
                 return seat
-        raise UsageError(f"no seat {seat_id!r} in this run; seats: "
-                         + ", ".join(s.id for s in self.seats))
+        raise UsageError(
+            f"no seat {seat_id!r} in this run; seats: " + ", ".join(s.id for s in self.seats)
+        )
 
     def deadline(self, stage: StageName) -> float | None:
         opened = self.opened.get(stage)
@@ -96,8 +102,11 @@ class Task:
         return f"{AGENT_PLUGIN}:panelist" + (f"-{self.model}" if self.model else "")
 
     def as_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "agent": self.agent,
-                "deadline_in_s": max(0, round(self.deadline - time.time()))}
+        return {
+            **self.__dict__,
+            "agent": self.agent,
+            "deadline_in_s": max(0, round(self.deadline - time.time())),
+        }
 
 
 @dataclass
@@ -123,25 +132,49 @@ class Step:
     """Why the run ended without a result (quorum not met)."""
 
     def as_dict(self) -> dict[str, object]:
-        return {"run_id": self.run_id, "job": self.run_id, "joined": self.joined,
-                "run_dir": self.run_dir, "stage": self.stage, "done": self.done,
-                "tasks": [t.as_dict() for t in self.tasks],
-                "waiting": self.waiting, "notes": self.notes, "next": self.next}
+        return {
+            "run_id": self.run_id,
+            "job": self.run_id,
+            "joined": self.joined,
+            "run_dir": self.run_dir,
+            "stage": self.stage,
+            "done": self.done,
+            "tasks": [t.as_dict() for t in self.tasks],
+            "waiting": self.waiting,
+            "notes": self.notes,
+            "next": self.next,
+        }
 
     def for_host(self) -> dict[str, object]:
         """What `start` and `next` print for the host: what to do now, nothing else."""
-        return {"run_id": self.run_id, "job": self.run_id, "joined": self.joined,
-                "run_dir": self.run_dir, "stage": self.stage,
-                "done": self.done, "agent_calls": self.calls, "then": self.then,
-                "waiting": self.waiting, "notes": self.notes, "error": self.error}
+        return {
+            "run_id": self.run_id,
+            "job": self.run_id,
+            "joined": self.joined,
+            "run_dir": self.run_dir,
+            "stage": self.stage,
+            "done": self.done,
+            "agent_calls": self.calls,
+            "then": self.then,
+            "waiting": self.waiting,
+            "notes": self.notes,
+            "error": self.error,
+        }
 
 
-def classify(specs: Sequence[str], settings: Settings, env: Mapping[str, str], *,
-             allow_cursor_claude: bool, allow_claude_cli: bool) -> list[Seat]:
+def classify(
+    specs: Sequence[str],
+    settings: Settings,
+    env: Mapping[str, str],
+    *,
+    allow_cursor_claude: bool,
+    allow_claude_cli: bool,
+) -> list[Seat]:
     """Seats for specs: a Claude model (not opted in to a CLI) is an Agent-tool seat; every
     other spec must route (UnknownProvider and friends raise here, before anything runs)."""
-    from multi_model.detect import availability
-    from multi_model.routing import route
+    # lazy for start-up: only opening a run routes and detects; the step commands do not
+    from multi_model.detect import availability  # noqa: PLC0415 - see above
+    from multi_model.routing import route  # noqa: PLC0415 - see above
 
     available = availability(settings, env)
     seats = []

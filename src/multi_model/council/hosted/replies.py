@@ -10,20 +10,29 @@ from __future__ import annotations
 import re
 
 NOTICES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\A\s*Async agent launched successfully"),
-     "it is Claude Code's notice that the agent was launched in the background "
-     "(\"Async agent launched successfully ...\"), not the agent's reply"),
-    (re.compile(r"\[Subagent hand-back\]"),
-     "it holds Claude Code's hand-back frame (\"[Subagent hand-back] ...\", every line "
-     "indented): the agent's reply is the text inside it, unframed"),
-    (re.compile(r"</?task-notification>"),
-     "it holds a Claude Code <task-notification>, not the agent's reply"),
-    (re.compile(r"</?tools-used-before-summary>"),
-     "it holds Claude Code's <tools-used-before-summary> frame, not the agent's reply"),
-    (re.compile(r"^agentId: \S+[^\n]*(?:\n\s*<usage>.*?</usage>)?\s*\Z", re.M | re.S),
-     "it ends with Claude Code's \"agentId: ...\" trailer"),
-    (re.compile(r"<usage>.*</usage>\s*\Z", re.S),
-     "it ends with Claude Code's <usage> trailer"),
+    (
+        re.compile(r"\A\s*Async agent launched successfully"),
+        "it is Claude Code's notice that the agent was launched in the background "
+        '("Async agent launched successfully ..."), not the agent\'s reply',
+    ),
+    (
+        re.compile(r"\[Subagent hand-back\]"),
+        'it holds Claude Code\'s hand-back frame ("[Subagent hand-back] ...", every line '
+        "indented): the agent's reply is the text inside it, unframed",
+    ),
+    (
+        re.compile(r"</?task-notification>"),
+        "it holds a Claude Code <task-notification>, not the agent's reply",
+    ),
+    (
+        re.compile(r"</?tools-used-before-summary>"),
+        "it holds Claude Code's <tools-used-before-summary> frame, not the agent's reply",
+    ),
+    (
+        re.compile(r"^agentId: \S+[^\n]*(?:\n\s*<usage>.*?</usage>)?\s*\Z", re.M | re.S),
+        'it ends with Claude Code\'s "agentId: ..." trailer',
+    ),
+    (re.compile(r"<usage>.*</usage>\s*\Z", re.S), "it ends with Claude Code's <usage> trailer"),
 )
 
 

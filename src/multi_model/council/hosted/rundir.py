@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 from multi_model import proctree, runner
-from multi_model.config import data_dir
-from multi_model.paths import question_inbox
 from multi_model.council import stages
 from multi_model.council.hosted.plan import Plan, Seat, StageName, Step, Task
 from multi_model.council.models import BallotRecord, Synthesis
 from multi_model.council.store import RunStore
 from multi_model.errors import UsageError
 from multi_model.models import Response
+from multi_model.paths import data_dir, question_inbox
+from multi_model.util.fs import lock_for_child
 
 WORKER_MODULE = "multi_model.council.hosted.worker"
 LEFTOVER_GRACE_S = 0.5  # a dead worker's CLIs: SIGTERM, then SIGKILL
@@ -41,8 +41,7 @@ class Run:
     def _load_plan(self) -> Plan:
         data = self.store.read_json(RunStore.PLAN)
         if data is None:
-            raise UsageError(f"{self.root} is not a council run started with "
-                             "`mm council start`")
+            raise UsageError(f"{self.root} is not a council run started with `mm council start`")
         plan = Plan.model_validate(data)
         if "key" not in data:  # a run started before runs had a key: draw it once, keep it
             self.store.write_json(RunStore.PLAN, plan)
@@ -116,8 +115,16 @@ class Run:
 
     def task(self, stage: StageName, seat: Seat, attempt: int = 1, note: str = "") -> Task:
         prompt, out = self.task_paths(stage, seat.id)
-        return Task(seat.id, stage, seat.agent_model, str(prompt), str(out),
-                    self.plan.deadline(stage) or time.time(), attempt, note)
+        return Task(
+            seat.id,
+            stage,
+            seat.agent_model,
+            str(prompt),
+            str(out),
+            self.plan.deadline(stage) or time.time(),
+            attempt,
+            note,
+        )
 
     def open_task(self, stage: StageName, seat: Seat, prompt: str) -> Task:
         self.store.write_text(self.store.task_rels(stage, seat.id)[0], prompt)
@@ -153,21 +160,19 @@ class Run:
         worker left running is stopped first, so no seat is ever asked twice at once."""
         path = self.lock_path(stage)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+        with lock_for_child(path) as fd:
+            if fd is None:
                 return  # alive
             self.stop_leftovers(stage)
             argv = [sys.executable, "-m", WORKER_MODULE, str(self.root), stage, str(fd)]
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-                   proctree.SCOPE_VAR: self.scope(stage)}
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+                proctree.SCOPE_VAR: self.scope(stage),
+            }
             log = str(self.store.path(self.store.worker_rel(stage, "log")))
             pid = runner.spawn_detached(argv, cwd=self.plan.cwd, env=env, log=log, keep_fd=fd)
             self.store.write_text(self.store.worker_rel(stage, "pid"), f"{pid}\n")
-        finally:
-            os.close(fd)
 
     def worker_pid(self, stage: StageName) -> int | None:
         """The pid of the stage's live worker, if one runs."""

@@ -6,15 +6,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from pydantic import JsonValue
+
 from multi_model.council import stages
 from multi_model.council.hosted import replies
 from multi_model.council.hosted.capture import read_capture
 from multi_model.council.hosted.plan import (
     AGENT_CLI,
     AGENT_PROMPT,
-    LOSSY_GRACE_S,
     AGENT_PROVIDER,
     ANSWER_MAX,
+    LOSSY_GRACE_S,
     STAGES,
     UNVERIFIED,
     Seat,
@@ -48,8 +50,11 @@ def submit(run: Run, seat_id: str, text: str, stage: StageName | None = None) ->
         _, out = run.task_paths(stage, seat_id)
         out.unlink(missing_ok=True)  # taken (or kept as raw-N.txt); the repair writes anew
         if errors:
-            repair = (f"; send the seat the repair prompt {run.task_paths(stage, seat_id)[0]}"
-                      if stage == "review" else "")
+            repair = (
+                f"; send the seat the repair prompt {run.task_paths(stage, seat_id)[0]}"
+                if stage == "review"
+                else ""
+            )
             raise Rejected(f"{stage} from {seat_id} rejected" + repair, errors)
         return run.step(stage, True, notes=[f"{seat_id}: {stage} accepted"])
 
@@ -58,8 +63,10 @@ def agent_seat(run: Run, seat_id: str) -> Seat:
     """The seat, if it takes submissions: only Claude seats do."""
     seat = run.plan.seat(seat_id)
     if seat.kind != "agent":
-        raise UsageError(f"{seat_id} is a CLI seat: its answers come from its own process, "
-                         "never from a submission")
+        raise UsageError(
+            f"{seat_id} is a CLI seat: its answers come from its own process, "
+            "never from a submission"
+        )
     return seat
 
 
@@ -78,8 +85,11 @@ def accept_file(run: Run, stage: StageName, seat: Seat) -> bool | tuple[int, str
     only a lossy capture, for LOSSY_GRACE_S, while an exact one may still come)."""
     _, out = run.task_paths(stage, seat.id)
     captured = read_capture(run.store, stage, slug(seat.id))
-    lossy_young = (captured is not None and captured.get("exact") is False
-                   and time.time() - float(str(captured.get("t", 0))) < LOSSY_GRACE_S)
+    lossy_young = (
+        captured is not None
+        and captured.get("exact") is False
+        and time.time() - float(str(captured.get("t", 0))) < LOSSY_GRACE_S
+    )
     if not out.exists() or lossy_young:
         state = run.store.read_json(run.store.task_state_rel(stage, seat.id)) or {}
         return (int(state.get("attempt", 1)), str(state.get("note", ""))) if state else None
@@ -106,8 +116,14 @@ def _reject(run: Run, stage: StageName, seat: Seat, errors: list[str]) -> tuple[
     return attempt, note
 
 
-def accept(run: Run, stage: StageName, seat: Seat, text: str, via: str,
-           capture: Mapping[str, object] | None = None) -> list[str]:
+def accept(
+    run: Run,
+    stage: StageName,
+    seat: Seat,
+    text: str,
+    via: str,
+    capture: Mapping[str, JsonValue] | None = None,
+) -> list[str]:
     """Validate and record one Claude seat's reply; the errors when it is not accepted.
     Claude Code's own notices and frames, empty text and the seat's prompt are never taken
     (the task stays open, no attempt spent). A ballot gets the same single repair as a CLI
@@ -115,17 +131,29 @@ def accept(run: Run, stage: StageName, seat: Seat, text: str, via: str,
     errors = replies.problems(text, _asked(run, stage, seat))
     if errors:
         return errors
-    meta = {"seat_kind": "agent", "provenance": _provenance(capture), "submitted_via": via,
-            "agent_model": seat.agent_model,
-            **({"capture": {k: v for k, v in capture.items() if k != "t"}} if capture else {})}
-    if stage in ("answer", "synthesis"):
-        if len(text) > ANSWER_MAX:
-            return [f"the reply has {len(text)} characters; at most {ANSWER_MAX} are taken"]
+    meta: dict[str, JsonValue] = {
+        "seat_kind": "agent",
+        "provenance": _provenance(capture),
+        "submitted_via": via,
+        "agent_model": seat.agent_model,
+        **({"capture": {k: v for k, v in capture.items() if k != "t"}} if capture else {}),
+    }
+    if stage in ("answer", "synthesis") and len(text) > ANSWER_MAX:
+        return [f"the reply has {len(text)} characters; at most {ANSWER_MAX} are taken"]
     if stage == "answer":
         took = round(time.time() - run.plan.opened.get(stage, time.time()), 3)
-        run.store.write_json(run.store.answer_rel(seat.id), Response(
-            model=seat.id, provider=AGENT_PROVIDER, text=text, status="ok", cli_used=AGENT_CLI,
-            duration_s=took, metadata={**meta, "model_requested": seat.agent_model}))
+        run.store.write_json(
+            run.store.answer_rel(seat.id),
+            Response(
+                model=seat.id,
+                provider=AGENT_PROVIDER,
+                text=text,
+                status="ok",
+                cli_used=AGENT_CLI,
+                duration_s=took,
+                metadata={**meta, "model_requested": seat.agent_model},
+            ),
+        )
         return []
     if stage == "synthesis":
         run.store.write_text(RunStore.AGENT_CHAIR_RAW, text)
@@ -147,8 +175,9 @@ def _asked(run: Run, stage: StageName, seat: Seat) -> tuple[str, ...]:
 def _provenance(capture: Mapping[str, object] | None) -> str:
     if not capture or not capture.get("source"):
         return UNVERIFIED
-    text = (f"Claude Code subagent {capture.get('agent_id')}: reply taken from its "
-            f"{capture['source']}")
+    text = (
+        f"Claude Code subagent {capture.get('agent_id')}: reply taken from its {capture['source']}"
+    )
     return text + (f" ({capture['note']})" if capture.get("note") else "")
 
 
@@ -170,12 +199,21 @@ def record_missing(run: Run, stage: StageName, seat: Seat) -> None:
     """The seat's record for this stage says it is missing (past the stage's deadline)."""
     error = "missing: nothing valid before the stage's deadline"
     if stage == "answer":
-        run.store.write_json(run.store.answer_rel(seat.id), Response(
-            model=seat.id, provider=AGENT_PROVIDER if seat.kind == "agent" else "",
-            status="missing", error=error, cli_used=AGENT_CLI if seat.kind == "agent" else None,
-            metadata={"seat_kind": seat.kind}))
+        run.store.write_json(
+            run.store.answer_rel(seat.id),
+            Response(
+                model=seat.id,
+                provider=AGENT_PROVIDER if seat.kind == "agent" else "",
+                status="missing",
+                error=error,
+                cli_used=AGENT_CLI if seat.kind == "agent" else None,
+                metadata={"seat_kind": seat.kind},
+            ),
+        )
     elif stage == "review":
-        run.store.write_json(run.store.ballot_rel(seat.id),
-                             run.review_task(seat.id).record(status="missing", error=error))
+        run.store.write_json(
+            run.store.ballot_rel(seat.id),
+            run.review_task(seat.id).record(status="missing", error=error),
+        )
     else:
         run.store.write_json(RunStore.AGENT_CHAIR_FAILED, {"chairman": seat.id, "error": error})

@@ -14,13 +14,13 @@ the next stage opens and its worker starts, or the result is written; no host is
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from multi_model import demo
 from multi_model.config import Settings, load_settings
 from multi_model.council import stages
 from multi_model.council.hosted.machine import carry_on
@@ -29,20 +29,30 @@ from multi_model.council.hosted.rundir import Run
 from multi_model.council.store import RunStore
 from multi_model.fanout import OnResult, dispatch
 from multi_model.models import Response
+from multi_model.util.signals import sigterm_interrupts
 
 
 def main(argv: Sequence[str]) -> int:
-    root, stage = Path(argv[0]), argv[1]
-    signal.signal(signal.SIGTERM, _interrupt)
+    with sigterm_interrupts():
+        return _work(Path(argv[0]), argv[1])
+
+
+def _work(root: Path, stage: str) -> int:
     run = Run(root)
     plan = run.plan
     env, settings = worker_env(plan)
-    options = {"timeout": plan.timeout, "settings": settings, "env": env, "cwd": plan.cwd,
-               "allow_cursor_claude": plan.allow_cursor_claude,
-               "allow_claude_cli": plan.allow_claude_cli}
+    options = {
+        "timeout": plan.timeout,
+        "settings": settings,
+        "env": env,
+        "cwd": plan.cwd,
+        "allow_cursor_claude": plan.allow_cursor_claude,
+        "allow_claude_cli": plan.allow_claude_cli,
+    }
 
-    def dispatch_fn(prompt: str, models: list[str], on_result: OnResult | None = None
-                    ) -> list[Response]:
+    def dispatch_fn(
+        prompt: str, models: list[str], on_result: OnResult | None = None
+    ) -> list[Response]:
         return dispatch(models, prompt, on_result=on_result, **options)  # type: ignore[arg-type]
 
     try:
@@ -68,8 +78,9 @@ def _answers(run: Run, dispatch_fn: Callable[..., list[Response]]) -> None:
     seats = [s.id for s in run.plan.seats if s.kind == "cli" and run.answer(s.id) is None]
 
     def record(index: int, response: Response) -> None:
-        run.store.write_json(run.store.answer_rel(seats[index]),
-                             response.model_copy(update={"model": seats[index]}))
+        run.store.write_json(
+            run.store.answer_rel(seats[index]), response.model_copy(update={"model": seats[index]})
+        )
 
     if seats:
         dispatch_fn(run.plan.question, [stages.model_of(s) for s in seats], on_result=record)
@@ -80,8 +91,14 @@ def _reviews(run: Run, dispatch_fn: stages.DispatchFn) -> None:
     answered = run.answered()
     reviewers = [s.id for s in run.reviewers() if s.kind == "cli" and run.ballot(s.id) is None]
     with ThreadPoolExecutor(max_workers=max(1, len(reviewers))) as pool:
-        list(pool.map(lambda r: stages.run_review(plan.question, answered, r, dispatch_fn,
-                                                  plan.seed, plan.key, run.store), reviewers))
+        list(
+            pool.map(
+                lambda r: stages.run_review(
+                    plan.question, answered, r, dispatch_fn, plan.seed, plan.key, run.store
+                ),
+                reviewers,
+            )
+        )
 
 
 def _chairman(run: Run, dispatch_fn: stages.DispatchFn) -> None:
@@ -98,28 +115,27 @@ def _crashed(run: Run, stage: str, trace: str) -> None:
     if stage == "answer":
         for seat in run.plan.seats:
             if seat.kind == "cli" and run.answer(seat.id) is None:
-                run.store.write_json(run.store.answer_rel(seat.id), Response(
-                    model=seat.id, provider="", status="crashed", error=error,
-                    metadata={"traceback": trace}))
+                run.store.write_json(
+                    run.store.answer_rel(seat.id),
+                    Response(
+                        model=seat.id,
+                        provider="",
+                        status="crashed",
+                        error=error,
+                        metadata={"traceback": trace},
+                    ),
+                )
     elif stage == "synthesis":
         run.store.write_json(RunStore.CHAIR_FAILED, {"failures": [error]})
     sys.stderr.write(trace)
 
 
 def worker_env(plan: Plan) -> tuple[dict[str, str], Settings]:
-    """The environment and settings the worker dispatches with (the demo's, in a demo run)."""
-    if plan.demo:
-        from multi_model import demo
-
-        env, settings, _ = demo.setup(",".join(s.id for s in plan.seats if s.kind == "cli")
-                                      or None)
-        return env, settings
-    env = dict(os.environ)
-    return env, load_settings(plan.cwd, env).settings
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    """The environment and settings the worker dispatches with (the stand-ins', in a run
+    that recorded them)."""
+    panel = demo.of_record(plan.demo, ",".join(s.id for s in plan.seats if s.kind == "cli"))
+    env = panel.env or dict(os.environ)
+    return env, panel.settings or load_settings(plan.cwd, env).settings
 
 
 if __name__ == "__main__":

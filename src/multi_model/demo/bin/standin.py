@@ -21,24 +21,46 @@ import re
 import sys
 import time
 
-VERSIONS = {"codex": "codex-cli 0.0.0-demo", "gemini": "0.0.0-demo",
-            "cursor-agent": "2026.01.01-demo"}
+VERSIONS = {
+    "codex": "codex-cli 0.0.0-demo",
+    "gemini": "0.0.0-demo",
+    "cursor-agent": "2026.01.01-demo",
+}
 DELAYS_S = {"codex": 0.5, "gemini": 0.8, "cursor-agent": 0.3}
 PERSPECTIVES = {
-    "codex": ("implementation first",
-              "I would start with the smallest change that works, then pin it with a test."),
-    "gemini": ("big picture",
-               "I would first ask which constraints matter most, then compare two designs."),
-    "cursor-agent": ("devil's advocate",
-                     "I would look for what could go wrong: edge cases, failure modes, costs."),
+    "codex": (
+        "implementation first",
+        "I would start with the smallest change that works, then pin it with a test.",
+    ),
+    "gemini": (
+        "big picture",
+        "I would first ask which constraints matter most, then compare two designs.",
+    ),
+    "cursor-agent": (
+        "devil's advocate",
+        "I would look for what could go wrong: edge cases, failure modes, costs.",
+    ),
 }
-VALUE_FLAGS = {"-m", "--model", "-o", "--output-format", "-p", "--mode", "-c", "--sandbox",
-               "-s", "--approval-mode", "--resume", "--workspace", "-C"}
+VALUE_FLAGS = {
+    "-m",
+    "--model",
+    "-o",
+    "--output-format",
+    "-p",
+    "--mode",
+    "-c",
+    "--sandbox",
+    "-s",
+    "--approval-mode",
+    "--resume",
+    "--workspace",
+    "-C",
+}
 
 
-def flag_values(argv):
+def flag_values(argv: list[str]) -> dict[str, str]:
     """{flag: value} for the flags that take one (the others are ignored)."""
-    values = {}
+    values: dict[str, str] = {}
     for i, arg in enumerate(argv[:-1]):
         if arg in VALUE_FLAGS:
             values[arg] = argv[i + 1]
@@ -50,11 +72,14 @@ FILE_BLOCK = re.compile(r"<<<BEGIN (\S+) (.+?)>>>\n(.*?)\n<<<END \1 \2>>>", re.S
 TOKEN = re.compile(r'"token": "([0-9a-f]+)"')
 HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
 HEADERS = re.compile(r"(?m)^(@@ -\d|diff --git |new content \(whole file\):)")
-SUSPECTS = (("eval(", "high", "eval() on data"), ("exec(", "high", "exec() on data"),
-            ("TODO", "low", "unfinished TODO"))
+SUSPECTS = (
+    ("eval(", "high", "eval() on data"),
+    ("exec(", "high", "exec() on data"),
+    ("TODO", "low", "unfinished TODO"),
+)
 
 
-def answer(cli, prompt):
+def answer(cli: str, prompt: str) -> str:
     """The canned answer, or, for a council's review and synthesis prompts, a ballot or a
     synthesis: enough for the real pipeline to run every stage."""
     if '"findings"' in prompt and "# CHANGE" in prompt:
@@ -68,21 +93,25 @@ def answer(cli, prompt):
     return perspective(cli, prompt)
 
 
-def ballot(cli, blocks, token):
+def ballot(cli: str, blocks: dict[str, str], token: str) -> str:
     """A valid JSON ballot: this stand-in's deterministic taste, not a judgement; it repeats
     the task's token (the first in the prompt: the task's example comes before the answers)."""
-    order = sorted(blocks, key=lambda label: hashlib.sha256(
-        f"{cli}|{blocks[label]}".encode("utf-8")).hexdigest())
+    order = sorted(
+        blocks, key=lambda label: hashlib.sha256(f"{cli}|{blocks[label]}".encode()).hexdigest()
+    )
     critiques = {label: f"[DEMO] canned critique from the {cli} stand-in." for label in order}
-    return ("[DEMO ballot]\n```json\n" + json.dumps(
-        {"token": token, "ranking": order, "critiques": critiques}, indent=2) + "\n```")
+    return (
+        "[DEMO ballot]\n```json\n"
+        + json.dumps({"token": token, "ranking": order, "critiques": critiques}, indent=2)
+        + "\n```"
+    )
 
 
-def findings(cli, prompt):
+def findings(cli: str, prompt: str) -> str:
     """A review reply: one canned finding per line that contains eval(, exec( or TODO (line
     numbers from the hunk headers, or counted in a whole file: a new file's content, or a
     named file's, which has no header at all); none otherwise."""
-    found = []
+    found: list[dict[str, object]] = []
     for _, path, text in FILE_BLOCK.findall(prompt):
         whole = not HEADERS.search(text)
         line = 1 if whole else None
@@ -94,94 +123,135 @@ def findings(cli, prompt):
             if row.startswith("new content (whole file):"):
                 line = 1
                 continue
-            if line is None or not whole and row.startswith(
-                    ("-", "diff --git", "index ", "+++", "---")):
+            if line is None or (
+                not whole and row.startswith(("-", "diff --git", "index ", "+++", "---"))
+            ):
                 continue
             for needle, severity, title in SUSPECTS:
                 if needle in row:
-                    found.append({"file": path, "line": line, "severity": severity,
-                                  "title": f"[DEMO] {title}",
-                                  "detail": f"Canned finding from the {cli} stand-in: the line "
-                                            f"contains {needle!r}.",
-                                  "suggestion": "A real reviewer would say what to do."})
+                    found.append(
+                        {
+                            "file": path,
+                            "line": line,
+                            "severity": severity,
+                            "title": f"[DEMO] {title}",
+                            "detail": f"Canned finding from the {cli} stand-in: the line "
+                            f"contains {needle!r}.",
+                            "suggestion": "A real reviewer would say what to do.",
+                        }
+                    )
             line += 1
     return json.dumps({"findings": found})
 
 
-def synthesis(cli, blocks):
-    return (f"[DEMO synthesis by the {cli} stand-in] The council saw {len(blocks)} answers. "
-            "A real chairman would merge their strongest points here and note where they "
-            "disagree.\n\n(Canned text from a bundled stand-in executable; no model was asked.)")
+def synthesis(cli: str, blocks: dict[str, str]) -> str:
+    return (
+        f"[DEMO synthesis by the {cli} stand-in] The council saw {len(blocks)} answers. "
+        "A real chairman would merge their strongest points here and note where they "
+        "disagree.\n\n(Canned text from a bundled stand-in executable; no model was asked.)"
+    )
 
 
-def perspective(cli, prompt):
+def perspective(cli: str, prompt: str) -> str:
     """The canned answer: a label, the prompt's first line, and this CLI's point of view."""
     lines = prompt.strip().splitlines() or [""]
     first = lines[0].strip()
     if len(first) > 100:
         first = first[:99] + "..."
     angle, view = PERSPECTIVES[cli]
-    return (f"[DEMO stand-in for {cli}] You asked: \"{first}\"\n\n"
-            f"Perspective ({angle}): {view}\n\n"
-            "(Canned text from a bundled stand-in executable; no model was asked.)")
+    return (
+        f'[DEMO stand-in for {cli}] You asked: "{first}"\n\n'
+        f"Perspective ({angle}): {view}\n\n"
+        "(Canned text from a bundled stand-in executable; no model was asked.)"
+    )
 
 
-def session_id(cli, prompt):
-    digest = hashlib.sha256(f"{cli}\n{prompt}".encode("utf-8")).hexdigest()
+def session_id(cli: str, prompt: str) -> str:
+    digest = hashlib.sha256(f"{cli}\n{prompt}".encode()).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
-def codex(prompt, flags):
+def codex(prompt: str, flags: dict[str, str]) -> str:
     text = answer("codex", prompt)
     events = [
         {"type": "thread.started", "thread_id": session_id("codex", prompt)},
         {"type": "turn.started"},
         {"type": "item.completed", "item": {"id": "item_0", "type": "agent_message", "text": text}},
-        {"type": "turn.completed", "usage": {
-            "input_tokens": len(prompt.split()), "cached_input_tokens": 0,
-            "output_tokens": len(text.split()), "reasoning_output_tokens": 0}},
+        {
+            "type": "turn.completed",
+            "usage": {
+                "input_tokens": len(prompt.split()),
+                "cached_input_tokens": 0,
+                "output_tokens": len(text.split()),
+                "reasoning_output_tokens": 0,
+            },
+        },
     ]
     return "".join(json.dumps(e) + "\n" for e in events)
 
 
-def gemini(prompt, flags):
+def gemini(prompt: str, flags: dict[str, str]) -> str:
     text = answer("gemini", prompt)
-    tokens = {"input": len(prompt.split()), "prompt": len(prompt.split()),
-              "candidates": len(text.split()), "cached": 0, "thoughts": 0, "tool": 0}
+    tokens = {
+        "input": len(prompt.split()),
+        "prompt": len(prompt.split()),
+        "candidates": len(text.split()),
+        "cached": 0,
+        "thoughts": 0,
+        "tool": 0,
+    }
     tokens["total"] = tokens["input"] + tokens["candidates"]
     model = flags.get("-m") or flags.get("--model") or "gemini-demo"
-    doc = {"session_id": session_id("gemini", prompt), "response": text,
-           "stats": {"models": {model: {
-               "api": {"totalRequests": 1, "totalErrors": 0,
-                       "totalLatencyMs": int(DELAYS_S["gemini"] * 1000)},
-               "tokens": tokens}}}}
+    doc = {
+        "session_id": session_id("gemini", prompt),
+        "response": text,
+        "stats": {
+            "models": {
+                model: {
+                    "api": {
+                        "totalRequests": 1,
+                        "totalErrors": 0,
+                        "totalLatencyMs": int(DELAYS_S["gemini"] * 1000),
+                    },
+                    "tokens": tokens,
+                }
+            }
+        },
+    }
     return json.dumps(doc, indent=2) + "\n"
 
 
-def cursor_agent(prompt, flags):
+def cursor_agent(prompt: str, flags: dict[str, str]) -> str:
     ms = int(DELAYS_S["cursor-agent"] * 1000)
-    doc = {"type": "result", "subtype": "success", "is_error": False, "duration_ms": ms,
-           "duration_api_ms": ms, "result": answer("cursor-agent", prompt),
-           "session_id": session_id("cursor-agent", prompt)}
+    doc = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "duration_ms": ms,
+        "duration_api_ms": ms,
+        "result": answer("cursor-agent", prompt),
+        "session_id": session_id("cursor-agent", prompt),
+    }
     return json.dumps(doc) + "\n"
 
 
 FORMATS = {"codex": codex, "gemini": gemini, "cursor-agent": cursor_agent}
 
 
-def read_prompt(cli, flags):
+def read_prompt(cli: str, flags: dict[str, str]) -> str:
     piped = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
     extra = flags.get("-p", "") if cli == "gemini" else ""
     return piped + ("\n\n" + extra if piped and extra else extra)
 
 
-def status_command(cli, argv):
+def status_command(cli: str, argv: list[str]) -> bool:
     """Login checks (`codex login status`, `cursor-agent status`): always logged in."""
     return (cli == "codex" and argv[:2] == ["login", "status"]) or (
-        cli == "cursor-agent" and argv[:1] == ["status"])
+        cli == "cursor-agent" and argv[:1] == ["status"]
+    )
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     cli = os.path.basename(sys.argv[0])
     if cli not in FORMATS:
         sys.stderr.write(f"demo stand-in: unknown CLI name {cli!r}\n")

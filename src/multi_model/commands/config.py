@@ -1,0 +1,42 @@
+"""`mm config`: resolved settings and where each value comes from; with --task/--profile,
+the task table's seats and how each routes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from multi_model import render, tasks
+from multi_model.commands import common, exits
+from multi_model.config import load_settings, resolved_view
+from multi_model.routing import chain_of, route_all
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--task", help="show the seats of this task and how each spec routes")
+    p.add_argument("--profile", help="with this profile laid over the config")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.task or args.profile:
+        return task_view(args)
+    rows = resolved_view(load_settings())
+    if args.json:
+        common.write_json([{"key": k, "value": v, "source": s} for k, v, s in rows])
+    else:
+        sys.stdout.write(render.config_view(rows))
+    return exits.Exit.OK
+
+
+def task_view(args: argparse.Namespace) -> int:
+    settings, profile = tasks.apply_profile(
+        load_settings().settings, args.profile or tasks.env_profile()
+    )
+    names = [args.task] if args.task else sorted({*tasks.TASKS, *settings.tasks})
+    for name in names:
+        table, source = tasks.task(name, settings)
+        routes = [route_all(chain_of(seat), settings, os.environ) for seat in table.models]
+        sys.stdout.write(tasks.describe(name, settings, routes, source, profile))
+    return exits.Exit.OK

@@ -1,0 +1,88 @@
+"""The exit codes of `mm`, and the one place they are decided.
+
+  0  ok (`ask`: at least one answer)
+  2  bad arguments or input, unreadable config
+  3  a Claude model was requested without --allow-claude-cli / --allow-cursor-claude
+  4  unreachable model: unknown provider, or no answer and every failure was
+     not_installed / model_not_found
+  5  every dispatch failed (`council`: no chairman could write the synthesis)
+  6  `council`: quorum not met (too few seats answered for a peer review)
+  7  `council <step>` / `jobs result`: not finished yet (a CLI still running, a Claude seat
+     not in); run the same command again to continue
+  8  refused by `[policy]` in the user config (the message names the rule)
+130  interrupted
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum
+
+from multi_model.errors import (
+    ClaudeModelRefused,
+    MultiModelError,
+    PolicyViolation,
+    QuorumNotMet,
+    UnknownProvider,
+)
+
+
+class Exit(IntEnum):
+    OK = 0
+    USAGE = 2
+    CLAUDE = 3
+    UNREACHABLE = 4
+    ALL_FAILED = 5
+    QUORUM = 6
+    PENDING = 7
+    POLICY = 8
+    INTERRUPTED = 130
+
+
+# the first class an error is an instance of decides; MultiModelError last
+ERRORS: dict[type[MultiModelError], Exit] = {
+    QuorumNotMet: Exit.QUORUM,
+    PolicyViolation: Exit.POLICY,
+    ClaudeModelRefused: Exit.CLAUDE,
+    UnknownProvider: Exit.UNREACHABLE,
+    MultiModelError: Exit.USAGE,
+}
+UNREACHABLE_STATUSES = frozenset({"not_installed", "model_not_found"})
+
+
+def of_error(exc: MultiModelError) -> Exit:
+    return next(code for cls, code in ERRORS.items() if isinstance(exc, cls))
+
+
+def of_answers(statuses: Iterable[str]) -> Exit:
+    """`ask`: OK with one answer; UNREACHABLE when every failure was a missing CLI or model;
+    else ALL_FAILED (also for no responses at all)."""
+    seen = list(statuses)
+    if "ok" in seen:
+        return Exit.OK
+    if seen and all(s in UNREACHABLE_STATUSES for s in seen):
+        return Exit.UNREACHABLE
+    return Exit.ALL_FAILED
+
+
+def of_council(synthesized: bool) -> Exit:
+    """A finished council: OK with a synthesis; ALL_FAILED when no chairman wrote one."""
+    return Exit.OK if synthesized else Exit.ALL_FAILED
+
+
+def of_step(done: bool) -> Exit:
+    """A council step that has no result yet: OK when its stage is open, else PENDING."""
+    return Exit.OK if done else Exit.PENDING
+
+
+def of_host_step(stopped: bool, synthesized: bool | None) -> Exit:
+    """`council next`: QUORUM when the run stopped; ALL_FAILED for a result without a
+    synthesis (`synthesized` is None while there is no result); OK otherwise."""
+    if stopped:
+        return Exit.QUORUM
+    return Exit.ALL_FAILED if synthesized is False else Exit.OK
+
+
+def of_reviews(ran: int, reviewers: int) -> Exit:
+    """`review`: OK when one reviewer ran (or none was asked); else ALL_FAILED."""
+    return Exit.OK if ran or not reviewers else Exit.ALL_FAILED
