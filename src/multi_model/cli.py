@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
-from typing import NoReturn, Protocol, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn, Protocol, cast
 
 from multi_model import __version__
-from multi_model.commands import COMMANDS, SUBCOMMANDS, exits
+from multi_model.commands import COMMANDS, EXAMPLES, SUBCOMMANDS, exits
 from multi_model.errors import MultiModelError
 from multi_model.util.signals import sigterm_interrupts
 
@@ -25,8 +25,29 @@ class Command(Protocol):
 
 
 class _Parser(argparse.ArgumentParser):
+    """Every page ends with its examples (`EXAMPLES`, by program name) and the exit codes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+        if self.epilog is None:
+            self.epilog = help_epilog(self.prog)
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2, as documented
         self.exit(exits.Exit.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def help_epilog(prog: str, words: Mapping[str, str] | None = None) -> str:
+    """A help page's end: `words` (a command's steps), its examples, the exit codes."""
+    parts = []
+    if words:
+        listed = {w: text for w, text in words.items() if text}
+        width = max(map(len, listed))
+        steps = "".join(f"  {prog} {w:<{width}}  {text}\n" for w, text in listed.items())
+        parts.append(f"commands of their own (each has --help):\n{steps}")
+    if prog in EXAMPLES:
+        parts.append("examples:\n" + "".join(f"  {line}\n" for line in EXAMPLES[prog]))
+    return "\n".join([*parts, exits.epilog()])
 
 
 def load(module: str) -> Command:
@@ -36,11 +57,21 @@ def load(module: str) -> Command:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """`mm`'s parser: every command listed, the arguments of `command` (the one that runs)."""
-    parser = _Parser(prog="mm", description="Ask other AI models through their own CLIs.")
+    steps = {f"{name} {w}": t for name, (ws, _) in SUBCOMMANDS.items() for w, t in ws.items()}
+    parser = _Parser(
+        prog="mm",
+        description="Ask other AI models through their own CLIs.",
+        epilog=help_epilog("mm", steps),
+    )
     parser.add_argument("--version", action="version", version=f"multi-model {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
     for name, (module, text) in COMMANDS.items():
-        p = sub.add_parser(name, help=text)
+        words = SUBCOMMANDS.get(name, ({}, ""))[0]
+        p = sub.add_parser(
+            name, help=text, description=text, epilog=help_epilog(f"mm {name}", words)
+        )
         if name == command:
             load(module).add_arguments(p)
     return parser
@@ -66,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if not argv:  # no command: the usage, and USAGE (exits.py says why)
+        build_parser().print_help(sys.stderr)
+        return int(exits.Exit.USAGE)
     command, args = parse(argv)
     try:
         return int(command.run(args))

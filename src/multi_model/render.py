@@ -135,3 +135,21 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() + "\n"
         for row in rows
     )
+
+
+def answers_view(responses: Sequence[Response], markdown: bool = False) -> str:
+    """`mm ask` for people: each answer under a header, then one status line per seat."""
+    out = []
+    for r in responses:
+        if r.status != "ok":
+            continue
+        head = f"{r.model} ({r.provider}, {r.duration_s:.1f}s)"
+        out.append(f"## {head}\n\n" if markdown else f"=== {head} ===\n")
+        out.append(r.text if r.text.endswith("\n") else r.text + "\n")
+        out.append("\n")
+    out.append("## Status\n\n" if markdown else "--- status ---\n")
+    for r in responses:
+        why = f": {r.error.splitlines()[0]}" if r.error and r.status != "ok" else ""
+        line = f"{r.model}: {r.status} via {r.provider} in {r.duration_s:.1f}s{why}"
+        out.append(f"- {line}\n" if markdown else f"{line}\n")
+    return "".join(out)

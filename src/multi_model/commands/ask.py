@@ -1,4 +1,5 @@
-"""`mm ask`: one prompt to several models in parallel; the responses as JSON."""
+"""`mm ask`: one prompt to several models in parallel; the answers for people on a terminal,
+the responses as JSON when piped (or as `--format` says)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "each model (the CLI's own resume); the first use starts it",
     )
     common.add_run_flags(p)
+    common.add_format(p, default=None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +64,16 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.verbose or panel.marks.note:
         sys.stderr.write(render.routing_summary(responses, panel.marks.note))
-    common.write_json([r.model_dump(mode="json") for r in responses], args.output)
+    data = [r.model_dump(mode="json") for r in responses]
+    if args.output:
+        common.write_json(data, args.output)
+    fmt = args.format or ("text" if sys.stdout.isatty() else "json")
+    if args.output and args.format is None:
+        pass  # the JSON went to --output; stdout stays empty unless --format asks
+    elif fmt == "json":
+        common.write_json(data)
+    else:
+        sys.stdout.write(render.answers_view(responses, markdown=fmt == "md"))
     return exits.of_answers(r.status for r in responses)
 
 

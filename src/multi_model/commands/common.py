@@ -15,6 +15,28 @@ from multi_model import demo, tasks
 from multi_model.config import Settings, load_settings
 from multi_model.errors import UsageError
 
+FORMATS = ("text", "md", "json")
+_FORMAT_ALIASES = {"table": "text"}  # `--format table`, the old name of text
+
+
+def add_format(
+    p: argparse.ArgumentParser, default: str | None = "text", extra: tuple[str, ...] = ()
+) -> None:
+    """`--format text|md|json` (and `extra`), with `--json` as its alias; default None: the
+    command decides (`ask`: text on a terminal, JSON when piped)."""
+    p.add_argument(
+        "--format",
+        type=lambda value: _FORMAT_ALIASES.get(value, value),
+        choices=(*FORMATS, *extra),
+        default=default,
+        help="output on stdout (default: "
+        + (default or "text on a terminal, json when piped")
+        + ")",
+    )
+    p.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+
 
 def add_run_flags(p: argparse.ArgumentParser) -> None:
     """The flags of every command that asks models: prompt source, output, timeout, Claude
@@ -84,7 +106,7 @@ def settings_of(found: demo.Panel) -> Settings:
 
 def check_run_args(args: argparse.Namespace) -> None:
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise UsageError("--timeout must be a positive number of seconds")
+        raise UsageError(f"--timeout {args.timeout:g}: must be a positive number of seconds")
     if args.output is not None and not os.access(args.output.parent.resolve(), os.W_OK):
         raise UsageError(f"cannot write --output {args.output}: its folder is not writable")
 

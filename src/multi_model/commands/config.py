@@ -14,7 +14,7 @@ from multi_model.routing import chain_of, route_all
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+    common.add_format(p)
     p.add_argument("--task", help="show the seats of this task and how each spec routes")
     p.add_argument("--profile", help="with this profile laid over the config")
 
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     if args.task or args.profile:
         return task_view(args)
     rows = resolved_view(load_settings())
-    if args.json:
+    if args.format == "json":
         common.write_json([{"key": k, "value": v, "source": s} for k, v, s in rows])
     else:
         sys.stdout.write(render.config_view(rows))

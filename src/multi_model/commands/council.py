@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chairman", help="model spec of the chairman (default: best-ranked seat)")
     p.add_argument("--seed", type=int, help="seed of the label shuffles (default: random)")
     p.add_argument("--min-answers", type=int, default=2, help="quorum for the review (2)")
-    p.add_argument("--format", choices=("md", "json"), default="md", help="stdout format")
+    common.add_format(p, default="md")
     common.add_run_flags(p)
 
 
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         min_answers=args.min_answers,
         allow_cursor_claude=args.allow_cursor_claude,
         allow_claude_cli=args.allow_claude_cli,
+        panel_from=panel_from(args, panel.models),
     )
     result = panel.marks.mark(
         command.run(question, options, settings, env, progress_stream(args.verbose, panel))
@@ -52,6 +53,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(panel.marks.banner + render_report(result))
     return exits.of_council(result.stage3_synthesis is not None)
+
+
+def panel_from(args: argparse.Namespace, models: str | None) -> str:
+    """How the user chose the panel, as they typed it (for error messages)."""
+    if args.panel:
+        return f"--panel {args.panel}"
+    if args.task:
+        return f"--task {args.task} ({models})"
+    if args.demo:
+        return f"the --demo panel ({models})"
+    return "the default panel (one seat per logged-in CLI)"
 
 
 def _default(settings: Settings, env: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from multi_model.commands import common, exits
+from multi_model.commands import COUNCIL_STEPS, common, exits
 from multi_model.config import load_settings
 from multi_model.council import command, stepview
 from multi_model.council.hosted import host, job, machine, rundir, submission
@@ -26,41 +26,22 @@ TARGETS = {"rank": "review", "synthesize": "synthesis", "result": "done"}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = "The council in resumable steps."
     sub = parser.add_subparsers(dest="step", required=True, parser_class=type(parser))
-    prepare = sub.add_parser(
-        "prepare",
-        help="a fresh path for the question, for a host that "
-        "writes it with a file tool (prints JSON)",
-    )
-    prepare.add_argument("--format", choices=("json",), default="json")
-    _add_start(
-        sub.add_parser(
-            "start",
-            help="create a run: CLI seats answer in the background, Claude seats get a task each",
-        )
-    )
-    nxt = sub.add_parser(
-        "next",
-        help="the host's one step: take the run as far as it goes and "
-        "say what to do now (Agent calls, this step again, or "
-        "the report)",
-    )
+    steps = {name: sub.add_parser(name, help=text) for name, text in COUNCIL_STEPS.items()}
+    steps["prepare"].add_argument("--format", choices=("json",), default="json")
+    _add_start(steps["start"])
+    nxt = steps["next"]
     _add_run(nxt)
     nxt.add_argument(
         "--wait", type=float, default=90.0, help="seconds to wait while seats are at work (90)"
     )
-    submit = sub.add_parser("submit", help="a Claude seat's answer, ballot or synthesis")
+    submit = steps["submit"]
     submit.add_argument("run", nargs="?", help="run id or directory (default: the newest)")
     submit.add_argument("--seat", required=True)
     submit.add_argument("--stage", choices=("answer", "review", "synthesis"))
     submit.add_argument("--file", help="the reply (default: the task's output file; - : stdin)")
-    submit.add_argument("--format", choices=("md", "json"), default="md")
-    for name, text in (
-        ("rank", "once the answers are in: the blind peer review"),
-        ("synthesize", "once the ballots are in: tally and chairman"),
-        ("result", "once the synthesis is in: the merged result and report"),
-        ("status", "where a run is, seat by seat"),
-    ):
-        p = sub.add_parser(name, help=text)
+    common.add_format(submit, default="md")
+    for name in ("rank", "synthesize", "result", "status"):
+        p = steps[name]
         _add_run(p)
         if name != "status":
             p.add_argument(
@@ -93,7 +74,7 @@ def _add_start(start: argparse.ArgumentParser) -> None:
         help="seconds per stage; Claude seats not in by then are missing (900)",
     )
     common.add_run_flags(start)
-    start.add_argument("--format", choices=("md", "json"), default="md")
+    common.add_format(start, default="md")
     start.add_argument(
         "--fresh",
         action="store_true",
@@ -104,7 +85,7 @@ def _add_start(start: argparse.ArgumentParser) -> None:
 
 def _add_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", nargs="?", help="run id or directory (default: the newest)")
-    p.add_argument("--format", choices=("md", "json"), default="md")
+    common.add_format(p, default="md")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         step = machine.status(found)
     else:
         if not (math.isfinite(args.wait) and args.wait >= 0):
-            raise UsageError("--wait must be a number of seconds >= 0")
+            raise UsageError(f"--wait {args.wait:g}: must be a number of seconds >= 0")
         step = machine.advance(found, TARGETS[args.step], args.wait)  # type: ignore[arg-type]
     if step.result is not None and args.output:
         common.write_json(step.result.to_dict(), args.output)
@@ -137,7 +118,7 @@ def start(args: argparse.Namespace, question: str) -> int:
     """`mm council start`: the panel (default: the CLI buckets plus one Claude seat), checks,
     the run; prints what the host does first (as `next` does)."""
     if not (math.isfinite(args.deadline) and args.deadline > 0):
-        raise UsageError("--deadline must be a positive number of seconds")
+        raise UsageError(f"--deadline {args.deadline:g}: must be a positive number of seconds")
     env = dict(os.environ)
     # the plugin's userConfig reaches its commands as CLAUDE_PLUGIN_OPTION_*; flags win
     specs = command.split(args.panel or env.get("CLAUDE_PLUGIN_OPTION_PANEL"))
@@ -154,8 +135,14 @@ def start(args: argparse.Namespace, question: str) -> int:
         specs = [*command.split(panel.models), *(claude if specs else [DEFAULT_CLAUDE_SEAT])]
     elif not specs:  # one CLI is enough: with the Claude seat it makes two
         specs = [*command.available_clis(settings, env), DEFAULT_CLAUDE_SEAT]
-    if len(specs) < 2:
-        raise UsageError("a council needs at least two seats (see `mm detect --check-auth`)")
+    given = (
+        f"--panel {args.panel}"
+        if args.panel
+        else "the plugin's panel setting"
+        if env.get("CLAUDE_PLUGIN_OPTION_PANEL")
+        else "the default panel (logged-in CLIs)"
+    )
+    command.check_quorum(len(specs), args.min_answers, given)
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     job.register()  # the run is a job; joining one asks the council's kind
     step = machine.start(
@@ -198,7 +185,7 @@ def next_step(found: rundir.Run, wait: float, fmt: str) -> int:
     once the council is done; 5 when it ended without a synthesis; 6 when too few seats
     answered."""
     if not (math.isfinite(wait) and 0 <= wait <= 3600):
-        raise UsageError("--wait must be a number of seconds between 0 and 3600")
+        raise UsageError(f"--wait {wait:g}: must be a number of seconds between 0 and 3600")
     step = host.next_step(found, wait)
     stepview.show_host(step, fmt, sys.stdout)
     synthesized = None if step.result is None else step.result.stage3_synthesis is not None

@@ -12,7 +12,7 @@ from multi_model.detect import detect_all
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+    common.add_format(p)
     p.add_argument(
         "--check-auth",
         action="store_true",
@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     infos = detect_all(load_settings().settings, check_auth=args.check_auth)
-    if args.json:
+    if args.format == "json":
         common.write_json([i.as_dict() for i in infos])
     else:
         sys.stdout.write(render.detect_table(infos, check_auth=args.check_auth))

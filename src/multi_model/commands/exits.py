@@ -1,16 +1,8 @@
-"""The exit codes of `mm`, and the one place they are decided.
+"""The exit codes of `mm`, and the one place they are decided. `MEANINGS` below is their
+one description: every `--help` page ends with it (`epilog`), and the README quotes it.
 
-  0  ok (`ask`: at least one answer)
-  2  bad arguments or input, unreadable config
-  3  a Claude model was requested without --allow-claude-cli / --allow-cursor-claude
-  4  unreachable model: unknown provider, or no answer and every failure was
-     not_installed / model_not_found
-  5  every dispatch failed (`council`: no chairman could write the synthesis)
-  6  `council`: quorum not met (too few seats answered for a peer review)
-  7  `council <step>` / `jobs result`: not finished yet (a CLI still running, a Claude seat
-     not in); run the same command again to continue
-  8  refused by `[policy]` in the user config (the message names the rule)
-130  interrupted
+`mm` with no command prints its usage on stderr and exits 2 (USAGE): a script that forgot
+its command fails instead of reading the help as output.
 """
 
 from __future__ import annotations
@@ -37,6 +29,25 @@ class Exit(IntEnum):
     PENDING = 7
     POLICY = 8
     INTERRUPTED = 130
+
+
+MEANINGS: dict[Exit, str] = {
+    Exit.OK: "ok (`ask`: at least one answer)",
+    Exit.USAGE: "bad arguments or input, unreadable config, no command",
+    Exit.CLAUDE: "a Claude model asked for without --allow-claude-cli / --allow-cursor-claude",
+    Exit.UNREACHABLE: "unreachable model: unknown provider, or no answer and every failure "
+    "was not_installed / model_not_found",
+    Exit.ALL_FAILED: "every call failed (`council`: no chairman wrote the synthesis)",
+    Exit.QUORUM: "`council`: quorum not met (too few seats answered for the peer review)",
+    Exit.PENDING: "`council <step>` / `jobs result`: not finished yet; run it again",
+    Exit.POLICY: "refused by `[policy]` in the user config (the message names the rule)",
+    Exit.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM)",
+}
+
+
+def epilog() -> str:
+    """The exit codes, one line each, as every help page ends."""
+    return "exit codes:\n" + "".join(f"  {int(c):>3}  {text}\n" for c, text in MEANINGS.items())
 
 
 # the first class an error is an instance of decides; MultiModelError last

@@ -7,7 +7,7 @@ import os
 import sys
 
 from multi_model import history
-from multi_model.commands import exits
+from multi_model.commands import common, exits
 from multi_model.store import Store
 
 
@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="estimated cost per provider and model (cached input priced as cached)",
     )
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    common.add_format(p, extra=("csv",))
     p.add_argument("--limit", type=int, default=50, help="rows listed (default 50)")
 
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if not store.path.exists():
         sys.stdout.write(
             history.render([], (), args.format)
-            if args.format == "table"
+            if args.format in ("text", "md")
             else ("[]\n" if args.format == "json" else "")
         )
         return exits.Exit.OK

@@ -17,7 +17,7 @@ from multi_model.jobs import Jobs
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("list", "status", "result", "cancel"))
     p.add_argument("job", nargs="?", help="job id (not for list)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    common.add_format(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,12 +14,12 @@ from multi_model.config import load_settings
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("provider", nargs="?")
-    p.add_argument("--json", action="store_true")
+    common.add_format(p)
 
 
 def run(args: argparse.Namespace) -> int:
     listings = list_models(load_settings().settings, os.environ, args.provider)
-    if args.json:
+    if args.format == "json":
         common.write_json([listing.as_dict() for listing in listings])
     else:
         sys.stdout.write(render.models_view(listings))

@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--models", help="reviewers (default: the first logged-in CLI)")
     p.add_argument("--timeout", type=float, help="seconds per reviewer (default 300)")
-    p.add_argument("--format", choices=("md", "json"), default="md")
+    common.add_format(p, default="md")
     p.add_argument("--output", type=Path, help="write the full JSON here")
     p.add_argument(
         "--deny",

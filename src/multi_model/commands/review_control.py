@@ -15,30 +15,27 @@ import argparse
 import os
 from pathlib import Path
 
-from multi_model.commands import exits
+from multi_model.commands import REVIEW_CONTROLS, common, exits
 from multi_model.review import control, watch
 from multi_model.review.session import MODES, resolve_mode, set_mode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="control", required=True, parser_class=type(parser))
-    for name, text in (
-        ("on", "review Claude's edits as they happen (mode edit)"),
-        ("off", "stop reviewing Claude's edits"),
-    ):
-        p = sub.add_parser(name, help=text)
+    for name in ("on", "off"):
+        p = sub.add_parser(name, help=REVIEW_CONTROLS[name])
         p.add_argument(
             "--global",
             dest="everywhere",
             action="store_true",
             help="the default for every project, not only this one",
         )
-    p = sub.add_parser("mode", help="set the mode: off, stop (at Stop), edit (as edits happen)")
+    p = sub.add_parser("mode", help=REVIEW_CONTROLS["mode"])
     p.add_argument("mode", choices=MODES)
     p.add_argument("--global", dest="everywhere", action="store_true")
-    p = sub.add_parser("status", help="mode, pending edits and findings of a session")
+    p = sub.add_parser("status", help=REVIEW_CONTROLS["status"])
     p.add_argument("--session", help="session id (default: the newest of this project)")
-    p.add_argument("--format", choices=("md", "json"), default="md")
+    common.add_format(p, default="md")
     p = sub.add_parser("_watch", help=argparse.SUPPRESS)  # started by the hooks
     p.add_argument("session_dir", type=Path)
     p.add_argument("--lock-fd", type=int, required=True)

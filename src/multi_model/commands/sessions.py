@@ -16,7 +16,7 @@ from multi_model.store import Store
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", nargs="?", choices=("list", "forget"), default="list")
     p.add_argument("name", nargs="?", help="session name (list: only this one)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    common.add_format(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,6 +31,21 @@ class CouncilOptions:
     min_answers: int
     allow_cursor_claude: bool
     allow_claude_cli: bool
+    panel_from: str = "--panel"  # how the user chose the panel, for error messages
+
+
+def check_quorum(seats: int, min_answers: int, panel_from: str) -> None:
+    """UsageError naming what the user typed: fewer than two seats, or a --min-answers
+    outside 2..seats."""
+    if seats < 2:
+        raise UsageError(
+            f"{panel_from} gives {seats} seat{'s' * (seats != 1)}; a council needs at least "
+            "2 (name two or more models, e.g. --panel codex,gemini; see `mm detect`)"
+        )
+    if not 2 <= min_answers <= seats:
+        raise UsageError(
+            f"--min-answers {min_answers}: must be between 2 and the {seats} seats of {panel_from}"
+        )
 
 
 def available_clis(settings: Settings, env: Mapping[str, str]) -> list[str]:
@@ -69,10 +84,7 @@ def run(
         allow_cursor_claude=options.allow_cursor_claude,
         allow_claude_cli=options.allow_claude_cli,
     )
-    if options.min_answers < 2 or options.min_answers > len(options.panel):
-        raise UsageError(
-            f"--min-answers must be between 2 and the panel size ({len(options.panel)})"
-        )
+    check_quorum(len(options.panel), options.min_answers, options.panel_from)
     reporter = _Progress(progress) if progress else None
     return run_council(
         question,
@@ -132,4 +144,4 @@ def split(specs: str | None, flag: str = "--panel") -> list[str]:
     return split_specs(specs, flag) if specs and specs.strip() else []
 
 
-__all__ = ["CouncilOptions", "available_clis", "default_panel", "run", "split"]
+__all__ = ["CouncilOptions", "available_clis", "check_quorum", "default_panel", "run", "split"]
