@@ -70,7 +70,8 @@ def test_a_database_from_before_the_list_opens_with_its_rows() -> None:
     assert "gemini" in store.cooling(now=2.0)
     assert Jobs(os.environ).get("j1")["status"] == "done"
     assert [c.native_id for c in Sessions(store).list()] == ["n1"]
-    assert store.connect().execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store.connect().execute("PRAGMA user_version").fetchone()[0] == len(migrations.STATE_DB)
+    assert store.calls()[0]["demo"] == 0  # old rows: real calls
     assert store.connect().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -124,4 +125,6 @@ def test_openers_racing_on_a_new_database_all_succeed() -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert Store.of(os.environ).connect().execute("PRAGMA user_version").fetchone()[0] == 3
+    assert Store.of(os.environ).connect().execute("PRAGMA user_version").fetchone()[0] == len(
+        migrations.STATE_DB
+    )

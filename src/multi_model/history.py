@@ -1,5 +1,6 @@
 """`mm history`: the calls in the state store, listed, as per-provider statistics, or as
-costs. Aggregates run in SQLite; percentiles from one ordered scan per query."""
+costs. Aggregates and percentiles run in SQLite (a percentile is one OFFSET into the
+`calls_latency` index); calls of the --demo panel count only when asked (`include_demo`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ LIST_COLUMNS = (
     "cost_usd",
     "run_id",
     "source",
+    "demo",
 )
 STATS_COLUMNS = (
     "provider",
@@ -72,51 +74,73 @@ def parse_since(value: str | None, now: float | None = None) -> float:
         ) from None
 
 
+def rank(count: int, q: float) -> int:
+    """The 1-based nearest rank of the q-quantile among `count` ascending values."""
+    return min(count, max(1, int(-(-q * count // 1))))  # ceil(q * n)
+
+
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:
     """Nearest-rank percentile of an ascending list."""
     if not sorted_values:
         return None
-    rank = max(1, int(-(-q * len(sorted_values) // 1)))  # ceil(q * n)
-    return sorted_values[min(rank, len(sorted_values)) - 1]
+    return sorted_values[rank(len(sorted_values), q) - 1]
 
 
-def _where(since: float, provider: str | None) -> tuple[str, list[Any]]:
+def _where(since: float, provider: str | None, include_demo: bool = False) -> tuple[str, list[Any]]:
     clause = "t >= ?"
     params: list[Any] = [since]
     if provider:
         clause += " AND provider = ?"
         params.append(provider)
+    if not include_demo:
+        clause += " AND demo = 0"
     return clause, params
 
 
-def stats(store: Store, since: float, provider: str | None = None) -> list[dict[str, Any]]:
-    where, params = _where(since, provider)
+def _percentiles(
+    conn: Any, name: str, count: int, since: float, include_demo: bool, qs: Sequence[float]
+) -> list[float | None]:
+    """Nearest-rank percentiles of one provider's `count` durations: one OFFSET per quantile,
+    each an index-only walk of `calls_latency` (no sort, no rows in Python)."""
+    demo = "" if include_demo else " AND demo = 0"
+    where = f"provider = ? AND duration_s IS NOT NULL AND t >= ?{demo}"
+    if not count:
+        return [None for _ in qs]
+    return [
+        conn.execute(
+            f"SELECT duration_s FROM calls INDEXED BY calls_latency WHERE {where} "
+            "ORDER BY duration_s LIMIT 1 OFFSET ?",
+            (name, since, rank(count, q) - 1),
+        ).fetchone()[0]
+        for q in qs
+    ]
+
+
+def stats(
+    store: Store, since: float, provider: str | None = None, include_demo: bool = False
+) -> list[dict[str, Any]]:
+    where, params = _where(since, provider, include_demo)
     conn = store.connect()
+    # every row in the window: one sequential scan beats an index walk with a lookup per row
+    scan = "NOT INDEXED" if not (since or provider) else ""
     rows = conn.execute(
         f"SELECT provider, COUNT(*), SUM(status = 'ok'), SUM(input_tokens), "
         f"SUM(cached_tokens), SUM(output_tokens), SUM(cost_usd), "
-        f"SUM(cost_usd IS NULL AND status = 'ok') FROM calls WHERE {where} "
-        f"GROUP BY provider ORDER BY COUNT(*) DESC, provider",
+        f"SUM(cost_usd IS NULL AND status = 'ok'), SUM(duration_s IS NOT NULL) "
+        f"FROM calls {scan} WHERE {where} GROUP BY provider ORDER BY COUNT(*) DESC, provider",
         params,
     ).fetchall()
-    durations: dict[str, list[float]] = {}
-    for name, seconds in conn.execute(
-        f"SELECT provider, duration_s FROM calls WHERE {where} AND duration_s IS NOT NULL "
-        f"ORDER BY provider, duration_s",
-        params,
-    ):
-        durations.setdefault(name, []).append(seconds)
     out = []
-    for name, calls, ok, tin, tcached, tout, cost, unpriced in rows:
-        ds = durations.get(name, [])
+    for name, calls, ok, tin, tcached, tout, cost, unpriced, timed in rows:
+        p50, p95 = _percentiles(conn, name, timed, since, include_demo, (0.50, 0.95))
         out.append(
             {
                 "provider": name,
                 "calls": calls,
                 "ok": ok or 0,
                 "success_rate": round((ok or 0) / calls, 3) if calls else None,
-                "p50_s": _round(percentile(ds, 0.50)),
-                "p95_s": _round(percentile(ds, 0.95)),
+                "p50_s": _round(p50),
+                "p95_s": _round(p95),
                 "input_tokens": tin or 0,
                 "cached_tokens": tcached or 0,
                 "output_tokens": tout or 0,
@@ -127,8 +151,10 @@ def stats(store: Store, since: float, provider: str | None = None) -> list[dict[
     return out
 
 
-def costs(store: Store, since: float, provider: str | None = None) -> list[dict[str, Any]]:
-    where, params = _where(since, provider)
+def costs(
+    store: Store, since: float, provider: str | None = None, include_demo: bool = False
+) -> list[dict[str, Any]]:
+    where, params = _where(since, provider, include_demo)
     rows = (
         store.connect()
         .execute(

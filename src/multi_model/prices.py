@@ -102,6 +102,7 @@ def call_records(
                 run_id=ctx.get("run_id"),
                 source=ctx.get("source"),
                 prompt_hash=prompt_hash,
+                demo=int(ctx.get("demo") == "1"),
             )
         )
     return rows or [_full_row(resp, settings, prompt_hash, prompt, 1, now, ctx)]
@@ -138,4 +139,5 @@ def _full_row(
         prompt_hash=prompt_hash,
         prompt=prompt,
         answer=resp.text if prompt is not None else None,
+        demo=int(ctx.get("demo") == "1"),
     )

@@ -39,7 +39,8 @@ _context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
 
 @contextmanager
 def context(**values: str) -> Iterator[None]:
-    """Label the calls made inside: `run_id`, `source` (e.g. "council", "edit review")."""
+    """Label the calls made inside: `run_id`, `source` (ask, council, review, edit review,
+    job), `demo` ("1": the --demo panel's stand-ins)."""
     token = _context.set({**_context.get(), **{k: v for k, v in values.items() if v}})
     try:
         yield
@@ -76,6 +77,7 @@ class CallRecord:
     prompt_hash: str | None
     prompt: str | None = None
     answer: str | None = None
+    demo: int = 0  # 1: a --demo stand-in answered, not a real model
 
 
 COLUMNS = tuple(CallRecord.__dataclass_fields__)

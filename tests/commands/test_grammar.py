@@ -90,9 +90,10 @@ def test_format_json_and_the_json_alias_agree(fakes, capsys, command: str) -> No
 
 
 def test_format_table_is_still_accepted_as_text(fakes, capsys) -> None:
-    assert run_mm(capsys, "jobs", "list", "--format", "table")[:2] == run_mm(
-        capsys, "jobs", "list", "--format", "text"
-    )[:2]
+    assert (
+        run_mm(capsys, "jobs", "list", "--format", "table")[:2]
+        == run_mm(capsys, "jobs", "list", "--format", "text")[:2]
+    )
 
 
 def test_an_unknown_format_is_a_usage_error(capsys) -> None:
@@ -137,7 +138,7 @@ def test_ask_on_a_terminal_prints_answers_and_one_status_line_per_seat(fake_clis
     status = out[out.index("--- status ---\n") :].splitlines()[1:]
     assert len(status) == 2 and status[0].startswith("codex: ok via codex")
     piped = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert [r["status"] for r in json.loads(piped.stdout)][0] == "ok"
+    assert json.loads(piped.stdout)[0]["status"] == "ok"
 
 
 def test_ask_format_md_and_json_on_request(fakes, capsys) -> None:

@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if args.background:
         return background(args, specs, prompt, panel)
     progress = render.Progress(specs, sys.stderr) if sys.stderr.isatty() else None
-    responses = panel.marks.label(
-        fanout.dispatch(
+    with common.recorded("ask", panel.stand_ins):
+        answers = fanout.dispatch(
             specs,
             prompt,
             timeout=args.timeout,
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             local_only=args.task == "private",
             session=args.session,
         )
-    )
+    responses = panel.marks.label(answers)
     if args.verbose or panel.marks.note:
         sys.stderr.write(render.routing_summary(responses, panel.marks.note))
     data = [r.model_dump(mode="json") for r in responses]

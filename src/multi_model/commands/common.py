@@ -7,11 +7,14 @@ import argparse
 import json
 import math
 import os
+import secrets
 import sys
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from multi_model import demo, tasks
+from multi_model import demo, store, tasks
 from multi_model.config import Settings, load_settings
 from multi_model.errors import UsageError
 
@@ -70,6 +73,13 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
         help="lay a named set of settings over the config: budget, "
         "local-only, or one of [profiles] (env MULTI_MODEL_PROFILE)",
     )
+
+
+def recorded(source: str, demo_run: bool, run_id: str = "") -> AbstractContextManager[None]:
+    """Label the calls made inside in the history: a new run id (or `run_id`), `source`
+    (ask, council, review), and demo for the --demo panel's stand-ins."""
+    run_id = run_id or f"{source}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    return store.context(run_id=run_id, source=source, demo="1" if demo_run else "")
 
 
 def panel(

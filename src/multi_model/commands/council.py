@@ -43,9 +43,9 @@ def run(args: argparse.Namespace) -> int:
         allow_claude_cli=args.allow_claude_cli,
         panel_from=panel_from(args, panel.models),
     )
-    result = panel.marks.mark(
-        command.run(question, options, settings, env, progress_stream(args.verbose, panel))
-    )
+    with common.recorded("council", panel.stand_ins):
+        found = command.run(question, options, settings, env, progress_stream(args.verbose, panel))
+    result = panel.marks.mark(found)
     if args.output:
         common.write_json(result.to_dict(), args.output)
     if args.format == "json":

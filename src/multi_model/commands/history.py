@@ -27,6 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     common.add_format(p, extra=("csv",))
     p.add_argument("--limit", type=int, default=50, help="rows listed (default 50)")
+    p.add_argument(
+        "--include-demo",
+        action="store_true",
+        help="count calls of the --demo panel in --stats and --costs (listed always, marked)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,9 +46,15 @@ def run(args: argparse.Namespace) -> int:
         return exits.Exit.OK
     columns: tuple[str, ...]
     if args.stats:
-        rows, columns = history.stats(store, since, args.provider), history.STATS_COLUMNS
+        rows, columns = (
+            history.stats(store, since, args.provider, args.include_demo),
+            history.STATS_COLUMNS,
+        )
     elif args.costs:
-        rows, columns = history.costs(store, since, args.provider), history.COSTS_COLUMNS
+        rows, columns = (
+            history.costs(store, since, args.provider, args.include_demo),
+            history.COSTS_COLUMNS,
+        )
     else:
         rows = history.listing(store, since, args.provider, max(1, args.limit))
         columns = history.LIST_COLUMNS

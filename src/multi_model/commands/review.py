@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     except engine.ReviewInputError as exc:
         raise UsageError(str(exc)) from None
     read_project = settings.review.read_project
-    with engine.reviewer_cwd(os.getcwd(), read_project) as where:
+    with engine.reviewer_cwd(os.getcwd(), read_project) as where, common.recorded("review", False):
         result = engine.review(
             change,
             models,

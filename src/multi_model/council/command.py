@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
-from multi_model import providers
+from multi_model import providers, store
 from multi_model.config import Settings
 from multi_model.council.models import CouncilResult
 from multi_model.council.run import run_council
@@ -101,7 +101,13 @@ def run(
 def _dispatcher(
     options: CouncilOptions, settings: Settings, env: Mapping[str, str], reporter: _Progress | None
 ) -> DispatchFn:
+    labels = store.current_context()  # the caller's run id and source, for every thread
+
     def dispatch_fn(prompt: str, models: list[str]) -> list[Response]:
+        with store.context(**labels):  # the reviews dispatch from a pool's threads
+            return _dispatch(prompt, models)
+
+    def _dispatch(prompt: str, models: list[str]) -> list[Response]:
         return dispatch(
             models,
             prompt,

@@ -22,9 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from multi_model import store
 from multi_model.config import ReviewSettings, Settings, load_settings
 from multi_model.errors import MultiModelError
 from multi_model.fanout import dispatch
+from multi_model.models import Response
 from multi_model.review import engine, privacy
 from multi_model.review.change import Change
 from multi_model.review.deny import DenyList, DenyPatternError, Verdict
@@ -104,6 +106,18 @@ class Watch:
 
     # --- the review ---------------------------------------------------------------------------
 
+    def _dispatch(self, specs: list[str], prompt: str, where: str) -> list[Response]:
+        with store.context(run_id=self.session.dir.name, source="edit review"):
+            return dispatch(
+                specs,
+                prompt,
+                timeout=self.rs.timeout,
+                settings=self.settings,
+                env=self.env,
+                cwd=where,
+                for_hooks=True,
+            )
+
     def _review(self, edits: list[dict[str, Any]], start: int, end: int) -> None:
         started = time.time()
         try:
@@ -124,15 +138,7 @@ class Watch:
                 result = engine.review(
                     change,
                     self.models,
-                    lambda prompt, specs: dispatch(
-                        specs,
-                        prompt,
-                        timeout=self.rs.timeout,
-                        settings=self.settings,
-                        env=self.env,
-                        cwd=where,
-                        for_hooks=True,
-                    ),
+                    lambda prompt, specs: self._dispatch(specs, prompt, where),
                     audit=engine.audit_path(self.env),
                     intro=intro,
                     source=f"edit review, session {self.session.dir.name}",

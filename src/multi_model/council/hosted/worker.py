@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from multi_model import demo
+from multi_model import demo, store
 from multi_model.config import Settings, load_settings
 from multi_model.council import stages
 from multi_model.council.hosted.machine import carry_on
@@ -53,7 +53,9 @@ def _work(root: Path, stage: str) -> int:
     def dispatch_fn(
         prompt: str, models: list[str], on_result: OnResult | None = None
     ) -> list[Response]:
-        return dispatch(models, prompt, on_result=on_result, **options)  # type: ignore[arg-type]
+        # set here, not around the stage: the reviews dispatch from a pool's threads
+        with store.context(run_id=root.name, source="council", demo="1" if plan.demo else ""):
+            return dispatch(models, prompt, on_result=on_result, **options)  # type: ignore[arg-type]
 
     try:
         if stage == "answer":
