@@ -33,6 +33,55 @@ class Progress:
             self.stream.flush()
 
 
+class Heartbeat:
+    """While calls run, on a terminal: every `every` seconds one line on `stream` with the
+    stage, the seconds since it began and the seats still pending. Silent on a pipe or file."""
+
+    def __init__(self, stream: TextIO, every: float = 10.0) -> None:
+        self.stream, self.every = stream, every
+        self.label, self.pending, self.began = "", list[str](), time.monotonic()
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._thread: threading.Thread | None = None
+        if _isatty(stream):
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+
+    def stage(self, label: str) -> None:
+        with self._lock:
+            self.label, self.pending, self.began = label, [], time.monotonic()
+
+    def add(self, seats: Sequence[str]) -> None:
+        with self._lock:
+            self.pending.extend(seats)
+
+    def done(self, seat: str) -> None:
+        with self._lock:
+            if seat in self.pending:
+                self.pending.remove(seat)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            with self._lock:
+                if not self.pending:
+                    continue
+                waited = time.monotonic() - self.began
+                line = f"  ... {self.label}: {waited:.0f}s, waiting for {', '.join(self.pending)}"
+                self.stream.write(line + "\n")
+                self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a file
+        return False
+
+
 def routing_summary(responses: Sequence[Response], note: str = "") -> str:
     """One line per response: spec -> provider (route): status, under `note` when given."""
     lines = [note] if note else []

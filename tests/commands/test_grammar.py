@@ -12,6 +12,7 @@ import select
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,45 @@ def test_bash_completion_completes_for_real(line: str, want: str) -> None:
 def test_completion_scripts_for_zsh_and_fish(capsys, shell: str) -> None:
     code, out, _ = run_mm(capsys, "completion", shell)
     assert code == 0 and "council" in out and "--format" in out
+
+
+def _heartbeat_lines(stream_fd: int, read_fd: int) -> str:
+    from multi_model.render import Heartbeat  # noqa: PLC0415 - only these tests use it
+
+    with os.fdopen(stream_fd, "w", closefd=False) as stream:
+        beat = Heartbeat(stream, every=0.05)
+        beat.stage("answers")
+        beat.add(["codex", "gemini"])
+        beat.done("codex")
+        time.sleep(0.3)
+        beat.close()
+    os.set_blocking(read_fd, False)
+    try:
+        return os.read(read_fd, 65536).decode()
+    except BlockingIOError:
+        return ""
+
+
+def test_heartbeat_on_a_terminal_names_elapsed_time_and_pending_seats() -> None:
+    master, slave = pty.openpty()
+    try:
+        out = _heartbeat_lines(slave, master)
+    finally:
+        os.close(slave), os.close(master)
+    assert "  ... answers: 0s, waiting for gemini" in out
+    assert "codex" not in out
+
+
+def test_no_heartbeat_on_a_pipe() -> None:
+    read, write = os.pipe()
+    try:
+        assert _heartbeat_lines(write, read) == ""
+    finally:
+        os.close(read), os.close(write)
+
+
+def test_demo_council_says_demo_on_stderr(capsys) -> None:
+    code, out, err = run_mm(capsys, "council", "--demo", "--prompt", "q")
+    assert code == 0
+    assert err.startswith("DEMO panel: stand-in executables")
+    assert out.startswith("**DEMO**")

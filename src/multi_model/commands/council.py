@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         allow_claude_cli=args.allow_claude_cli,
         panel_from=panel_from(args, panel.models),
     )
+    if panel.marks.note:  # DEMO says so on stderr too, not only in the report
+        sys.stderr.write(panel.marks.note + "\n")
     with common.recorded("council", panel.stand_ins):
         found = command.run(question, options, settings, env, progress_stream(args.verbose, panel))
     result = panel.marks.mark(found)

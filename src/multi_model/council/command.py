@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
-from multi_model import providers, store
+from multi_model import providers, render, store
 from multi_model.config import Settings
 from multi_model.council.models import CouncilResult
 from multi_model.council.run import run_council
@@ -17,6 +17,8 @@ from multi_model.errors import UsageError
 from multi_model.fanout import dispatch
 from multi_model.models import Response
 from multi_model.routing import route_all, split_specs
+
+HEARTBEAT_S = 10.0  # a line this often while a stage's calls run, on a terminal
 
 # One seat per rate bucket, most common first (each provider declares its bucket and rank).
 BUCKETS: tuple[tuple[str, ...], ...] = providers.rate_buckets()
@@ -86,16 +88,20 @@ def run(
     )
     check_quorum(len(options.panel), options.min_answers, options.panel_from)
     reporter = _Progress(progress) if progress else None
-    return run_council(
-        question,
-        options.panel,
-        options.chairman,
-        dispatch_fn=_dispatcher(options, settings, env, reporter),
-        timeout=options.timeout or settings.timeout,
-        seed=options.seed,
-        min_answers=options.min_answers,
-        on_stage=reporter.stage if reporter else None,
-    )
+    try:
+        return run_council(
+            question,
+            options.panel,
+            options.chairman,
+            dispatch_fn=_dispatcher(options, settings, env, reporter),
+            timeout=options.timeout or settings.timeout,
+            seed=options.seed,
+            min_answers=options.min_answers,
+            on_stage=reporter.stage if reporter else None,
+        )
+    finally:
+        if reporter:
+            reporter.heartbeat.close()
 
 
 def _dispatcher(
@@ -108,6 +114,8 @@ def _dispatcher(
             return _dispatch(prompt, models)
 
     def _dispatch(prompt: str, models: list[str]) -> list[Response]:
+        if reporter:
+            reporter.heartbeat.add(models)
         return dispatch(
             models,
             prompt,
@@ -123,7 +131,8 @@ def _dispatcher(
 
 
 class _Progress:
-    """One stderr line per stage and per finished call."""
+    """One stderr line per stage and per finished call; on a terminal, a heartbeat line
+    while a stage's calls run (`HEARTBEAT_S`)."""
 
     NAMES: ClassVar[dict[str, str]] = {
         "stage1": "stage 1/3: answers",
@@ -133,11 +142,14 @@ class _Progress:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
+        self.heartbeat = render.Heartbeat(stream, HEARTBEAT_S)
 
     def stage(self, name: str) -> None:
+        self.heartbeat.stage(self.NAMES.get(name, name).partition(": ")[2] or name)
         self._write(f"{self.NAMES.get(name, name)}")
 
     def seat(self, index: int, response: Response) -> None:
+        self.heartbeat.done(response.model)
         self._write(f"  {response.model}: {response.status} ({response.duration_s:.1f}s)")
 
     def _write(self, line: str) -> None:
