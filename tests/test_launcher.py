@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import runpy
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,50 @@ def test_old_python_is_refused_with_a_hint(
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "needs Python 3.10 or newer" in err and err.count("\n") == 1
+
+
+def test_ctrl_c_mid_build_is_one_line_130_and_the_next_run_rebuilds(
+    plugin: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C on a terminal signals the whole foreground process group (launcher and pip):
+    the test starts the launcher in its own group and signals that group the same way."""
+    data = tmp_path / "data"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(data)),
+        "CLAUDE_PLUGIN_DATA": str(data),
+        "LANG": "C.UTF-8",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(plugin / "scripts" / "mm"), "--version"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (data / "venv" / "bin" / "python").exists():  # the build is under way
+            assert proc.poll() is None and time.monotonic() < deadline, "the build ended early"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.splitlines() == [
+        err.splitlines()[0],
+        "multi-model: interrupted while installing dependencies; the next run installs them afresh",
+    ]
+    assert INSTALLING in err.splitlines()[0] and out == ""
+    assert not (data / "venv").exists()
+
+    again = launch(plugin, data, "--version")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("multi-model ") and INSTALLING in again.stderr
