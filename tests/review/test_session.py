@@ -31,8 +31,11 @@ def config(env: dict[str, str], text: str) -> None:
 # --- mode precedence ---------------------------------------------------------------------------
 
 
-def test_mode_precedence_from_kill_switch_down_to_default(env: dict[str, str]) -> None:
-    project = "/work/app"
+def test_mode_precedence_from_kill_switch_down_to_default(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    project = str(tmp_path / "app")
+    (tmp_path / "app" / ".git").mkdir(parents=True)
     assert s.resolve_mode(env, project) == ("off", "default")
     config(env, '[review]\nmode = "stop"\n')
     assert s.resolve_mode(env, project)[0] == "stop"
@@ -41,8 +44,12 @@ def test_mode_precedence_from_kill_switch_down_to_default(env: dict[str, str]) -
     s.set_mode(env, "off", None)
     assert s.resolve_mode(env, project) == ("off", "`mm review --global`")
     s.set_mode(env, "stop", project)
-    assert s.resolve_mode(env, project + "/sub/dir") == ("stop", f"`mm review` for {project}")
-    assert s.resolve_mode(env, "/work/other")[0] == "off"
+    assert s.resolve_mode(env, project + "/sub/dir") == (
+        "stop",
+        f"`mm review` for {project} (a parent folder of this project)",
+    )
+    assert s.resolve_mode(env, project) == ("stop", f"`mm review` for {project}")
+    assert s.resolve_mode(env, str(tmp_path / "other"))[0] == "off"
     env[s.KILL_SWITCH] = "1"
     assert s.resolve_mode(env, project) == ("off", f"env {s.KILL_SWITCH}")
     env[s.KILL_SWITCH] = "0"
@@ -148,3 +155,33 @@ def test_on_off_and_status(
 def test_status_of_an_unknown_session_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = mm(capsys, "status", "--session", "nope")
     assert code == 2 and err.count("\n") == 1 and "no review session 'nope'" in err
+
+
+def test_a_parent_folder_setting_does_not_reach_other_projects(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    workspace = tmp_path / "workspace"  # not a repository: `mm review on` run from here
+    (workspace / "repo-a" / ".git").mkdir(parents=True)
+    (workspace / "plain" / "deeper").mkdir(parents=True)
+    s.set_mode(env, "edit", str(workspace))
+    assert s.resolve_mode(env, str(workspace))[0] == "edit"
+    assert s.resolve_mode(env, str(workspace / "repo-a")) == ("off", "default")
+    assert s.resolve_mode(env, str(workspace / "plain" / "deeper")) == ("off", "default")
+    s.set_mode(env, "stop", str(workspace / "repo-a"))
+    assert s.resolve_mode(env, str(workspace / "repo-a" / "src"))[0] == "stop"
+
+
+def test_review_on_outside_a_repository_and_without_reviewers_warns(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-clis"))  # no reviewer CLI installed
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(folder)
+    code, out, err = run_mm(capsys, "review", "on")
+    assert code == 0 and f"edit for {folder}" in out
+    assert "mm: warning: " + str(folder) + " is not in a git repository" in err
+    assert "mm: warning: no reviewer is available" in err

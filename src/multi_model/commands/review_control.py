@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from multi_model.commands import REVIEW_CONTROLS, common, exits
@@ -54,12 +55,24 @@ def run(args: argparse.Namespace) -> int:
     effective, source = resolve_mode(env, project)
     scope = "every project" if args.everywhere else project
     print(f"Review of Claude's edits: {mode} for {scope}.")
+    if not args.everywhere and mode != "off" and not control.in_repository(project):
+        warn(
+            f"{project} is not in a git repository: the setting covers this folder only, "
+            "not the projects below it (run `mm review on` inside each)"
+        )
     if effective != mode:
         print(f"Still {effective} here, set by {source}.")
     elif mode != "off":
+        found, why = control.reviewers(env, project)
+        if not found:
+            warn(f"no reviewer is available ({why}); edits are not reviewed until one is")
         print(
             "Claude's edits (deny-listed files excepted, secrets redacted) go to the "
-            f"reviewers: {control.describe_reviewers(env, project)}. Turn it off with "
+            f"reviewers: {', '.join(found) or 'none yet'}. Turn it off with "
             "`/multi-model:review off`."
         )
     return exits.Exit.OK
+
+
+def warn(text: str) -> None:
+    print(f"mm: warning: {text}", file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from multi_model import runner
@@ -36,10 +37,20 @@ def project_dir(env: dict[str, str]) -> str:
 
 
 def describe_reviewers(env: dict[str, str], project: str) -> str:
+    found, why = reviewers(env, project)
+    return ", ".join(found) if found else f"none yet ({why})"
+
+
+def reviewers(env: dict[str, str], project: str) -> tuple[list[str], str]:
+    """(the reviewers a review here would ask, why there are none)."""
     try:
-        return ", ".join(engine.reviewers(None, load_settings(project, env).settings, env))
+        return engine.reviewers(None, load_settings(project, env).settings, env), ""
     except (engine.ReviewInputError, UsageError) as exc:
-        return f"none yet ({exc})"
+        return [], str(exc)
+
+
+def in_repository(folder: str) -> bool:
+    return any((p / ".git").exists() for p in (Path(folder), *Path(folder).parents))
 
 
 def find_session(env: dict[str, str], project: str, session_id: str | None) -> Session | None:

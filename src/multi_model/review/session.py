@@ -125,9 +125,13 @@ def resolve_mode(env: Mapping[str, str], project: str | None) -> tuple[str, str]
     if not isinstance(saved, dict):
         saved = {}
     projects: dict[str, Any] = saved["projects"] if isinstance(saved.get("projects"), dict) else {}
-    folder = next((p for p in _self_and_parents(project) if p in projects), None)
+    folder = next((p for p in _covering(project) if p in projects), None)
+    here = folder is None or os.path.realpath(str(project)) == folder
     candidates = [
-        (projects.get(folder) if folder else None, f"`mm review` for {folder}"),
+        (
+            projects.get(folder) if folder else None,
+            f"`mm review` for {folder}" + ("" if here else " (a parent folder of this project)"),
+        ),
         (saved.get("global"), "`mm review --global`"),
         (env.get(OPTION_MODE, "").strip().lower() or None, "plugin option review_mode"),
         (user_review_settings(env).get("mode"), str(user_config_path(env))),
@@ -138,11 +142,21 @@ def resolve_mode(env: Mapping[str, str], project: str | None) -> tuple[str, str]
     return "off", "default"
 
 
-def _self_and_parents(project: str | None) -> list[str]:
+def _covering(project: str | None) -> list[str]:
+    """The folders whose `mm review` setting covers `project`: itself, then its parents up
+    to the top of its git repository. A folder with its own `.git` is a project of its own:
+    a setting made in a folder above it (a home folder, a workspace) does not reach it."""
     if not project:
         return []
     path = Path(os.path.realpath(project))
-    return [str(p) for p in (path, *path.parents)]
+    found = []
+    for folder in (path, *path.parents):
+        found.append(str(folder))
+        if (folder / ".git").exists():
+            break
+    else:  # in no repository: its own folder only
+        return found[:1]
+    return found
 
 
 def set_mode(env: Mapping[str, str], mode: str, project: str | None) -> None:
