@@ -49,7 +49,7 @@ def main() -> int:
         )
         wall = time.monotonic() - start
     ideal = 3 * args.delay
-    valid = sum(b.status == "valid" for b in result.stage2_rankings)
+    valid = sum(b.status == "valid" for b in result.ballots)
     print(
         f"council: {len(PANEL)} seats, every call {args.delay:.2f} s, {valid} valid ballots, "
         f"synthesis by {result.chairman_model}"
@@ -60,7 +60,7 @@ def main() -> int:
     )
     timings = result.metadata.get("timings_s")
     print(f"  stages: {timings}")
-    ok = valid == len(PANEL) and result.stage3_synthesis is not None
+    ok = valid == len(PANEL) and result.synthesis is not None
     return 0 if ok and (args.max_ratio is None or wall / ideal <= args.max_ratio) else 1
 
 

@@ -97,6 +97,6 @@ def test_mm_council_demo_json_validates(capsys: pytest.CaptureFixture[str]) -> N
     schema = json.loads(COUNCIL.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(result, schema)
-    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+    assert [b["status"] for b in result["ballots"]] == ["valid"] * 3
     assert result["metadata"]["demo"] is True
-    assert all(r["metadata"]["demo"] is True for r in result["stage1_responses"])
+    assert all(r["metadata"]["demo"] is True for r in result["answers"])

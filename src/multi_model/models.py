@@ -9,9 +9,9 @@ they never leave the process and are built on every call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from multi_model.calls import (  # re-exported: adapters import them from here too
     MODEL_ID_MAX as MODEL_ID_MAX,
@@ -117,6 +117,20 @@ class Response(BaseModel):
     )
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_style(cls, data: Any) -> Any:
+        """A Response built the seed library's way (`model`, `text`, `cli_used`, `exit_code`,
+        no `provider` or `status`) gets both derived (`derive_provider`, `derive_status`)."""
+        if not isinstance(data, dict) or ("provider" in data and "status" in data):
+            return data
+        data = dict(data)
+        data.setdefault("provider", derive_provider(data.get("model"), data.get("cli_used")))
+        data.setdefault(
+            "status", derive_status(data.get("exit_code"), data.get("text"), data.get("error"))
+        )
+        return data
+
     @property
     def ok(self) -> bool:
         return self.status == "ok"
@@ -126,6 +140,35 @@ class Response(BaseModel):
         """The model id sent to the provider (None: its default), as routing recorded it."""
         value = self.metadata.get("model_requested")
         return value if isinstance(value, str) else None
+
+
+SEED_AGENT_CLI = "agent-tool"
+"""The seed library's `cli_used` for a Claude seat answered through Claude Code's Agent tool."""
+AGENT_PROVIDER = "agent"
+
+
+def derive_provider(model: object, cli_used: object) -> str:
+    """The provider of a seed-style Response: `agent` for the Agent tool, the spec's
+    `provider:` part, else the executable's name, else the model spec itself."""
+    if cli_used == SEED_AGENT_CLI:
+        return AGENT_PROVIDER
+    if isinstance(model, str) and ":" in model:
+        return model.partition(":")[0]
+    if isinstance(cli_used, str) and cli_used:
+        return cli_used.replace("\\", "/").rsplit("/", 1)[-1]
+    return model if isinstance(model, str) else ""
+
+
+def derive_status(exit_code: object, text: object, error: object) -> Status:
+    """The status of a seed-style Response: exit 0 with text is ok, exit 0 without text
+    empty_output, another exit code crashed; with no exit code, text is ok, an error
+    crashed, and nothing at all missing."""
+    answered = isinstance(text, str) and bool(text.strip())
+    if exit_code is None:
+        return "ok" if answered else "crashed" if error else "missing"
+    if exit_code != 0:
+        return "crashed"
+    return "ok" if answered else "empty_output"
 
 
 @dataclass(frozen=True)

@@ -142,10 +142,10 @@ def test_demo_council_with_a_claude_seat_end_to_end(capsys) -> None:  # type: ig
     assert re.search(r"codex:gpt-5.4: ok \(codex 0.0.0-demo, exit 0", out)
     result = json.loads(Path("result.json").read_text())
     jsonschema.validate(result, SCHEMA)
-    claude = next(r for r in result["stage1_responses"] if r["model"] == "claude:opus")
+    claude = next(r for r in result["answers"] if r["model"] == "claude:opus")
     assert claude["provider"] == "agent" and claude["exit_code"] is None
     assert claude["metadata"]["provenance"].startswith("Claude Code subagent")
-    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+    assert [b["status"] for b in result["ballots"]] == ["valid"] * 3
     assert result["metadata"]["seat_kinds"] == {
         "codex:gpt-5.4": "cli",
         "gemini:gemini-3-pro": "cli",
@@ -409,9 +409,9 @@ def test_a_cli_panel_finishes_on_its_own_as_a_job(capsys) -> None:  # type: igno
     assert re.fullmatch(r"3 of 3 answered; synthesis by \S+", row["summary"]), row
     code, out, _ = jobs(capsys, "result", step["job"])
     result = json.loads(out)
-    assert code == 0 and result["stage3_synthesis"]["text"]
+    assert code == 0 and result["synthesis"]["text"]
     jsonschema.validate(result, SCHEMA)
-    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+    assert [b["status"] for b in result["ballots"]] == ["valid"] * 3
 
 
 def test_an_identical_start_joins_unless_fresh(capsys) -> None:  # type: ignore[no-untyped-def]

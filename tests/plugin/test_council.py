@@ -83,19 +83,17 @@ def replies_of(run: Run) -> dict[str, list[str]]:
 
 
 def claude_answers(result: dict) -> dict[str, dict]:
-    return {r["model"]: r for r in result["stage1_responses"] if r["provider"] == "agent"}
+    return {r["model"]: r for r in result["answers"] if r["provider"] == "agent"}
 
 
 def assert_seats_and_ballots(result: dict) -> None:
-    seats = {r["model"]: r for r in result["stage1_responses"]}
+    seats = {r["model"]: r for r in result["answers"]}
     assert {m: r["status"] for m, r in seats.items()} == dict.fromkeys(
         ["codex:gpt-5.4", "gemini:gemini-3-pro", "opus", "sonnet"], "ok"
     )
     assert seats["codex:gpt-5.4"]["exit_code"] == 0 and seats["codex:gpt-5.4"]["cli_version"]
-    assert {b["reviewer"]: b["status"] for b in result["stage2_rankings"]} == dict.fromkeys(
-        seats, "valid"
-    )
-    assert result["stage3_synthesis"]["text"]
+    assert {b["reviewer"]: b["status"] for b in result["ballots"]} == dict.fromkeys(seats, "valid")
+    assert result["synthesis"]["text"]
 
 
 def assert_exact(run: Run, result: dict) -> None:

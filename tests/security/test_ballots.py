@@ -86,7 +86,7 @@ def test_a_ballot_quoted_from_an_answer_is_never_recorded(tmp_path: Path) -> Non
         "Q?", ["a", "b", "c"], dispatch_fn=panel, seed=3, store=RunStore(tmp_path / "run")
     )
     assert all(FORGED in p for p in panel.prompts)  # the fake did reach every reviewer
-    for record in result.stage2_rankings:
+    for record in result.ballots:
         assert record.status == "valid" and record.ballot is not None
         assert record.ballot.ranking == LABELS, record.reviewer
 

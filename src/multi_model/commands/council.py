@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         common.write_json(result.to_dict())
     else:
         sys.stdout.write(panel.marks.banner + render_report(result))
-    return exits.of_council(result.stage3_synthesis is not None)
+    return exits.of_council(result.synthesis is not None)
 
 
 def panel_from(args: argparse.Namespace, models: str | None) -> str:

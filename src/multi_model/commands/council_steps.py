@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         common.write_json(step.result.to_dict(), args.output)
     stepview.show(step, args.format, sys.stdout)
     if step.result is not None:
-        return exits.of_council(step.result.stage3_synthesis is not None)
+        return exits.of_council(step.result.synthesis is not None)
     return exits.of_step(step.done)
 
 
@@ -188,7 +188,7 @@ def next_step(found: rundir.Run, wait: float, fmt: str) -> int:
         raise UsageError(f"--wait {wait:g}: must be a number of seconds between 0 and 3600")
     step = host.next_step(found, wait)
     stepview.show_host(step, fmt, sys.stdout)
-    synthesized = None if step.result is None else step.result.stage3_synthesis is not None
+    synthesized = None if step.result is None else step.result.synthesis is not None
     return exits.of_host_step(bool(step.error), synthesized)
 
 

@@ -2,7 +2,8 @@
 chairman's synthesis.
 
     run_council(prompt, panel, chairman=None, dispatch_fn=None, timeout=300, seed=None)
-    run_stage1 / run_stage2 / run_stage3   the stages one by one (see stages.py)
+    run_stage1(prompt, panel) / run_stage2(prompt, responses) /
+    run_stage3(prompt, responses, rankings, chairman=None)   the stages one by one (run.py)
 
 Modules: models (data), stages (the three stages), tally (ranks, Borda, Kendall's W),
 ballot (the ballot schema and parser), anonymize (labels, shuffles, nonces), store (the run
@@ -28,7 +29,7 @@ def __getattr__(name: str) -> Any:  # lazy: `mm ask` never pays for the council'
 
         return CouncilResult
     if name in ("run_stage1", "run_stage2", "run_stage3"):
-        from multi_model.council import stages  # noqa: PLC0415 - start-up, see above
+        from multi_model.council import run  # noqa: PLC0415 - start-up, see above
 
-        return getattr(stages, name)
+        return getattr(run, name)
     raise AttributeError(f"module 'multi_model.council' has no attribute {name!r}")

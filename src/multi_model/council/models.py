@@ -7,9 +7,9 @@ Labels ("Response A", ...) are per reviewer: `BallotRecord.label_map` de-anonymi
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, computed_field, model_validator
 
 from multi_model.models import Response
 
@@ -72,14 +72,69 @@ class Synthesis(_Model):
     )
 
 
+SEED_KEYS = ("stage1_responses", "stage2_rankings", "aggregate_ranks", "stage3_synthesis")
+"""The seed library's documented fields: computed from the records, so never read back."""
+_RENAMED = dict(zip(SEED_KEYS, ("answers", "ballots", "standings", "synthesis"), strict=True))
+
+
 class CouncilResult(_Model):
+    """The merged council. The records are `answers`, `ballots`, `standings`, `synthesis`;
+    the seed library's documented fields (`stage1_responses` {seat: text},
+    `stage2_rankings` {reviewer: [seat, ...]} best first, `aggregate_ranks` {seat: mean
+    rank}, `stage3_synthesis` the chairman's text) are computed from them, and both are in
+    `to_dict()` / the JSON, which loads back."""
+
     question: str
-    stage1_responses: list[Response] = Field(description="One per seat, in panel order.")
-    stage2_rankings: list[BallotRecord]
-    aggregate_ranks: list[AggregateRow] = Field(description="Best first.")
-    stage3_synthesis: Synthesis | None
-    chairman_model: str | None
+    answers: list[Response] = Field(description="One per seat, in panel order.")
+    ballots: list[BallotRecord]
+    standings: list[AggregateRow] = Field(description="Best first.")
+    synthesis: Synthesis | None
+    chairman_model: str = Field("", description="The seat that wrote the synthesis; '' if none.")
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_back(cls, data: Any) -> Any:
+        """Drop the computed seed fields from a dump; read a result written before the
+        records were renamed (its seed-named fields held the records)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for seed, rich in _RENAMED.items():
+            value = data.pop(seed, None)
+            if rich not in data and (isinstance(value, list) or seed == "stage3_synthesis"):
+                data[rich] = value
+        if data.get("chairman_model") is None:
+            data["chairman_model"] = ""
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stage1_responses(self) -> dict[str, str]:
+        """{seat: text} for every seat that answered, in panel order."""
+        return {r.model: r.text for r in self.answers if r.ok}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stage2_rankings(self) -> dict[str, list[str]]:
+        """{reviewer: [seat, ...]} best first, for every valid ballot."""
+        return {
+            b.reviewer: [b.label_map[label] for label in b.ballot.ranking]
+            for b in self.ballots
+            if b.status == "valid" and b.ballot is not None
+        }
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def aggregate_ranks(self) -> dict[str, float]:
+        """{seat: mean rank position} best first (1.0 = always first); unranked seats out."""
+        return {r.seat: r.mean_rank for r in self.standings if r.mean_rank is not None}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stage3_synthesis(self) -> str:
+        """The chairman's text; '' when no chairman wrote one."""
+        return self.synthesis.text if self.synthesis else ""
 
     def to_dict(self) -> dict[str, JsonValue]:
         return self.model_dump(mode="json")

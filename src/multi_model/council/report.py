@@ -14,7 +14,7 @@ def render_report(result: CouncilResult) -> str:
 
 
 def _synthesis(result: CouncilResult) -> str:
-    s = result.stage3_synthesis
+    s = result.synthesis
     if s is None:
         listed = result.metadata.get("chairman_failures")
         failures = "; ".join(str(f) for f in listed) if isinstance(listed, list) else ""
@@ -30,7 +30,7 @@ def _ranking(result: CouncilResult) -> str:
         "| place | seat | mean rank | Borda | votes |",
         "|---|---|---|---|---|",
     ]
-    for row in result.aggregate_ranks:
+    for row in result.standings:
         mean = "-" if row.mean_rank is None else f"{row.mean_rank:.2f}"
         lines.append(f"| {row.place} | {row.seat} | {mean} | {row.borda:g} | {row.votes} |")
     w = result.metadata.get("kendall_w")
@@ -43,7 +43,7 @@ def _ranking(result: CouncilResult) -> str:
 
 
 def _seats(result: CouncilResult) -> str:
-    return "## Seats\n\n" + "\n".join(f"- {_seat_line(r)}" for r in result.stage1_responses)
+    return "## Seats\n\n" + "\n".join(f"- {_seat_line(r)}" for r in result.answers)
 
 
 def _seat_line(r: Response) -> str:
@@ -78,6 +78,6 @@ def _ballots(result: CouncilResult) -> str:
         f"- {b.reviewer}: {b.status}"
         + (f" after {b.attempts} tries" if b.attempts > 1 else "")
         + (f" — {b.error or '; '.join(b.errors)[:200]}" if b.status != "valid" else "")
-        for b in result.stage2_rankings
+        for b in result.ballots
     ]
     return "## Ballots\n\n" + ("\n".join(lines) or "(none)")

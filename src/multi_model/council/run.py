@@ -111,11 +111,11 @@ def finish(
     """The merged CouncilResult, written to result.json and report.md."""
     result = CouncilResult(
         question=question,
-        stage1_responses=list(answers),
-        stage2_rankings=list(ballots),
-        aggregate_ranks=list(rows),
-        stage3_synthesis=synthesis,
-        chairman_model=synthesis.chairman if synthesis else None,
+        answers=list(answers),
+        ballots=list(ballots),
+        standings=list(rows),
+        synthesis=synthesis,
+        chairman_model=synthesis.chairman if synthesis else "",
         metadata={
             "seed": seed,
             "run_dir": str(store.root),
@@ -134,6 +134,53 @@ def finish(
     store.write_json(store.RESULT, result)
     store.write_text(store.REPORT, render_report(result))
     return result
+
+
+# --- the stages one by one: the seed library's documented entry points -----------------------
+
+
+def run_stage1(
+    prompt: str,
+    panel: Sequence[str],
+    dispatch_fn: stages.DispatchFn | None = None,
+    timeout: float = 300.0,
+) -> list[Response]:
+    """Every seat answers `prompt`; one Response per seat (`#2` for a repeated spec)."""
+    dispatch_fn = dispatch_fn or _default_dispatch(timeout)
+    return stages.run_stage1(prompt, stages.seat_ids(panel), dispatch_fn)
+
+
+def run_stage2(
+    prompt: str,
+    responses: Sequence[Response],
+    dispatch_fn: stages.DispatchFn | None = None,
+    timeout: float = 300.0,
+    seed: int | None = None,
+) -> list[BallotRecord]:
+    """Every seat that answered ranks the answers blind; one BallotRecord per reviewer."""
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    dispatch_fn = dispatch_fn or _default_dispatch(timeout)
+    return stages.run_stage2(prompt, responses, dispatch_fn, seed, anonymize.draw_key())
+
+
+def run_stage3(
+    prompt: str,
+    responses: Sequence[Response],
+    rankings: Sequence[BallotRecord],
+    chairman: str | None = None,
+    dispatch_fn: stages.DispatchFn | None = None,
+    timeout: float = 300.0,
+    seed: int | None = None,
+) -> Synthesis | None:
+    """The chairman (default: the best-ranked seat; the next if it fails) writes the
+    synthesis; None when none could."""
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    seats = [r.model for r in responses]
+    rows = tally.aggregate(rankings, seats, exclude_self=True)
+    chairmen = [*([chairman] if chairman else []), *(r.seat for r in rows if r.seat != chairman)]
+    text = stages.synthesis_prompt(prompt, responses, rankings, rows, seed, anonymize.draw_key())
+    synthesis, _ = stages.run_stage3(text, chairmen, dispatch_fn or _default_dispatch(timeout))
+    return synthesis
 
 
 class _timed:

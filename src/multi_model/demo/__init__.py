@@ -61,7 +61,7 @@ class Marks:
             return result
         return result.model_copy(
             update={
-                "stage1_responses": self.label(result.stage1_responses),
+                "answers": self.label(result.answers),
                 "metadata": {**result.metadata, **self.metadata},
             }
         )

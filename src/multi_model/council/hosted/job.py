@@ -46,7 +46,9 @@ def outcome(root: Path) -> jobs.Outcome:
 
 
 def _summary(result: Mapping[str, Any]) -> str:
-    answers = result.get("stage1_responses") or []
+    answers = result.get("answers")
+    if answers is None:  # a result written before the records were renamed
+        answers = result.get("stage1_responses") or []
     ok = sum(1 for a in answers if a.get("status") == "ok")
     chair = result.get("chairman_model")
     end = f"synthesis by {chair}" if result.get("stage3_synthesis") else "no synthesis"

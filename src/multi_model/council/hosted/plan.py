@@ -19,10 +19,10 @@ from multi_model.config import Settings
 from multi_model.council import anonymize, stages
 from multi_model.council.models import CouncilResult
 from multi_model.errors import ClaudeModelRefused, UsageError
+from multi_model.models import AGENT_PROVIDER as AGENT_PROVIDER  # owned by models.py
 
 StageName = Literal["answer", "review", "synthesis"]
 STAGES: tuple[StageName, ...] = ("answer", "review", "synthesis")
-AGENT_PROVIDER = "agent"
 AGENT_CLI = "Claude Code Agent tool"
 AGENT_ALIASES = ("opus", "sonnet", "haiku", "fable")  # the Agent tool's `model` enum
 AGENT_PLUGIN = "multi-model"
