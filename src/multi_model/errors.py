@@ -50,6 +50,21 @@ class UnknownProvider(RoutingError):
         self.name = name
 
 
+class UnknownModel(RoutingError):
+    """A bare name that only the catch-all route would take, that no provider, alias or
+    catalog knows and that does not look like a model id; `close`: its near misses (exit 4)."""
+
+    def __init__(self, spec: str, close: list[str]) -> None:
+        hint = (
+            f"did you mean {' or '.join(repr(c) for c in close)}?"
+            if close
+            else "it is no provider, alias or model this tool knows, and does not look like a "
+            "model id (name-version, e.g. grok-4); write provider:model to send it as is"
+        )
+        super().__init__(f"unknown model {spec!r}: {hint}")
+        self.spec, self.close = spec, close
+
+
 class QuorumNotMet(MultiModelError):
     """Too few panelists answered for a peer review (its own exit code, 6)."""
 

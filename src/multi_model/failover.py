@@ -18,9 +18,12 @@ another unless it is a vendor id the route's family rule covers):
     - `provider:model` or a name the config assigns: no failover (the user chose);
     - a bare model id routed by family (`gemini-3-pro`): the family rule's other providers,
       same id;
-    - a bare provider name that a family rule covers (`gemini`): the rule's other providers,
-      each with the first model of its catalog that belongs to the family; a provider that
-      lists none is skipped.
+    - a bare provider name (`gemini`) is a provider the user named: no failover either;
+    - with `Claims` (a council's seats), a provider another seat runs on, or already failed
+      over to, is skipped: two seats never collapse onto one provider.
+
+A failed run reports the most actionable of its failures (`ACTIONABLE`): "logged out" or
+"quota spent" tells the user what to do; "cursor-agent timed out" on a failover does not.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Literal, Protocol
 from multi_model import policy, providers
 from multi_model.config import RetrySettings, Settings
 from multi_model.models import Attempt, Response
-from multi_model.routing import Route, covers, is_claude_model
+from multi_model.routing import Route
 
 TRANSIENT = frozenset({"network", "server_error"})
 FAILOVER = frozenset({"not_installed", "auth_required", "model_not_found"})
@@ -83,38 +86,34 @@ def alternatives(route: Route, settings: Settings, hooks: bool = False) -> list[
         name = providers.canonical(name)
         if name == route.provider or policy.allowed(name, settings.policy, hooks):
             continue
-        if route.bare_provider:
-            model = family_model(name, route.family, settings)
-            if model is None:
-                continue
-        else:
-            model = route.model
         out.append(
             Route(
                 route.spec,
                 name,
-                model,
+                route.model,
                 f"failover from {route.provider}",
                 candidates=route.candidates,
                 family=route.family,
-                bare_provider=route.bare_provider,
             )
         )
     return out
 
 
-def family_model(name: str, family: str, settings: Settings) -> str | None:
-    """The model of `family` that provider `name` would run: its configured default if that
-    belongs to the family, else the first of its catalog that does. Never a Claude model:
-    those run only when asked for by name, with an opt-in."""
-    configured = settings.provider(name).model
-    if configured and covers(family, configured) and not is_claude_model(configured):
-        return configured
-    try:
-        catalog = providers.get(name, settings).catalog
-    except Exception:  # noqa: BLE001 - an unknown name simply offers nothing
-        return None
-    return next((m for m in catalog if covers(family, m) and not is_claude_model(m)), None)
+class Claims:
+    """Which seat holds which provider, across the threads of one dispatch: a failover never
+    lands on a provider another seat runs on or has already failed over to."""
+
+    def __init__(self, primaries: Sequence[Sequence[str]]) -> None:
+        self._lock = threading.Lock()
+        self._holder: dict[str, int] = {}
+        for seat, names in enumerate(primaries):
+            for name in names:
+                self._holder.setdefault(name, seat)
+
+    def take(self, seat: int, provider: str) -> bool:
+        """True when `seat` may fail over to `provider` (it now holds it)."""
+        with self._lock:
+            return self._holder.setdefault(provider, seat) == seat
 
 
 Cool = Callable[[str, float, str], None]
@@ -157,21 +156,26 @@ def run(
     hooks: bool = False,
     clock: Clock = REAL_CLOCK,
     spec: str | None = None,
+    claims: tuple[Claims, int] | None = None,
 ) -> Response:
     """Call the chain's routes in order until one answers (`a|b` specs; usually one route),
     each with its retries and family failover, all within `budget` seconds. Never raises
-    unless `once` does. The Response is the answering (or last) one, with `attempts` when
-    there was more than one; a chain's is named `spec`."""
+    unless `once` does. The Response is the answering one, else the most actionable failure,
+    with `attempts` when there was more than one; a chain's is named `spec`. `claims`: the
+    dispatch's claims and this seat's index (a council's seats stay on distinct providers)."""
     loop = _Loop(
         once, settings, budget, cooling, cool, cancel or threading.Event(), rng, hooks, clock
     )
+    loop.claims = claims
     number, final = 0, None
+    finals: list[tuple[int, Response]] = []
     for position, route in enumerate(chain):
         if final is not None and loop.out_of_time():
             loop.relabel("stop")
             break
         start = len(loop.attempts)
         number, final = loop.group(route)
+        finals.append((number, final))
         if len(chain) > 1 and len(loop.attempts) - start == 1:
             loop.relabel("done")  # a chain link asked once reads "done", as a lone call would
         if final.ok:
@@ -179,6 +183,8 @@ def run(
         if position < len(chain) - 1:
             loop.relabel("failover")
     assert final is not None
+    if not final.ok:
+        number, final = most_actionable(finals)
     attempts = loop.attempts
     if len(chain) == 1 and len(attempts) == 1:
         return final
@@ -211,6 +217,7 @@ class _Loop:
         self.rng, self.hooks, self.clock = rng, hooks, clock
         self.deadline = clock.monotonic() + budget
         self.attempts: list[Attempt] = []
+        self.claims: tuple[Claims, int] | None = None
 
     def out_of_time(self) -> bool:
         return self.deadline - self.clock.monotonic() < MIN_ATTEMPT_S or self.cancel.is_set()
@@ -222,7 +229,7 @@ class _Loop:
         """`route`, then its family's other providers while they fail over; returns the
         Response to report and its attempt number (1-based, over the whole run)."""
         start = len(self.attempts)
-        queue = [route, *alternatives(route, self.settings, self.hooks)]
+        queue = [route, *self._unclaimed(alternatives(route, self.settings, self.hooks))]
         ran: list[tuple[int, Response]] = []  # (attempt number in this group, Response)
         last: Response | None = None
         for position, current in enumerate(queue):
@@ -252,6 +259,12 @@ class _Loop:
         number, final = _final(ran, last, count) if count > 1 else (1, last)
         return start + number, final
 
+    def _unclaimed(self, routes: list[Route]) -> list[Route]:
+        if self.claims is None:
+            return routes
+        claims, seat = self.claims
+        return [r for r in routes if claims.take(seat, r.provider)]
+
     def _with_retries(self, route: Route) -> tuple[Response, str]:
         """Retries of one provider; the very first attempt of the run gets the whole budget
         (exactly what the caller set)."""
@@ -280,14 +293,43 @@ class _Loop:
             retries += 1
 
 
+ACTIONABLE: tuple[str, ...] = (
+    "auth_required",
+    "rate_limited",
+    "refused",
+    "model_not_found",
+    "not_installed",
+    "oversize",
+    "timeout",
+)
+"""Failures in the order a user can act on them: log in, wait for the quota (or use another
+plan), change the policy, fix the model name, install the CLI; then the rest."""
+
+
+def actionability(resp: Response) -> int:
+    """Lower is more actionable; a spent quota before a passing rate limit."""
+    if resp.status not in ACTIONABLE:
+        return 2 * len(ACTIONABLE)
+    rank = 2 * ACTIONABLE.index(resp.status)
+    quota = resp.status == "rate_limited" and (
+        QUOTA.search(resp.error or "") or (resp.retry_after_s or 0) > 3600
+    )
+    return rank - 1 if quota else rank
+
+
+def most_actionable(ran: Sequence[tuple[int, Response]]) -> tuple[int, Response]:
+    """The failure to report: the most actionable, the earliest of equals (the provider the
+    route chose first); its error notes what else was tried."""
+    number, best = min(ran, key=lambda item: (actionability(item[1]), item[0]))
+    others = [f"{r.provider}: {r.status}" for n, r in ran if n != number]
+    if not others:
+        return number, best
+    note = f" (also tried {', '.join(others)})"
+    return number, best.model_copy(update={"error": (best.error or best.status) + note})
+
+
 def _final(ran: list[tuple[int, Response]], last: Response, count: int) -> tuple[int, Response]:
-    """The Response to return: the last attempt's, unless that only found a failover target
-    not installed after an earlier provider failed: "logged out" or "cooling until Monday"
-    says more than "cursor-agent not installed"."""
-    if last.ok or last.status != "not_installed":
-        return count, last
-    informative = [(n, r) for n, r in ran if r.status != "not_installed"]
-    return informative[-1] if informative else ran[0]
+    return (count, last) if last.ok else most_actionable(ran)
 
 
 def attempt_of(resp: Response, nxt: Next) -> Attempt:

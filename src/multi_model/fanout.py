@@ -49,6 +49,9 @@ class DispatchOptions:
     """A conversation each model continues (sessions.py)."""
     clock: failover.Clock = failover.REAL_CLOCK
     """Backoff and deadlines; tests pass a fake one."""
+    distinct: bool = False
+    """Failover never lands on a provider another model of this dispatch runs on (a
+    council's seats stay on distinct providers)."""
 
 
 class DispatchKwargs(TypedDict, total=False):
@@ -63,6 +66,7 @@ class DispatchKwargs(TypedDict, total=False):
     local_only: bool
     session: str | None
     clock: failover.Clock
+    distinct: bool
 
 
 def dispatch(
@@ -115,12 +119,13 @@ def dispatch(
         store,
         opts.for_hooks,
         opts.clock,
+        failover.Claims([[r.provider for r in c] for c in chains]) if opts.distinct else None,
     )
     results: dict[int, Response] = {}
     history = History(store, settings, prompt)
     with ThreadPoolExecutor(max_workers=len(chains)) as pool:
         futures = {
-            pool.submit(call_chain, spec, chain, turns[i].cwd if turns else opts.cwd, ctx): i
+            pool.submit(call_chain, spec, chain, turns[i].cwd if turns else opts.cwd, ctx, i): i
             for i, (spec, chain) in enumerate(zip(models, chains, strict=True))
         }
         try:
@@ -151,9 +156,12 @@ class _Context:
     store: Store
     hooks: bool
     clock: failover.Clock
+    claims: failover.Claims | None = None
 
 
-def call_chain(spec: str, chain: Sequence[Route], cwd: str | None, ctx: _Context) -> Response:
+def call_chain(
+    spec: str, chain: Sequence[Route], cwd: str | None, ctx: _Context, seat: int = 0
+) -> Response:
     """`call` for each route of the chain, with retries and failover (failover.py), in one
     time budget: the caller's timeout, else the first provider's. Never raises."""
     budget = ctx.timeout or time_limit(chain[0].provider, ctx.settings)
@@ -177,6 +185,7 @@ def call_chain(spec: str, chain: Sequence[Route], cwd: str | None, ctx: _Context
         hooks=ctx.hooks,
         clock=ctx.clock,
         spec=spec,
+        claims=None if ctx.claims is None else (ctx.claims, seat),
     )
 
 

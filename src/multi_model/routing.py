@@ -4,7 +4,8 @@ Rules, in order:
 1. A name listed under `[providers.X] models` or `[endpoints.X] models` goes there.
 2. `provider:model` is explicit (`ollama:llama3:8b` keeps the tag); a `:` always names a
    provider, so `llama3:8b` is an unknown provider, not a model; `provider:` or a bare
-   provider name means that CLI's own default model (or `[providers.X] model`).
+   provider name means that CLI's own default model (or `[providers.X] model`). A provider
+   named in any of these ways never fails over to another.
 3. Claude models are refused unless opted in (claude CLI, or cursor-agent).
 4. Otherwise the first matching family rule (config `routes` first, then `DEFAULT_ROUTES`,
    which the providers declare)
@@ -20,13 +21,20 @@ hours; the package's own patterns are linear and run on `re` (bounded.py).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from multi_model import bounded, providers
 from multi_model.config import RouteRule, Settings
 from multi_model.detect import availability
-from multi_model.errors import ClaudeModelRefused, ConfigError, UnknownProvider, UsageError
+from multi_model.errors import (
+    ClaudeModelRefused,
+    ConfigError,
+    UnknownModel,
+    UnknownProvider,
+    UsageError,
+)
 from multi_model.models import model_id_problem
 from multi_model.providers.base import AuthState
 
@@ -39,6 +47,32 @@ DEFAULT_ROUTES: tuple[RouteRule, ...] = tuple(
 )
 """The family rules the providers declare (their `routes`), after the config's own."""
 
+CATCH_ALL = DEFAULT_ROUTES[-1]
+"""The built-in `.*` rule (cursor-agent): taken only by names that look like model ids."""
+NEAR_MISS = 0.8  # difflib ratio: `gemni` ~ `gemini` is 0.91
+
+
+def known_names(settings: Settings) -> list[str]:
+    """Provider names, aliases, endpoints and every catalog and configured model name."""
+    names = [*providers.NAMES, *providers.ALIASES, *settings.endpoints]
+    for name in providers.NAMES:
+        names += [*providers.builtin(name).catalog, *settings.provider(name).models]
+    for endpoint in settings.endpoints.values():
+        names += endpoint.models
+    return names
+
+
+def check_catch_all(spec: str, settings: Settings) -> None:
+    """Raises UnknownModel for a name the catch-all would take by accident: one with no
+    version digit (model ids carry one: `grok-4`, `kimi-k2`, `llama3`) that is no known name,
+    with the near misses of a provider, alias or catalog name (`gemni`) as suggestions."""
+    if any(c.isdigit() for c in spec):
+        return
+    names = list(dict.fromkeys(n.lower() for n in known_names(settings)))
+    if spec.lower() not in names:
+        raise UnknownModel(spec, difflib.get_close_matches(spec.lower(), names, 3, NEAR_MISS))
+
+
 Availability = Callable[[str], "AuthState | None"]
 """name -> None when not installed, else its (cheaply checked) auth state."""
 
@@ -50,11 +84,10 @@ class Route:
     model: str | None
     reason: str
     candidates: tuple[str, ...] = ()
-    """The family rule's providers, for failover (empty: the user chose the provider)."""
+    """The family rule's providers, for failover (empty: the user chose the provider, by
+    `provider:model`, a bare provider name or the config: it is never answered by another)."""
     family: str | None = None
     """The family rule's pattern."""
-    bare_provider: bool = False
-    """The spec named a provider only (`gemini`): failover picks a model of the family."""
     resume: str | None = None
     """The provider's session id this call continues (`--session`); such a route never fails
     over: the conversation lives with that provider."""
@@ -89,12 +122,20 @@ def is_claude_model(model: str) -> bool:
 
 
 def split_specs(text: str, flag: str = "--models") -> list[str]:
-    """'a, b' -> ['a', 'b']; UsageError for an empty entry (',,', a stray comma)."""
+    """'a, b' -> ['a', 'b']; UsageError for an empty entry (',,', a stray comma) or
+    whitespace inside one ('codex gemini')."""
     specs = [part.strip() for part in text.split(",")]
     if not all(specs):
         raise UsageError(
             f"{flag} {text!r} has an empty entry; give comma-separated model "
             "specs, e.g. codex,gemini"
+        )
+    spaced = next((s for s in specs if any(c.isspace() for c in s)), None)
+    if spaced is not None:
+        joined = ",".join(spaced.split())
+        raise UsageError(
+            f"{flag}: {spaced!r} has a space inside; separate model specs with commas, "
+            f"e.g. {flag} {joined}"
         )
     return specs
 
@@ -136,18 +177,8 @@ def route(
         if model is not None:
             check_spec(model)
         _check_claude(spec, name, model, allow_claude_cli, allow_cursor_claude)
-        rule = None if sep else _family_of(spec, settings, allow_claude_cli)
-        if rule is None:
-            return Route(spec, name, model, "explicit provider")
-        return Route(
-            spec,
-            name,
-            model,
-            "explicit provider",
-            candidates=tuple(rule.providers),
-            family=rule.match,
-            bare_provider=True,
-        )
+        # a provider the user named answers or fails itself: retries, never failover
+        return Route(spec, name, model, "explicit provider")
     if is_claude_model(spec):
         if allow_claude_cli:
             return Route(spec, "claude", spec, "Claude model, --allow-claude-cli")
@@ -155,6 +186,8 @@ def route(
             return Route(spec, "cursor-agent", spec, "Claude model, --allow-cursor-claude")
         raise ClaudeModelRefused(spec)
     rule = next(r for r in (*settings.routes, *DEFAULT_ROUTES) if matches(r, spec))
+    if rule is CATCH_ALL:
+        check_catch_all(spec, settings)
     _check_rule(rule, spec, settings, allow_claude_cli)
     name, why = _pick(rule.providers, available, cooling or {})
     return Route(
@@ -165,17 +198,6 @@ def route(
         candidates=tuple(rule.providers),
         family=rule.match,
     )
-
-
-def _family_of(name: str, settings: Settings, allow_claude_cli: bool) -> RouteRule | None:
-    """The family rule covering a bare provider name (`gemini`, `codex`), not the catch-all."""
-    rule = next(
-        (r for r in (*settings.routes, *DEFAULT_ROUTES) if r.match != ".*" and matches(r, name)),
-        None,
-    )
-    if rule is not None:
-        _check_rule(rule, name, settings, allow_claude_cli)
-    return rule
 
 
 def _check_rule(rule: RouteRule, spec: str, settings: Settings, allow_claude_cli: bool) -> None:

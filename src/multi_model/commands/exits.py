@@ -15,6 +15,7 @@ from multi_model.errors import (
     MultiModelError,
     PolicyViolation,
     QuorumNotMet,
+    UnknownModel,
     UnknownProvider,
 )
 
@@ -35,8 +36,8 @@ MEANINGS: dict[Exit, str] = {
     Exit.OK: "ok (`ask`: at least one answer)",
     Exit.USAGE: "bad arguments or input, unreadable config, no command",
     Exit.CLAUDE: "a Claude model asked for without --allow-claude-cli / --allow-cursor-claude",
-    Exit.UNREACHABLE: "unreachable model: unknown provider, or no answer and every failure "
-    "was not_installed / model_not_found",
+    Exit.UNREACHABLE: "unreachable model: unknown provider, unknown model (a near miss: "
+    '"did you mean"), or no answer and every failure was not_installed / model_not_found',
     Exit.ALL_FAILED: "every call failed (`council`: no chairman wrote the synthesis)",
     Exit.QUORUM: "`council`: quorum not met (too few seats answered for the peer review)",
     Exit.PENDING: "`council <step>` / `jobs result`: not finished yet; run it again",
@@ -56,6 +57,7 @@ ERRORS: dict[type[MultiModelError], Exit] = {
     PolicyViolation: Exit.POLICY,
     ClaudeModelRefused: Exit.CLAUDE,
     UnknownProvider: Exit.UNREACHABLE,
+    UnknownModel: Exit.UNREACHABLE,
     MultiModelError: Exit.USAGE,
 }
 UNREACHABLE_STATUSES = frozenset({"not_installed", "model_not_found"})

@@ -125,6 +125,7 @@ def _dispatcher(
             on_result=reporter.seat if reporter else None,
             allow_cursor_claude=options.allow_cursor_claude,
             allow_claude_cli=options.allow_claude_cli,
+            distinct=True,
         )
 
     return dispatch_fn

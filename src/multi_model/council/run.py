@@ -202,4 +202,4 @@ def _default_dispatch(timeout: float) -> stages.DispatchFn:
     # lazy for start-up: callers that bring a dispatch_fn (the hosted council) skip fan-out
     from multi_model.fanout import dispatch  # noqa: PLC0415 - see above
 
-    return lambda prompt, models: dispatch(models, prompt, timeout=timeout)
+    return lambda prompt, models: dispatch(models, prompt, timeout=timeout, distinct=True)

@@ -48,6 +48,7 @@ def _work(root: Path, stage: str) -> int:
         "cwd": plan.cwd,
         "allow_cursor_claude": plan.allow_cursor_claude,
         "allow_claude_cli": plan.allow_claude_cli,
+        "distinct": True,
     }
 
     def dispatch_fn(
