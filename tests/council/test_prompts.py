@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -10,6 +9,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from multi_model import prompts, providers
 from multi_model.council.anonymize import answer_blocks, keyed, relabel
+from multi_model.council.ballot import example_ballot
 
 NONCE = keyed("2024" * 8, "nonce")
 TOKEN = keyed("2024" * 8, "token")
@@ -27,14 +27,7 @@ ANSWERS = {
     "Response C": PADDED,
 }
 LABELS = ", ".join(ANSWERS)
-EXAMPLE = json.dumps(
-    {
-        "token": TOKEN,
-        "ranking": list(ANSWERS),
-        "critiques": {lab: "One or two sentences." for lab in ANSWERS},
-    },
-    indent=2,
-)
+EXAMPLE = example_ballot()
 
 
 class MarkdownSnapshot(SingleFileSnapshotExtension):

@@ -22,7 +22,7 @@ from multi_model.errors import QuorumNotMet
 from multi_model.models import Response
 
 BLOCK = re.compile(r"<<<BEGIN (\S+) (Response [A-Z]+)>>>")
-TOKEN = re.compile(r'"token": "([0-9a-f]+)"')
+TOKEN = re.compile(r"`token`: exactly `([0-9a-f]+)`")
 Behaviour = Callable[[str, str], Response]
 
 
@@ -159,7 +159,11 @@ def test_invalid_ballot_is_recorded_never_guessed(tmp_path: Path, bad: str) -> N
         if ranking is None:
             return "Response A is clearly the strongest."
         return json.dumps(
-            {"token": token_in(prompt), "ranking": ranking, "critiques": {lb: "x" for lb in labels}}
+            {
+                "token": token_in(prompt),
+                "ranking": ranking,
+                "critiques": {lb: f"x on {lb}" for lb in labels},
+            }
         )
 
     panel = Panel()

@@ -58,13 +58,13 @@ def labels_of(prompt_file: str) -> list[str]:
 
 
 def token_of(prompt_file: str) -> str:
-    """The review task's ballot token (its example ballot comes before the answers)."""
-    return re.search(r'"token": "([0-9a-f]+)"', Path(prompt_file).read_text()).group(1)
+    """The review task's ballot token (its line comes before the answers)."""
+    return re.search(r"`token`: exactly `([0-9a-f]+)`", Path(prompt_file).read_text()).group(1)
 
 
 def ballot(labels: list[str], token: str) -> str:
     return json.dumps(
-        {"token": token, "ranking": labels, "critiques": {lb: "Fine." for lb in labels}}
+        {"token": token, "ranking": labels, "critiques": {lb: f"Fine: {lb}." for lb in labels}}
     )
 
 

@@ -331,13 +331,13 @@ def subagent_turn(messages: list[dict], model: str) -> list[dict]:
     labels = sorted(set(LABEL_RE.findall(task)))
     if "You chair a council" in task:
         return say(seat_text("SYNTHESIS", model))
-    token = re.search(r'"token": "([0-9a-f]+)"', task)  # the task's example comes first
+    token = re.search(r"`token`: exactly `([0-9a-f]+)`", task)  # its line precedes the answers
     if labels and token and '"ranking"' in task:
         ballot = json.dumps(
             {
                 "token": token.group(1),
+                "critiques": {lb: f"critique of {lb} from {model}" for lb in labels},
                 "ranking": labels,
-                "critiques": {lb: f"critique from {model}" for lb in labels},
             }
         )
         return say(f"  \n{ballot}\n" if REPLIES == "tricky" else ballot)

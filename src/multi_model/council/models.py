@@ -3,6 +3,8 @@
 Seats are named by their panel spec (`codex:gpt-5.4`, `gemini`, or `claude:opus` for a Claude
 seat run by Claude Code's Agent tool); a spec used twice gets `#2`, `#3` appended.
 Labels ("Response A", ...) are per reviewer: `BallotRecord.label_map` de-anonymizes one ballot.
+A `Ballot`'s fields are in the order a reviewer writes them (critiques, then the ranking); key
+order is never checked, so ballots written ranking-first, as before, still load.
 """
 
 from __future__ import annotations
@@ -26,14 +28,15 @@ class _Model(BaseModel):
 
 
 class Ballot(_Model):
-    """What a reviewer returns: its task's token, every label best first, a critique of each."""
+    """What a reviewer returns: its task's token, a critique of each label, then every label
+    best first (reason before rank)."""
 
     token: str = Field(
         description="The token of the review task, repeated: only a ballot "
         "that carries it counts, so none quoted from an answer can."
     )
-    ranking: list[str]
     critiques: dict[str, str]
+    ranking: list[str]
 
 
 class BallotRecord(_Model):

@@ -5,13 +5,12 @@ caller can mix its own workers (e.g. Agent-tool results) with the CLIs; by defau
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from multi_model.council import anonymize
-from multi_model.council.ballot import parse_ballot
+from multi_model.council.ballot import example_ballot, parse_ballot
 from multi_model.council.models import AggregateRow, BallotRecord, Synthesis
 from multi_model.council.store import RunStore
 from multi_model.models import Response
@@ -93,18 +92,7 @@ def rank_prompt(
         labels=", ".join(labels),
         token=token,
         answers=anonymize.answer_blocks({lb: answered[s] for lb, s in lmap.items()}, nonce),
-        example=example_ballot(labels, token),
-    )
-
-
-def example_ballot(labels: list[str], token: str) -> str:
-    return json.dumps(
-        {
-            "token": token,
-            "ranking": labels,
-            "critiques": {lb: "One or two sentences." for lb in labels},
-        },
-        indent=2,
+        example=example_ballot(),
     )
 
 
@@ -133,7 +121,7 @@ class ReviewTask:
                 errors="\n".join(f"- {e}" for e in errors),
                 labels=", ".join(self.labels),
                 token=self.token,
-                example=example_ballot(self.labels, self.token),
+                example=example_ballot(),
             )
         )
 

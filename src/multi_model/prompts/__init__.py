@@ -5,7 +5,8 @@ Templates carry no comments (every byte is sent on every run), so their contract
 - `rank`: one reviewer's blind-review prompt. Fields: `question` (raw text; the template frames
   it in its own nonce block), `answers` (`anonymize.answer_blocks` in this reviewer's labels),
   `labels` ("Response A, Response B, ..."), `nonce`, `token` (this task's ballot token),
-  `example` (a JSON ballot using exactly these labels and this token).
+  `example` (`ballot.example_ballot()`: the ballot's shape with `<...>` slots for every value,
+  so that a copy of it is never a valid ballot).
 - `repair`: the one repair retry. Not sent alone: the caller sends the same rank prompt (same
   labels, nonce and token) followed by this. Fields: `errors` (a Markdown bullet list of the
   validation errors), `labels`, `token`, `example`.

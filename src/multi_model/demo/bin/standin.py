@@ -69,7 +69,10 @@ def flag_values(argv: list[str]) -> dict[str, str]:
 
 BLOCK = re.compile(r"<<<BEGIN \S+ (Response [A-Z]+)>>>\n(.*?)\n<<<END ", re.S)
 FILE_BLOCK = re.compile(r"<<<BEGIN (\S+) (.+?)>>>\n(.*?)\n<<<END \1 \2>>>", re.S)
-TOKEN = re.compile(r'"token": "([0-9a-f]+)"')
+TOKEN = re.compile(r"`token`: exactly `([0-9a-f]+)`")
+AUTHOR = re.compile(r"\[DEMO stand-in for ([a-z-]+)\]")
+TASTE = ("codex", "gemini", "cursor-agent")  # the demo's "quality": implementation first
+PARTISAN = "cursor-agent"  # the devil's advocate puts its own answer first: the demo's dissent
 HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
 HEADERS = re.compile(r"(?m)^(@@ -\d|diff --git |new content \(whole file\):)")
 SUSPECTS = (
@@ -94,17 +97,46 @@ def answer(cli: str, prompt: str) -> str:
 
 
 def ballot(cli: str, blocks: dict[str, str], token: str) -> str:
-    """A valid JSON ballot: this stand-in's deterministic taste, not a judgement; it repeats
-    the task's token (the first in the prompt: the task's example comes before the answers)."""
-    order = sorted(
-        blocks, key=lambda label: hashlib.sha256(f"{cli}|{blocks[label]}".encode()).hexdigest()
-    )
-    critiques = {label: f"[DEMO] canned critique from the {cli} stand-in." for label in order}
+    """A valid JSON ballot, critiques first: this stand-in's fixed taste, not a judgement. All
+    rank the stand-ins' answers by TASTE, except PARTISAN, which puts its own first (so a demo
+    council has a winner, a dissenting reviewer and a self-preference to show); answers from
+    elsewhere come last, in a per-stand-in order. The token is the first the prompt names (the
+    task's, which comes before the answers)."""
+    authors = {label: author_of(text) for label, text in blocks.items()}
+
+    def taste(label: str) -> tuple[int, str]:
+        author = authors[label]
+        if cli == PARTISAN and author == cli:
+            return (-1, "")
+        if author in TASTE:
+            return (TASTE.index(author), "")
+        return (len(TASTE), hashlib.sha256(f"{cli}|{blocks[label]}".encode()).hexdigest())
+
+    order = sorted(blocks, key=taste)
+    critiques = {label: critique(cli, authors[label], blocks[label]) for label in sorted(blocks)}
     return (
         "[DEMO ballot]\n```json\n"
-        + json.dumps({"token": token, "ranking": order, "critiques": critiques}, indent=2)
+        + json.dumps({"token": token, "critiques": critiques, "ranking": order}, indent=2)
         + "\n```"
     )
+
+
+def author_of(text: str) -> str:
+    match = AUTHOR.search(text)
+    return match.group(1) if match else ""
+
+
+def critique(cli: str, author: str, text: str) -> str:
+    if author in PERSPECTIVES:
+        angle, _ = PERSPECTIVES[author]
+        verdict = (
+            "my own view, and the one to follow"
+            if author == cli == PARTISAN
+            else ("the most actionable" if author == TASTE[0] else "useful, less concrete")
+        )
+        return f"[DEMO] canned critique from the {cli} stand-in: the {angle} answer, {verdict}."
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"[DEMO] canned critique from the {cli} stand-in: an answer it cannot read ({digest})."
 
 
 def findings(cli: str, prompt: str) -> str:
