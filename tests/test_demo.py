@@ -209,3 +209,24 @@ def test_demo_is_not_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["ask", "--prompt", "hi"]) == 2
     assert "--models is required" in capsys.readouterr().err
     assert not (data_dir(os.environ) / "demo-bin").exists()
+
+
+def test_a_demo_council_has_a_winner_a_dissenter_and_a_bias(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stand-ins' ballots differ by seat: no three-way tie of 1.50 any more."""
+    monkeypatch.setenv("MM_DEMO_DELAY_S", "0")
+    assert cli.main(["council", "--demo", "--format", "json", "--prompt", PROMPT]) == 0
+    result = json.loads(capsys.readouterr().out)
+    codex, gemini, cursor = demo.DEFAULT_PANEL.split(",")
+    assert [(r["seat"], r["mean_rank"]) for r in result["aggregate_ranks"]] == [
+        (codex, 1.0),
+        (gemini, 1.5),
+        (cursor, 2.0),
+    ]
+    assert {b["status"] for b in result["stage2_rankings"]} == {"valid"}
+    audit = result["metadata"]["audit"]
+    assert audit["agreement"]["dissenters"] == [cursor]
+    partisan = [r for r in audit["self_preference"]["reviewers"] if r["reviewer"] == cursor]
+    assert partisan == [{"reviewer": cursor, "own_position": 1, "others_mean_position": 3.0}]
+    assert audit["self_preference"]["mean_gap"] > 0

@@ -24,6 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="seed of the label shuffles (default: random)")
     p.add_argument("--min-answers", type=int, default=2, help="quorum for the review (2)")
     common.add_format(p, default="md")
+    p.add_argument(
+        "--reviewers-per-answer",
+        type=int,
+        metavar="K",
+        help="have each answer reviewed by K seeded reviewers instead of all "
+        "(large panels: review prompts grow with the square of the seats)",
+    )
     common.add_run_flags(p)
 
 
@@ -42,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         allow_cursor_claude=args.allow_cursor_claude,
         allow_claude_cli=args.allow_claude_cli,
         panel_from=panel_from(args, panel.models),
+        reviewers_per_answer=args.reviewers_per_answer,
     )
     if panel.marks.note:  # DEMO says so on stderr too, not only in the report
         sys.stderr.write(panel.marks.note + "\n")

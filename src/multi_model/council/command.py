@@ -34,6 +34,7 @@ class CouncilOptions:
     allow_cursor_claude: bool
     allow_claude_cli: bool
     panel_from: str = "--panel"  # how the user chose the panel, for error messages
+    reviewers_per_answer: int | None = None
 
 
 def check_quorum(seats: int, min_answers: int, panel_from: str) -> None:
@@ -87,6 +88,10 @@ def run(
         allow_claude_cli=options.allow_claude_cli,
     )
     check_quorum(len(options.panel), options.min_answers, options.panel_from)
+    if options.reviewers_per_answer is not None and options.reviewers_per_answer < 1:
+        raise UsageError(
+            f"--reviewers-per-answer {options.reviewers_per_answer}: must be at least 1"
+        )
     reporter = _Progress(progress) if progress else None
     try:
         return run_council(
@@ -98,6 +103,7 @@ def run(
             seed=options.seed,
             min_answers=options.min_answers,
             on_stage=reporter.stage if reporter else None,
+            reviewers_per_answer=options.reviewers_per_answer,
         )
     finally:
         if reporter:

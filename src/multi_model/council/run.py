@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import JsonValue
 
-from multi_model.council import anonymize, stages, tally
+from multi_model.council import anonymize, audit, stages, tally
 from multi_model.council.models import AggregateRow, BallotRecord, CouncilResult, Synthesis
 from multi_model.council.report import render_report
 from multi_model.council.store import RunStore, new_run_id
@@ -36,12 +36,17 @@ def run_council(
     store: RunStore | None = None,
     on_stage: Callable[[str], None] | None = None,
     key: str | None = None,
+    reviewers_per_answer: int | None = None,
 ) -> CouncilResult:
     """Answers, blind peer review, synthesis. Raises QuorumNotMet (after stage 1) when fewer
     than `min_answers` seats answered; every other failure is recorded in the result.
     The chairman defaults to the best-ranked panelist; if it fails, the next one chairs.
     `seed` drives the label shuffles; `key` (default: drawn from `secrets`, never recorded in
-    the run) the nonces and ballot tokens: pass one only for reproducible prompts in tests."""
+    the run) the nonces and ballot tokens: pass one only for reproducible prompts in tests.
+    `reviewers_per_answer` = k has each answer reviewed by k reviewers (`assign.shown_to`)
+    instead of all; for large panels, where review prompts grow with the square of the seats."""
+    if reviewers_per_answer is not None and reviewers_per_answer < 1:
+        raise ValueError(f"reviewers_per_answer must be >= 1, got {reviewers_per_answer}")
     seed = secrets.randbelow(2**31) if seed is None else seed
     key = key or anonymize.draw_key()
     dispatch_fn = dispatch_fn or _default_dispatch(timeout)
@@ -57,6 +62,7 @@ def run_council(
             "min_answers": min_answers,
             "exclude_self": exclude_self,
             "timeout": timeout,
+            "reviewers_per_answer": reviewers_per_answer,
         },
     )
     timings: dict[str, float] = {}
@@ -65,7 +71,9 @@ def run_council(
     if sum(a.ok for a in answers) < min_answers:
         raise QuorumNotMet(min_answers, [(a.model, a.status, a.error) for a in answers])
     with _timed(timings, "stage2", on_stage):
-        ballots = stages.run_stage2(prompt, answers, dispatch_fn, seed, key, store)
+        ballots = stages.run_stage2(
+            prompt, answers, dispatch_fn, seed, key, store, per_answer=reviewers_per_answer
+        )
     rows = tally.aggregate(ballots, seats, exclude_self=exclude_self)
     chairmen = [*([chairman] if chairman else []), *(r.seat for r in rows if r.seat != chairman)]
     with _timed(timings, "stage3", on_stage):
@@ -88,7 +96,7 @@ def run_council(
         chairman=chairman,
         exclude_self=exclude_self,
         min_answers=min_answers,
-        extra={"timings_s": {**timings}},
+        extra={"timings_s": {**timings}, "reviewers_per_answer": reviewers_per_answer},
     )
 
 
@@ -108,7 +116,9 @@ def finish(
     min_answers: int,
     extra: Mapping[str, JsonValue],
 ) -> CouncilResult:
-    """The merged CouncilResult, written to result.json and report.md."""
+    """The merged CouncilResult, with its audit, written to result.json and report.md."""
+    answered = {a.model: a.text for a in answers if a.ok}
+    checked = audit.audit(ballots, seats, answered, rows, seed, exclude_self)
     result = CouncilResult(
         question=question,
         answers=list(answers),
@@ -128,6 +138,7 @@ def finish(
             "exclude_self": exclude_self,
             "min_answers": min_answers,
             "tie_rule": TIE_RULE,
+            "audit": checked.model_dump(mode="json"),
             **extra,
         },
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from multi_model.council import anonymize
+from multi_model.council import anonymize, assign
 from multi_model.council.ballot import example_ballot, parse_ballot
 from multi_model.council.models import AggregateRow, BallotRecord, Synthesis
 from multi_model.council.store import RunStore
@@ -67,15 +67,16 @@ def run_stage2(
     key: str,
     store: RunStore | None = None,
     reviewers: Sequence[str] | None = None,
+    per_answer: int | None = None,
 ) -> list[BallotRecord]:
-    """Every reviewer (default: every seat that answered) ranks the answers blind, in
-    parallel, each with its own shuffle (from `seed`) and its own token (from `key`); one
-    repair retry; invalid stays invalid."""
+    """Every reviewer (default: every seat that answered) ranks the answers blind (all, or
+    the ones `assign.shown_to` gives it), in parallel, each with its own shuffle (from `seed`)
+    and its own token (from `key`); one repair retry; invalid stays invalid."""
     answered = {r.model: r.text for r in answers if r.ok}
     reviewers = list(reviewers if reviewers is not None else answered)
 
     def review(reviewer: str) -> BallotRecord:
-        return run_review(question, answered, reviewer, dispatch_fn, seed, key, store)
+        return run_review(question, answered, reviewer, dispatch_fn, seed, key, store, per_answer)
 
     with ThreadPoolExecutor(max_workers=max(1, len(reviewers))) as pool:
         return list(pool.map(review, reviewers))
@@ -131,13 +132,19 @@ class ReviewTask:
 
 
 def review_task(
-    question: str, answered: dict[str, str], reviewer: str, seed: int, key: str
+    question: str,
+    answered: dict[str, str],
+    reviewer: str,
+    seed: int,
+    key: str,
+    per_answer: int | None = None,
 ) -> ReviewTask:
-    """`reviewer`'s task: its shuffle from `seed`; the stage's nonce and its own token from
-    `key`, neither found in the question or an answer (so no framed text can close a block or
-    pass for a ballot)."""
+    """`reviewer`'s task: the answers `assign.shown_to` gives it, in its shuffle from `seed`;
+    the stage's nonce and its own token from `key`, neither found in the question or an answer
+    (so no framed text can close a block or pass for a ballot)."""
     rseed = anonymize.reviewer_seed(seed, reviewer)
-    lmap = anonymize.label_map(list(answered), rseed)
+    subset = assign.shown_to(list(answered), reviewer, per_answer, seed)
+    lmap = anonymize.label_map(subset, rseed)
     shown = [question, *answered.values()]
     nonce = anonymize.keyed(key, "nonce:review", shown)
     token = anonymize.keyed(key, f"token:{reviewer}", [*shown, nonce])
@@ -154,9 +161,10 @@ def run_review(
     seed: int,
     key: str,
     store: RunStore | None = None,
+    per_answer: int | None = None,
 ) -> BallotRecord:
     """One reviewer's ballot, through the strict pipeline and at most one repair retry."""
-    task = review_task(question, answered, reviewer, seed, key)
+    task = review_task(question, answered, reviewer, seed, key, per_answer)
     if store:
         store.write_text(store.review_prompt_rel(reviewer), task.prompt)
     errors: list[str] = []

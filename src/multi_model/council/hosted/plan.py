@@ -61,6 +61,9 @@ class Plan(_Model):
     )
     min_answers: int
     exclude_self: bool = True
+    reviewers_per_answer: int | None = Field(
+        None, ge=1, description="Each answer reviewed by this many reviewers; None: by all."
+    )
     timeout: float = Field(description="Per CLI call, seconds.")
     deadline_s: float = Field(description="Per stage: Claude seats not in by then are missing.")
     demo: bool = False

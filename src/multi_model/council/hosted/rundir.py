@@ -91,7 +91,14 @@ class Run:
         worker builds for a CLI reviewer (all derived from the plan's seed and key and the
         answers)."""
         plan = self.plan
-        return stages.review_task(plan.question, self.answered(), reviewer, plan.seed, plan.key)
+        return stages.review_task(
+            plan.question,
+            self.answered(),
+            reviewer,
+            plan.seed,
+            plan.key,
+            plan.reviewers_per_answer,
+        )
 
     def reviewers(self) -> list[Seat]:
         answered = self.answered()

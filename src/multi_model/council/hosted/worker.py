@@ -97,7 +97,14 @@ def _reviews(run: Run, dispatch_fn: stages.DispatchFn) -> None:
         list(
             pool.map(
                 lambda r: stages.run_review(
-                    plan.question, answered, r, dispatch_fn, plan.seed, plan.key, run.store
+                    plan.question,
+                    answered,
+                    r,
+                    dispatch_fn,
+                    plan.seed,
+                    plan.key,
+                    run.store,
+                    plan.reviewers_per_answer,
                 ),
                 reviewers,
             )
