@@ -230,3 +230,16 @@ def test_a_demo_council_has_a_winner_a_dissenter_and_a_bias(
     partisan = [r for r in audit["self_preference"]["reviewers"] if r["reviewer"] == cursor]
     assert partisan == [{"reviewer": cursor, "own_position": 1, "others_mean_position": 3.0}]
     assert audit["self_preference"]["mean_gap"] > 0
+
+
+def test_a_demo_council_with_k_reviewers_per_answer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MM_DEMO_DELAY_S", "0")
+    assert cli.main(["council", "--demo", "--prompt", "hi", "--reviewers-per-answer", "0"]) == 2
+    assert "--reviewers-per-answer must be at least 1" in capsys.readouterr().err
+    argv = ["council", "--demo", "--format", "json", "--prompt", "hi", "--reviewers-per-answer"]
+    assert cli.main([*argv, "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [len(b["label_map"]) for b in result["stage2_rankings"]] == [1, 1, 1]
+    assert [r["votes"] for r in result["aggregate_ranks"]] == [1, 1, 1]
