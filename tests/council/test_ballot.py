@@ -320,3 +320,12 @@ def test_every_full_ranking_parses_and_every_broken_one_is_rejected_by_both_guar
         assert result.value is None and result.errors, kind
         mutated = Ballot(token=TOKEN, ranking=ranking, critiques=critiques)
         assert permutation_errors(mutated, labels), kind
+
+
+def test_ballots_written_ranking_first_still_count_and_load() -> None:
+    """Key order is not checked: a reply in the old order is valid, and a ballot.json from a
+    run before critiques came first loads."""
+    old = json.dumps({"token": TOKEN, "ranking": RANKING, "critiques": CRITIQUES})
+    assert parse_ballot(old, LABELS, TOKEN).value == GOOD
+    assert list(json.loads(GOOD.model_dump_json())) == ["token", "critiques", "ranking"]
+    assert Ballot.model_validate_json(old) == GOOD

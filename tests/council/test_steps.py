@@ -508,3 +508,21 @@ def test_a_run_from_before_keys_gets_one_key_and_keeps_it(capsys) -> None:  # ty
     plan.write_text(json.dumps(data))
     first, second = Run(Path(step["run_dir"])), Run(Path(step["run_dir"]))
     assert first.plan.key == second.plan.key == json.loads(plan.read_text())["key"]
+
+
+def test_a_hosted_run_with_k_reviewers_per_answer(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert mm(capsys, "start", "--demo", "--prompt", "Q?", "--reviewers-per-answer", "0")[0] == 2
+    step = start_demo(
+        capsys,
+        "--reviewers-per-answer",
+        "1",
+        panel="codex:gpt-5.4,gemini:gemini-3-pro,cursor-agent",
+    )
+    assert Run(Path(step["run_dir"])).plan.reviewers_per_answer == 1
+    wait_status(step["job"], "done")
+    code, out, _ = jobs(capsys, "result", step["job"])
+    result = json.loads(out)
+    assert code == 0 and result["metadata"]["reviewers_per_answer"] == 1
+    assert [len(b["label_map"]) for b in result["stage2_rankings"]] == [1, 1, 1]
+    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+    assert "audit" in result["metadata"]

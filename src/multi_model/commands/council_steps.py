@@ -65,6 +65,12 @@ def _add_start(start: argparse.ArgumentParser) -> None:
     start.add_argument("--seed", type=int)
     start.add_argument("--min-answers", type=int, default=2)
     start.add_argument(
+        "--reviewers-per-answer",
+        type=int,
+        metavar="K",
+        help="have each answer reviewed by K seeded reviewers instead of all",
+    )
+    start.add_argument(
         "--runs-dir", type=Path, help="where the run directory goes (default: <data dir>/runs)"
     )
     start.add_argument(
@@ -119,6 +125,8 @@ def start(args: argparse.Namespace, question: str) -> int:
     the run; prints what the host does first (as `next` does)."""
     if not (math.isfinite(args.deadline) and args.deadline > 0):
         raise UsageError(f"--deadline {args.deadline:g}: must be a positive number of seconds")
+    if args.reviewers_per_answer is not None and args.reviewers_per_answer < 1:
+        raise UsageError(f"--reviewers-per-answer {args.reviewers_per_answer}: must be at least 1")
     env = dict(os.environ)
     # the plugin's userConfig reaches its commands as CLAUDE_PLUGIN_OPTION_*; flags win
     specs = command.split(args.panel or env.get("CLAUDE_PLUGIN_OPTION_PANEL"))
@@ -159,6 +167,7 @@ def start(args: argparse.Namespace, question: str) -> int:
         root=args.runs_dir / new_run_id(seed) if args.runs_dir else None,
         allow_cursor_claude=args.allow_cursor_claude,
         allow_claude_cli=args.allow_claude_cli,
+        reviewers_per_answer=args.reviewers_per_answer,
         join=None
         if args.fresh
         else {
@@ -172,6 +181,7 @@ def start(args: argparse.Namespace, question: str) -> int:
             "cwd": os.getcwd(),
             "allow_cursor_claude": args.allow_cursor_claude,
             "allow_claude_cli": args.allow_claude_cli,
+            "reviewers_per_answer": args.reviewers_per_answer,
         },
     )
     first = host.next_step(rundir.Run(Path(step.run_dir)), wait=0)

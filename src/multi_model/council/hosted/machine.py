@@ -62,6 +62,7 @@ def start(
     demo: bool = False,
     allow_cursor_claude: bool = False,
     allow_claude_cli: bool = False,
+    reviewers_per_answer: int | None = None,
     root: Path | None = None,
     join: Mapping[str, object] | None = None,
 ) -> Step:
@@ -99,6 +100,7 @@ def start(
         cwd=os.getcwd(),
         allow_cursor_claude=allow_cursor_claude,
         allow_claude_cli=allow_claude_cli,
+        reviewers_per_answer=reviewers_per_answer,
     )
     store = RunStore(root)
     store.write_json(RunStore.PLAN, plan)
@@ -112,6 +114,7 @@ def start(
             "mode": "steps",
             "min_answers": min_answers,
             "timeout": timeout,
+            "reviewers_per_answer": reviewers_per_answer,
         },
     )
     jobs.register(JOB_KIND, request if join is not None else {"run": str(root)}, root.name, root)
@@ -276,6 +279,7 @@ def _result(run: Run) -> Step:
             "seat_kinds": {**kinds},
             "demo": plan.demo,
             "deadline_s": plan.deadline_s,
+            "reviewers_per_answer": plan.reviewers_per_answer,
         },
     )
     return run.step("done", True, result=result)
