@@ -219,12 +219,13 @@ def test_a_demo_council_has_a_winner_a_dissenter_and_a_bias(
     assert cli.main(["council", "--demo", "--format", "json", "--prompt", PROMPT]) == 0
     result = json.loads(capsys.readouterr().out)
     codex, gemini, cursor = demo.DEFAULT_PANEL.split(",")
-    assert [(r["seat"], r["mean_rank"]) for r in result["aggregate_ranks"]] == [
+    assert [(r["seat"], r["mean_rank"]) for r in result["standings"]] == [
         (codex, 1.0),
         (gemini, 1.5),
         (cursor, 2.0),
     ]
-    assert {b["status"] for b in result["stage2_rankings"]} == {"valid"}
+    assert {b["status"] for b in result["ballots"]} == {"valid"}
+    assert result["aggregate_ranks"] == {codex: 1.0, gemini: 1.5, cursor: 2.0}
     audit = result["metadata"]["audit"]
     assert audit["agreement"]["dissenters"] == [cursor]
     partisan = [r for r in audit["self_preference"]["reviewers"] if r["reviewer"] == cursor]
@@ -237,9 +238,9 @@ def test_a_demo_council_with_k_reviewers_per_answer(
 ) -> None:
     monkeypatch.setenv("MM_DEMO_DELAY_S", "0")
     assert cli.main(["council", "--demo", "--prompt", "hi", "--reviewers-per-answer", "0"]) == 2
-    assert "--reviewers-per-answer must be at least 1" in capsys.readouterr().err
+    assert "--reviewers-per-answer 0: must be at least 1" in capsys.readouterr().err
     argv = ["council", "--demo", "--format", "json", "--prompt", "hi", "--reviewers-per-answer"]
     assert cli.main([*argv, "1"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert [len(b["label_map"]) for b in result["stage2_rankings"]] == [1, 1, 1]
-    assert [r["votes"] for r in result["aggregate_ranks"]] == [1, 1, 1]
+    assert [len(b["label_map"]) for b in result["ballots"]] == [1, 1, 1]
+    assert [r["votes"] for r in result["standings"]] == [1, 1, 1]

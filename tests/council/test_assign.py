@@ -76,8 +76,8 @@ def test_a_council_with_k_reviewers_tallies_partial_ballots(tmp_path: Path) -> N
         store=RunStore(tmp_path / "k"),
         reviewers_per_answer=3,
     )
-    assert all(len(b.label_map) == 3 and b.status == "valid" for b in result.stage2_rankings)
-    assert [r.votes for r in result.aggregate_ranks] == [3] * len(SEATS)
+    assert all(len(b.label_map) == 3 and b.status == "valid" for b in result.ballots)
+    assert [r.votes for r in result.standings] == [3] * len(SEATS)
     assert result.metadata["reviewers_per_answer"] == 3
     audit = result.metadata["audit"]
     assert audit["agreement"]["kendall_w"] is None  # partial rankings: W undefined

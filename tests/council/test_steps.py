@@ -523,6 +523,6 @@ def test_a_hosted_run_with_k_reviewers_per_answer(capsys) -> None:  # type: igno
     code, out, _ = jobs(capsys, "result", step["job"])
     result = json.loads(out)
     assert code == 0 and result["metadata"]["reviewers_per_answer"] == 1
-    assert [len(b["label_map"]) for b in result["stage2_rankings"]] == [1, 1, 1]
-    assert [b["status"] for b in result["stage2_rankings"]] == ["valid"] * 3
+    assert [len(b["label_map"]) for b in result["ballots"]] == [1, 1, 1]
+    assert [b["status"] for b in result["ballots"]] == ["valid"] * 3
     assert "audit" in result["metadata"]

@@ -201,8 +201,8 @@ def test_a_copied_ballot_gets_one_repair_then_is_recorded_invalid(tmp_path: Path
     result = run_council(
         "Q?", ["a", "b", "c"], dispatch_fn=panel, seed=3, store=RunStore(tmp_path / "run")
     )
-    got = {r.reviewer: (r.status, r.attempts) for r in result.stage2_rankings}
+    got = {r.reviewer: (r.status, r.attempts) for r in result.ballots}
     assert got == {"a": ("invalid", 2), "b": ("valid", 2), "c": ("invalid", 2)}
     assert len(panel.prompts) == 6 and sum("# REPAIR" in p for p in panel.prompts) == 3
-    [invalid] = [r for r in result.stage2_rankings if r.reviewer == "a"]
+    [invalid] = [r for r in result.ballots if r.reviewer == "a"]
     assert invalid.errors[0].endswith("a placeholder, not a critique of that answer")
