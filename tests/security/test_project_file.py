@@ -115,10 +115,11 @@ def test_failover_never_picks_a_claude_model_for_another_cli(tmp_path: Path) -> 
 
 
 def test_a_backtracking_pattern_does_not_hang_routing(tmp_path: Path) -> None:
-    """On stdlib `re`, this fullmatch takes 2^40 steps (hours)."""
+    """On stdlib `re`, this fullmatch takes 2^40 steps (hours). The spec has a version, so
+    it is a model id: the catch-all takes it once the project's pattern has not matched."""
     root = project(tmp_path, '[[routes]]\nmatch = "(a+)+b"\nproviders = ["codex"]\n')
     settings = load_settings(cwd=root).settings
-    assert route("a" * 40, settings, NOTHING).provider == "cursor-agent"
+    assert route("a" * 40 + "-1", settings, NOTHING).provider == "cursor-agent"
 
 
 def test_a_pattern_past_the_time_bound_is_an_error_naming_the_key(tmp_path: Path) -> None:
