@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "review",
         "other models review the working tree's change (git diff HEAD) or the named files",
     ),
+    "mcp": ("mcp", "the MCP server on stdio (`mcp install --client NAME`: a client's config)"),
     "completion": ("completion", "shell completion script for bash, zsh or fish"),
 }
 
@@ -91,6 +92,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "mm completion bash > ~/.local/share/bash-completion/completions/mm",
         "mm completion zsh > ~/.zfunc/_mm",
         "mm completion fish > ~/.config/fish/completions/mm.fish",
+    ),
+    "mm mcp": ("mm mcp", "mm mcp --demo"),
+    "mm mcp install": (
+        "mm mcp install --client claude",
+        "mm mcp install --client codex --print",
+        "mm mcp install --client gemini --scope project --trust",
     ),
 }
 

@@ -1,0 +1,130 @@
+"""`mm mcp install`: this server in an MCP client's own config file, written in place
+(idempotent: an entry already right is left alone; other entries and keys are kept).
+
+    client  user scope                          project scope (working directory)
+    claude  $CLAUDE_CONFIG_DIR/.claude.json     .mcp.json
+    codex   $CODEX_HOME/config.toml             .codex/config.toml (read once codex trusts
+                                                the project)
+    gemini  ~/.gemini/settings.json             .gemini/settings.json
+    qwen    ~/.qwen/settings.json               .qwen/settings.json
+
+`trust` (gemini, qwen): run the tools without asking; headless runs (`-p`) offer or allow
+them only then. TOML goes through tomlkit, which keeps the user's comments and layout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from multi_model.errors import UsageError
+from multi_model.util.fs import atomic_write
+
+CLIENTS = ("claude", "codex", "gemini", "qwen")
+SERVER = "mm"  # short, no underscore: gemini names our tools mcp_<server>_<tool>
+
+
+def command(env: Mapping[str, str]) -> list[str]:
+    """How a client starts `mm mcp`: the plugin's launcher when we run from it, else this
+    interpreter with the installed package."""
+    launcher = env.get("MM_LAUNCHER")
+    return [launcher, "mcp"] if launcher else [sys.executable, "-m", "multi_model", "mcp"]
+
+
+def entry(client: str, env: Mapping[str, str], trust: bool) -> dict[str, Any]:
+    argv = command(env)
+    found: dict[str, Any] = {"command": argv[0], "args": argv[1:]}
+    if client == "claude":
+        found = {"type": "stdio", **found}
+    if env.get("MULTI_MODEL_HOME"):  # the same config and data as this `mm`
+        found["env"] = {"MULTI_MODEL_HOME": env["MULTI_MODEL_HOME"]}
+    if trust and client in ("gemini", "qwen"):
+        found["trust"] = True
+    return found
+
+
+def config_path(client: str, scope: str, env: Mapping[str, str], cwd: Path) -> Path:
+    home = Path(env.get("HOME") or Path.home())
+    if scope == "project":
+        name = {"claude": ".mcp.json", "codex": ".codex/config.toml"}.get(client)
+        return cwd / (name or f".{client}/settings.json")
+    if client == "claude":
+        return Path(env.get("CLAUDE_CONFIG_DIR") or home) / ".claude.json"
+    if client == "codex":
+        return Path(env.get("CODEX_HOME") or home / ".codex") / "config.toml"
+    return home / f".{client}" / "settings.json"
+
+
+def render(client: str, new: Mapping[str, Any]) -> str:
+    """The entry as it reads in the client's file (for --print)."""
+    if client == "codex":
+        import tomlkit  # noqa: PLC0415 - optional dependency (the mcp extra)
+
+        return tomlkit.dumps({"mcp_servers": {SERVER: dict(new)}})
+    return json.dumps({"mcpServers": {SERVER: new}}, indent=2) + "\n"
+
+
+def install(client: str, path: Path, new: Mapping[str, Any]) -> str:
+    """Write the entry into `path`; 'added', 'updated' or 'unchanged'."""
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    merged, outcome = (_toml if client == "codex" else _json)(text, path, new)
+    if outcome != "unchanged":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+            atomic_write(path, merged, mode=mode)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc}") from None
+    return outcome
+
+
+def _json(text: str, path: Path, new: Mapping[str, Any]) -> tuple[str, str]:
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError as exc:
+        raise UsageError(f"{path} is not valid JSON ({exc}); fix it first") from None
+    servers = data.get("mcpServers") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(servers, (dict, type(None))):
+        raise UsageError(f"{path}: mcpServers is not an object; fix it first")
+    old = (servers or {}).get(SERVER)
+    if old == new:
+        return text, "unchanged"
+    data["mcpServers"] = {**(servers or {}), SERVER: dict(new)}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n", "updated" if old else "added"
+
+
+def _toml(text: str, path: Path, new: Mapping[str, Any]) -> tuple[str, str]:
+    import tomlkit  # noqa: PLC0415 - optional dependency (the mcp extra)
+    from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415 - see above
+
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise UsageError(f"{path} is not valid TOML ({exc}); fix it first") from None
+    servers = doc.get("mcp_servers")
+    if servers is None:
+        servers = tomlkit.table(is_super_table=True)
+        doc["mcp_servers"] = servers
+    old = servers.get(SERVER)
+    if old is not None and old.unwrap() == dict(new):
+        return text, "unchanged"
+    table = tomlkit.table()
+    for key, value in new.items():
+        table[key] = value
+    servers[SERVER] = table
+    return tomlkit.dumps(doc), "updated" if old is not None else "added"
+
+
+def note(client: str, scope: str) -> str:
+    """What the user still has to know, or ''."""
+    if client == "codex" and scope == "project":
+        return "codex reads a project's .codex/config.toml only once you trust the project"
+    if client == "claude" and scope == "project":
+        return "Claude Code asks once before it starts a server from .mcp.json"
+    return ""
