@@ -64,19 +64,19 @@ def test_ask_answers_in_order_with_progress_and_background_job(env) -> None:
         job = json.loads(text(bg))["job"]
         for _ in range(200):
             done = json.loads(text(await s.call_tool("job_result", {"job": job})))
-            if isinstance(done, list):
+            if "answers" in done:
                 break
             await anyio.sleep(0.1)
         return ask, took, done
 
     ask, took, done = with_server(env, script, "--demo")
     print(f"ask round trip through the SDK client (demo panel): {took * 1000:.0f} ms")
-    answers = json.loads(text(ask))
+    answers = json.loads(text(ask))["answers"]
     assert not ask.is_error
     assert [a["model"] for a in answers] == ["gemini", "codex"]
     assert all(a["status"] == "ok" and "MCP_Q" in a["text"] for a in answers)
     assert all(a["metadata"]["demo"] for a in answers)
-    assert done[0]["status"] == "ok" and "BG" in done[0]["text"]
+    assert done["answers"][0]["status"] == "ok" and "BG" in done["answers"][0]["text"]
 
 
 def test_council_job_started_polled_fetched_and_another_cancelled(env) -> None:
@@ -140,8 +140,8 @@ def test_detect_models_history_review(env, fake_clis, tmp_path: Path) -> None:
 
     found = with_server(env, script)
     assert not any(r.is_error for r in found.values()), {k: text(v) for k, v in found.items()}
-    assert any(row["name"] == "codex" for row in json.loads(text(found["detect"])))
-    assert json.loads(text(found["models"]))[0]["provider"] == "codex"
+    assert any(row["name"] == "codex" for row in json.loads(text(found["detect"]))["clis"])
+    assert json.loads(text(found["models"]))["providers"][0]["provider"] == "codex"
     review = json.loads(text(found["review"]))
     assert [r["status"] for r in review["reviewers"]] == ["bad_output"]  # not findings JSON
     assert ".env" in json.dumps(review) and len(fake_clis.calls("codex")) >= 1

@@ -49,7 +49,7 @@ def install(args: argparse.Namespace) -> int:
 
     if not args.client:
         raise UsageError("mm mcp install needs --client claude|codex|gemini|qwen")
-    entry = setup.entry(args.client, os.environ, args.trust)
+    entry = setup.entry(args.client, os.environ, args.trust, args.demo)
     if args.print:
         sys.stdout.write(setup.render(args.client, entry))
         return exits.Exit.OK

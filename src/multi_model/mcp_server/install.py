@@ -34,8 +34,8 @@ def command(env: Mapping[str, str]) -> list[str]:
     return [launcher, "mcp"] if launcher else [sys.executable, "-m", "multi_model", "mcp"]
 
 
-def entry(client: str, env: Mapping[str, str], trust: bool) -> dict[str, Any]:
-    argv = command(env)
+def entry(client: str, env: Mapping[str, str], trust: bool, demo: bool = False) -> dict[str, Any]:
+    argv = [*command(env), *(["--demo"] if demo else [])]
     found: dict[str, Any] = {"command": argv[0], "args": argv[1:]}
     if client == "claude":
         found = {"type": "stdio", **found}

@@ -38,7 +38,14 @@ def error(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
 
-def ok(data: object) -> types.CallToolResult:
+LISTS = {"detect": "clis", "models": "providers", "history": "stats"}
+"""A list result goes out as an object under this key (else "answers"): gemini's client
+rejects a result that is a JSON array."""
+
+
+def ok(tool: str, data: object) -> types.CallToolResult:
+    if isinstance(data, list):
+        data = {LISTS.get(tool, "answers"): data}
     text = json.dumps(data, ensure_ascii=False)
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
 
@@ -76,7 +83,7 @@ class Handlers:
         except ValidationError as exc:
             return error(invalid(exc))
         try:
-            return ok(await self._run(ctx, tool, args))
+            return ok(tool.name, await self._run(ctx, tool, args))
         except MultiModelError as exc:
             return error(f"mm: {exc}")
 
