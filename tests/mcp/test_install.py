@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ from multi_model.commands import mcp as mcp_command
 from multi_model.config import load_settings
 from multi_model.errors import ConfigError
 from tests.conftest import run_mm
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the 3.10 backport
+    import tomli as tomllib
 
 
 @pytest.fixture
@@ -93,3 +99,22 @@ def test_mm_mcp_without_the_extra_is_one_line_and_exit_9(capsys, monkeypatch) ->
         err == "mm: `mm mcp` needs the mcp extra (mcp, tomlkit missing): "
         "pip install 'multi-model[mcp]'\n"
     )
+
+
+def test_codex_entry_raises_the_startup_and_tool_timeouts(home, capsys) -> None:
+    # codex's own defaults (30 s to start, 60 s per tool call) would cut a first run that
+    # installs the extra, and any real ask
+    code, out, _ = run_mm(capsys, "mcp", "install", "--client", "codex", "--format", "json")
+    assert code == 0 and json.loads(out)["outcome"] == "added"
+    server = tomllib.loads((home / ".codex" / "config.toml").read_text())["mcp_servers"]["mm"]
+    assert (server["startup_timeout_sec"], server["tool_timeout_sec"]) == (120, 600)
+    assert "required" not in server
+    code, out, _ = run_mm(capsys, "mcp", "install", "--client", "codex", "--required")
+    assert code == 0 and "updated" in out
+    server = tomllib.loads((home / ".codex" / "config.toml").read_text())["mcp_servers"]["mm"]
+    assert server["required"] is True and server["env"]["MULTI_MODEL_HOME"]
+
+
+def test_install_needs_a_client(home, capsys) -> None:
+    code, _, err = run_mm(capsys, "mcp", "install")
+    assert code == 2 and "--client" in err and err.count("\n") == 1

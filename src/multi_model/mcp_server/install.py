@@ -9,7 +9,14 @@
     qwen    ~/.qwen/settings.json               .qwen/settings.json
 
 `trust` (gemini, qwen): run the tools without asking; headless runs (`-p`) offer or allow
-them only then. TOML goes through tomlkit, which keeps the user's comments and layout.
+them only then. `required` (codex): codex waits for the server before its first turn (else
+`codex exec` may send that turn before our tools are listed) and starts no session without
+it. TOML goes through tomlkit, which keeps the user's comments and layout.
+
+Timeouts: codex 0.169 gives a server 30 s to start and a tool call 60 s, which could cut the
+first `mm mcp` (the launcher installs the extra then) and would cut real asks; the entry
+raises both.
+Claude Code waits ~28 h for a tool call, gemini and qwen 10 minutes: their defaults stand.
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ from multi_model.util.fs import atomic_write
 
 CLIENTS = ("claude", "codex", "gemini", "qwen")
 SERVER = "mm"  # short, no underscore: gemini names our tools mcp_<server>_<tool>
+STARTUP_S = 120
+"""codex: seconds `mm mcp` may take to list its tools (a first run installs the extra)."""
+TOOL_TIMEOUT_S = 600
+"""codex: seconds one tool call may take: an ask's default per-model timeout (300 s) twice,
+a failover included; longer work goes through `background` and `job_result`."""
 
 
 def command(env: Mapping[str, str]) -> list[str]:
@@ -34,7 +46,10 @@ def command(env: Mapping[str, str]) -> list[str]:
     return [launcher, "mcp"] if launcher else [sys.executable, "-m", "multi_model", "mcp"]
 
 
-def entry(client: str, env: Mapping[str, str], trust: bool, demo: bool = False) -> dict[str, Any]:
+def entry(
+    client: str, env: Mapping[str, str], trust: bool, demo: bool = False, required: bool = False
+) -> dict[str, Any]:
+    """The client's entry for `mm mcp` (`trust`: gemini, qwen; `required`: codex)."""
     argv = [*command(env), *(["--demo"] if demo else [])]
     found: dict[str, Any] = {"command": argv[0], "args": argv[1:]}
     if client == "claude":
@@ -43,6 +58,10 @@ def entry(client: str, env: Mapping[str, str], trust: bool, demo: bool = False) 
         found["env"] = {"MULTI_MODEL_HOME": env["MULTI_MODEL_HOME"]}
     if trust and client in ("gemini", "qwen"):
         found["trust"] = True
+    if client == "codex":
+        found |= {"startup_timeout_sec": STARTUP_S, "tool_timeout_sec": TOOL_TIMEOUT_S}
+        if required:
+            found["required"] = True
     return found
 
 
