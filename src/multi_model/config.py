@@ -199,6 +199,19 @@ class TaskSettings(_Strict):
     timeout: Seconds | None = Field(None, description="Per seat, chain included.")
 
 
+class McpToolSettings(_Strict):
+    """`[mcp.tools.NAME]` (user file only): an MCP tool that asks one model."""
+
+    model: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@|-]{0,199}$", description="Spec.")
+    description: str = Field(min_length=1, max_length=500, description="What it is good for.")
+
+
+class McpSettings(_Strict):
+    tools: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")], McpToolSettings] = Field(
+        default_factory=dict, description="`mm mcp`: named model tools."
+    )
+
+
 class Settings(_Strict):
     timeout: Seconds = Field(300.0, description="Per-model timeout in seconds.")
     probe_timeout: float = Field(10.0, gt=0, le=600, description="Timeout of version/auth probes.")
@@ -222,6 +235,7 @@ class Settings(_Strict):
     prices: dict[str, PriceSettings] = Field(
         default_factory=dict, description="Model glob -> price; checked before the defaults."
     )
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
     def provider(self, name: str) -> ProviderSettings:
         return self.providers.get(name) or ProviderSettings()

@@ -83,3 +83,8 @@ class QuorumNotMet(MultiModelError):
 class PolicyViolation(MultiModelError):
     """A call the `[policy]` section of the user config forbids (exit 8); the message names
     the rule."""
+
+
+class MissingExtra(MultiModelError):
+    """A command whose optional extra is not installed (exit 9); the message names the
+    `pip install` that adds it."""

@@ -313,11 +313,17 @@ def run(folder: Path) -> int:
     prompt = (folder / "prompt.txt").read_text(encoding="utf-8")
     try:
         settings, _ = apply_profile(load_settings().settings, request.get("profile"))
+        env = None
+        if request.get("demo"):  # the bundled stand-ins (`mm mcp --demo`), as `--demo` runs
+            from multi_model import demo  # noqa: PLC0415 - start-up, see above
+
+            env, settings, _ = demo.setup(",".join(request["models"]))
         with context(run_id=job_id, source="job"):
             responses = dispatch(
                 request["models"],
                 prompt,
                 timeout=request.get("timeout"),
+                env=env,
                 settings=settings,
                 allow_cursor_claude=request.get("allow_cursor_claude", False),
                 allow_claude_cli=request.get("allow_claude_cli", False),
@@ -330,6 +336,8 @@ def run(folder: Path) -> int:
     except Exception as exc:  # noqa: BLE001 - the job records why, the store stays consistent
         jobs._finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
         return 1
+    if env is not None:
+        responses = demo.label(responses)
     data = [r.model_dump(mode="json") for r in responses]
     atomic_write(folder / "result.json", json.dumps(data, indent=2))
     ok = sum(r.ok for r in responses)

@@ -9,6 +9,7 @@ from multi_model.commands.exits import Exit
 from multi_model.errors import (
     ClaudeModelRefused,
     ConfigError,
+    MissingExtra,
     MultiModelError,
     PolicyViolation,
     QuorumNotMet,
@@ -27,6 +28,7 @@ def test_the_documented_codes() -> None:
         "QUORUM": 6,
         "PENDING": 7,
         "POLICY": 8,
+        "MISSING_EXTRA": 9,
         "INTERRUPTED": 130,
     }
 
@@ -36,6 +38,7 @@ def test_the_documented_codes() -> None:
     [
         (QuorumNotMet(2, []), 6),
         (PolicyViolation("no"), 8),
+        (MissingExtra("pip install"), 9),
         (ClaudeModelRefused("opus"), 3),
         (UnknownProvider("x", ["codex"]), 4),
         (UsageError("bad"), 2),

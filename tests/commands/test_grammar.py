@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from multi_model.commands import COMMANDS, COUNCIL_STEPS, EXAMPLES, REVIEW_CONTROLS, exits
+from multi_model.commands import (
+    COMMANDS,
+    COUNCIL_STEPS,
+    EXAMPLES,
+    REVIEW_CONTROLS,
+    SUBCOMMANDS,
+    exits,
+)
 from tests.conftest import run_mm
 
 BIN = Path(sys.executable).parent
@@ -68,8 +75,8 @@ def test_every_help_page_ends_with_examples_and_the_exit_codes(capsys, page: str
 
 def test_every_command_and_step_has_examples() -> None:
     pages = {f"mm {name}" for name in COMMANDS}
-    pages |= {f"mm council {s}" for s in COUNCIL_STEPS}
-    pages |= {f"mm review {w}" for w, text in REVIEW_CONTROLS.items() if text}
+    for name, (words, _) in SUBCOMMANDS.items():
+        pages |= {f"mm {name} {w}" for w, text in words.items() if text}
     assert pages <= set(EXAMPLES)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from multi_model.commands import COMMANDS, COUNCIL_STEPS, REVIEW_CONTROLS, SUBCOMMANDS
+from multi_model.commands import COMMANDS, SUBCOMMANDS
 from tests.conftest import run_mm
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -24,8 +24,8 @@ def readme_table() -> list[tuple[str, str]]:
 
 def parser_table() -> list[tuple[str, str]]:
     rows = [(f"mm {name}", text) for name, (_, text) in COMMANDS.items()]
-    rows += [(f"mm council {s}", text) for s, text in COUNCIL_STEPS.items()]
-    rows += [(f"mm review {w}", text) for w, text in REVIEW_CONTROLS.items() if text]
+    for name, (words, _) in SUBCOMMANDS.items():
+        rows += [(f"mm {name} {w}", text) for w, text in words.items() if text]
     return rows
 
 

@@ -18,6 +18,10 @@ a path prefix `/s/<scenario>/`; anything else is `ok`:
     write   asks the CLI to create the file named by MOCK_WRITE_PATH=<path> in the prompt,
             with the first write or shell tool the request offers; without one it answers
             NO_TOOL; once a tool result comes back it answers DONE.
+    mcp     asks the CLI to call the MCP tool `ask` it offers (`ask`, `mcp__mm__ask`,
+            `mcp_mm_ask`, codex's namespace `mcp__mm` + `ask`, or qwen's deferred
+            `tool_call`) with MCP_PROMPT; once a result comes back it answers DONE plus
+            `saw: DEMO` when the demo panel's answer is in that request.
 """
 
 from __future__ import annotations
@@ -40,7 +44,21 @@ DONE = "MOCK_DONE: tool step finished"
 NO_TOOL = "MOCK_NO_WRITE_TOOL: no tool that writes files was offered"
 SLOW_S = 2.0
 USAGE = {"input": 11, "output": 7, "cached": 4}
-SCENARIOS = ("ok", "slow", "hang", "drop", "401", "403", "404", "429", "quota", "500", "write")
+SCENARIOS = (
+    "ok",
+    "slow",
+    "hang",
+    "drop",
+    "401",
+    "403",
+    "404",
+    "429",
+    "quota",
+    "500",
+    "write",
+    "mcp",
+)
+MCP_PROMPT = "MCP_E2E_PROMPT"
 ERRORS = {
     "401": (
         "Incorrect API key provided: mock***. (mock 401)",
@@ -114,9 +132,27 @@ def tools_of(api: str, body: dict) -> dict[str, dict]:
                 found[decl["name"]] = schema or {}
         elif api == "chat" and "function" in tool:
             found[tool["function"]["name"]] = tool["function"].get("parameters") or {}
+        elif tool.get("type") == "namespace":  # codex's MCP tools: one namespace per server
+            for sub in tool.get("tools") or []:
+                found[f"{tool['name']}::{sub['name']}"] = sub.get("parameters") or {}
         elif "name" in tool:
             found[tool["name"]] = tool.get("parameters") or tool.get("input_schema") or {}
     return found
+
+
+def mcp_call(api: str, body: dict) -> str | tuple[str, dict]:
+    """The `mcp` scenario's reply: a call of the offered `ask` MCP tool, then DONE."""
+    text = json.dumps(body)
+    if has_tool_result(api, body):
+        return f"{DONE} | saw: {'DEMO' if 'DEMO stand-in for codex' in text else 'NOTHING'}"
+    args = {"models": ["codex"], "prompt": MCP_PROMPT}
+    for name in tools_of(api, body):
+        if name == "ask" or name.endswith(("__ask", "_ask", "::ask")):
+            return name, args
+    deferred = re.search(r"mcp__\w+?__ask\b", text)
+    if "tool_call" in tools_of(api, body) and deferred:  # qwen defers MCP tools
+        return "tool_call", {"name": deferred.group(0), "arguments": args}
+    return "MOCK_NO_MCP_TOOL: " + ",".join(sorted(tools_of(api, body)))
 
 
 def has_tool_result(api: str, body: dict) -> bool:
@@ -249,6 +285,8 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def _reply_for(self, api: str, scenario: str, body: dict) -> str | tuple[str, dict]:
+        if scenario == "mcp":
+            return mcp_call(api, body)
         if scenario != "write":
             return ANSWER
         if has_tool_result(api, body):
@@ -351,11 +389,13 @@ def _schema(body: dict) -> dict | None:
 
 def _responses(h: Handler, model: str, reply: str | tuple, stream: bool) -> None:
     if isinstance(reply, tuple):
+        namespace, _, name = reply[0].rpartition("::")
         item = {
             "type": "function_call",
             "id": "fc_mock",
             "call_id": "call_mock",
-            "name": reply[0],
+            **({"namespace": namespace} if namespace else {}),
+            "name": name,
             "arguments": json.dumps(reply[1]),
             "status": "completed",
         }

@@ -11,6 +11,7 @@ from tests.test_launcher import fake_uv, launch, plugin  # noqa: F401 - `plugin`
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "scripts" / "requirements.lock"
+MCP_LOCK = ROOT / "scripts" / "requirements-mcp.lock"
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)")
 
 
@@ -35,6 +36,22 @@ def test_every_pin_carries_sha256_hashes() -> None:
     } <= names
     for entry in found:
         assert PIN.match(entry), entry
+        assert re.findall(r"--hash=sha256:[0-9a-f]{64}\b", entry), entry
+
+
+def pinned(lock: Path) -> dict[str, str]:
+    """name -> its whole entry (version, marker and hashes, in the lock's order)."""
+    found = entries(lock.read_text())
+    return {PIN.match(e).group(1).lower(): e for e in found}  # type: ignore[union-attr]
+
+
+def test_the_mcp_lock_is_the_runtime_lock_plus_the_extra() -> None:
+    # the launcher adds the extra's lock to the runtime venv: a shared pin that differed
+    # would change the runtime's packages under `mm` on the first `mm mcp`
+    runtime, mcp = pinned(LOCK), pinned(MCP_LOCK)
+    assert {name: mcp.get(name) for name in runtime} == runtime
+    assert {"mcp", "tomlkit", "anyio"} <= mcp.keys() - runtime.keys()
+    for entry in mcp.values():
         assert re.findall(r"--hash=sha256:[0-9a-f]{64}\b", entry), entry
 
 

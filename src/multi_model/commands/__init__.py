@@ -24,10 +24,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "review",
         "other models review the working tree's change (git diff HEAD) or the named files",
     ),
+    "mcp": ("mcp", "the MCP server on stdio, for Claude Code, Codex, Gemini and Qwen"),
     "completion": ("completion", "shell completion script for bash, zsh or fish"),
 }
 
-# the words of `mm council <step>` and `mm review <control>`, with their one-line help
+# the words of `mm council <step>`, `mm review <control>` and `mm mcp <action>`, with their
+# one-line help
 COUNCIL_STEPS: dict[str, str] = {
     "prepare": "a fresh path for the question, for a host that writes it with a file tool",
     "start": "create a run: CLI seats answer in the background, Claude seats get a task each",
@@ -44,6 +46,9 @@ REVIEW_CONTROLS: dict[str, str] = {
     "mode": "set the mode: off, stop (at Stop), edit (as edits happen)",
     "status": "mode and where it came from, pending edits and findings of a session",
     "_watch": "",  # started by the hooks; not listed
+}
+MCP_ACTIONS: dict[str, str] = {
+    "install": "write (or print) an MCP client's config entry for `mm mcp`",
 }
 
 # help page (its program name) -> example command lines, shown above the exit codes
@@ -92,6 +97,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "mm completion zsh > ~/.zfunc/_mm",
         "mm completion fish > ~/.config/fish/completions/mm.fish",
     ),
+    "mm mcp": ("mm mcp", "mm mcp --demo"),
+    "mm mcp install": (
+        "mm mcp install --client claude",
+        "mm mcp install --client codex --print",
+        "mm mcp install --client gemini --scope project --trust",
+    ),
 }
 
 # `mm <command> <word>` with one of these words is a command of its own, parsed with the
@@ -99,4 +110,5 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 SUBCOMMANDS: dict[str, tuple[dict[str, str], str]] = {
     "council": (COUNCIL_STEPS, "council_steps"),
     "review": (REVIEW_CONTROLS, "review_control"),
+    "mcp": (MCP_ACTIONS, "mcp_install"),
 }

@@ -12,6 +12,7 @@ from enum import IntEnum
 
 from multi_model.errors import (
     ClaudeModelRefused,
+    MissingExtra,
     MultiModelError,
     PolicyViolation,
     QuorumNotMet,
@@ -29,6 +30,7 @@ class Exit(IntEnum):
     QUORUM = 6
     PENDING = 7
     POLICY = 8
+    MISSING_EXTRA = 9
     INTERRUPTED = 130
 
 
@@ -42,6 +44,7 @@ MEANINGS: dict[Exit, str] = {
     Exit.QUORUM: "`council`: quorum not met (too few seats answered for the peer review)",
     Exit.PENDING: "`council <step>` / `jobs result`: not finished yet; run it again",
     Exit.POLICY: "refused by `[policy]` in the user config (the message names the rule)",
+    Exit.MISSING_EXTRA: "an optional extra is not installed (the message names the install)",
     Exit.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM)",
 }
 
@@ -55,6 +58,7 @@ def epilog() -> str:
 ERRORS: dict[type[MultiModelError], Exit] = {
     QuorumNotMet: Exit.QUORUM,
     PolicyViolation: Exit.POLICY,
+    MissingExtra: Exit.MISSING_EXTRA,
     ClaudeModelRefused: Exit.CLAUDE,
     UnknownProvider: Exit.UNREACHABLE,
     UnknownModel: Exit.UNREACHABLE,

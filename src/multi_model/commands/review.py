@@ -51,22 +51,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(None, env).settings
     if args.explain_deny is not None:
         return explain_deny(args.explain_deny, [*settings.review.deny, *args.deny])
-    try:
-        models = engine.reviewers(args.models, settings, env)
-        change = collect(args.paths, Path.cwd(), [*settings.review.deny, *args.deny])
-    except engine.ReviewInputError as exc:
-        raise UsageError(str(exc)) from None
-    read_project = settings.review.read_project
-    with engine.reviewer_cwd(os.getcwd(), read_project) as where, common.recorded("review", False):
-        result = engine.review(
-            change,
-            models,
-            lambda prompt, specs: dispatch(
-                specs, prompt, timeout=args.timeout, settings=settings, env=env, cwd=where
-            ),
-            audit=engine.audit_path(env),
-            intro=engine.PROJECT_INTRO if read_project else "",
-        )
+    result = perform(args.paths, args.models, args.timeout, args.deny, env)
     if args.output:
         common.write_json(result.model_dump(mode="json"), args.output)
     if args.format == "json":
@@ -75,6 +60,34 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(engine.to_markdown(result))
     ran = [r for r in result.reviewers if r.status == "ok"]
     return exits.of_reviews(len(ran), len(result.reviewers))
+
+
+def perform(
+    paths: list[str],
+    models_text: str | None,
+    timeout: float | None,
+    deny: list[str],
+    env: dict[str, str],
+) -> engine.ReviewResult:
+    """The review of `mm review` (and the MCP `review` tool): the deny list of the config
+    plus `deny`, redaction, the audit log; reviewers from `models_text` or the config."""
+    settings = load_settings(None, env).settings
+    try:
+        models = engine.reviewers(models_text, settings, env)
+        change = collect(paths, Path.cwd(), [*settings.review.deny, *deny])
+    except engine.ReviewInputError as exc:
+        raise UsageError(str(exc)) from None
+    read_project = settings.review.read_project
+    with engine.reviewer_cwd(os.getcwd(), read_project) as where, common.recorded("review", False):
+        return engine.review(
+            change,
+            models,
+            lambda prompt, specs: dispatch(
+                specs, prompt, timeout=timeout, settings=settings, env=env, cwd=where
+            ),
+            audit=engine.audit_path(env),
+            intro=engine.PROJECT_INTRO if read_project else "",
+        )
 
 
 def explain_deny(path: str, deny: list[str]) -> int:
