@@ -16,6 +16,7 @@ from multi_model.config import Settings, data_dir
 from multi_model.errors import ClaudeModelRefused, UsageError
 from multi_model.models import Request, Response
 from multi_model.providers import builtin
+from tests.conftest import run_mm
 
 PROMPT = "Should the cache live on disk?\nSecond line is context.\n"
 
@@ -244,3 +245,23 @@ def test_a_demo_council_with_k_reviewers_per_answer(
     result = json.loads(capsys.readouterr().out)
     assert [len(b["label_map"]) for b in result["ballots"]] == [1, 1, 1]
     assert [r["votes"] for r in result["standings"]] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["ask", "--demo", "local", "--models", "codex"],
+            "--demo local has only the seats smol-a, smol-b, smol-c",
+        ),
+        (["ask", "--demo", "local", "--task", "code"], "--demo local picks its own seats"),
+        (["council", "start", "--demo", "local"], "--demo local runs with `mm ask` and"),
+        (["ask", "--demo", "remote"], "invalid choice: 'remote'"),
+    ],
+)
+def test_demo_local_refuses_what_it_cannot_run(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_mm(capsys, *argv, "--prompt", "hi")
+    assert code == 2
+    assert message in err

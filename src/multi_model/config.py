@@ -214,11 +214,7 @@ class Settings(_Strict):
     timeout: Seconds = Field(300.0, description="Per-model timeout in seconds.")
     probe_timeout: float = Field(10.0, gt=0, le=600, description="Timeout of version/auth probes.")
     output_cap_mb: float = Field(10.0, gt=0, le=1024, description="Per-stream output cap.")
-    max_tokens: MaxTokens = Field(
-        4096,
-        description="Output cap in tokens sent to model servers "
-        "(endpoints, ollama); without one a local server may generate until its context is full.",
-    )
+    max_tokens: MaxTokens = Field(4096, description="Output cap sent to model servers (HTTP).")
     ollama_host: str | None = Field(None, description="Ollama server; default 127.0.0.1:11434.")
     allow_claude_cli: bool = False
     allow_cursor_claude: bool = False
