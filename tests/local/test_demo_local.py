@@ -63,7 +63,7 @@ def test_council_demo_local_runs_every_stage_on_the_real_model(
     for record in result["stage2_rankings"]:  # every ballot valid or recorded invalid
         assert record["status"] in ("valid", "invalid"), record
         assert record["status"] == "valid" or record["errors"], record
-    assert "DEMO local" in err and "first use" not in err  # installed already: no download
+    assert "first use" not in err  # installed already: nothing downloaded
     assert not runner.pid_alive(server_pid(home))
 
 
@@ -77,7 +77,8 @@ def test_sigterm_stops_the_server_with_mm(llama_venv: Path, tmp_path: Path) -> N
         time.sleep(0.1)
     pid = server_pid(home)
     assert runner.pid_alive(pid)
+    time.sleep(1.0)  # the three calls are in flight
     os.kill(proc.pid, signal.SIGTERM)
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=30)  # not the calls' 240 s timeout: they end with the server
     assert proc.returncode == 130
     assert not runner.pid_alive(pid)

@@ -102,6 +102,8 @@ def panel(
             raise UsageError("--demo local runs with `mm ask` and `mm council` only")
         if args.task or args.profile:
             raise UsageError("--demo local picks its own seats: drop --task/--profile")
+        if getattr(args, "background", False):
+            raise UsageError("--background does not run the --demo panel")
         from multi_model.demo import local as local_demo  # noqa: PLC0415 - start-up: --demo local only
 
         return local_demo.panel(models)

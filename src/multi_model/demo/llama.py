@@ -149,10 +149,14 @@ def start(
     env = {k: v for k, v in _child_env().items() if not k.upper().startswith(_ENV_PREFIXES)}
     pid = runner.spawn_detached(argv, cwd=str(venv), env=env, log=log)
     log.with_suffix(".pid").write_text(f"{pid}\n", encoding="utf-8")  # who to stop, for anyone
-    url = _wait_listening(pid, log, begun)
-    while not _healthy(url):
-        _check_alive(pid, log, begun)
-        time.sleep(0.1)
+    try:
+        url = _wait_listening(pid, log, begun)
+        while not _healthy(url):
+            _check_alive(pid, log, begun)
+            time.sleep(0.1)
+    except BaseException:  # Ctrl-C or SIGTERM while it loads: it goes too
+        runner.stop_detached([pid], STOP_GRACE_S)
+        raise
     return Server(base_url=f"{url}/v1", pid=pid, log=log, start_s=time.monotonic() - begun)
 
 

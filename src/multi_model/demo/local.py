@@ -3,8 +3,9 @@
 On first use the server and the model are installed into the plugin's data folder
 (`demo/llama.py`: one progress line with the download size); each run starts llama.cpp's
 server on 127.0.0.1 for this process only and stops it by PID when the process ends (normal
-exit, error, Ctrl-C or SIGTERM through `atexit`; a killed process is outlived by about a
-second, as the server watches its parent). The seats are three OpenAI-compatible endpoints on
+exit, error, Ctrl-C or SIGTERM through `atexit`, and on Ctrl-C or SIGTERM first of all, so
+that calls in flight end at once; a killed process is outlived by about a second, as the
+server watches its parent). The seats are three OpenAI-compatible endpoints on
 that one server (three parallel slots), so the council's every stage asks the real model.
 
 SmolLM2-135M is a toy: its answers are real model output, not good advice, and its ballots
@@ -15,12 +16,16 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping
+from types import FrameType
 
-from multi_model.config import EndpointSettings, Settings
+from multi_model import runner
+from multi_model.config import EndpointSettings, RetrySettings, Settings
 from multi_model.demo import Marks, Panel
-from multi_model.demo.llama import MODEL, ensure, start, stop
+from multi_model.demo.llama import MODEL, Server, ensure, start, stop
 from multi_model.errors import UsageError
 from multi_model.paths import data_dir
 
@@ -28,6 +33,7 @@ SEATS: tuple[str, ...] = ("smol-a", "smol-b", "smol-c")
 MAX_TOKENS = 256
 """Per answer: about 5 s of generation at this model's speed on 2 cores; ballots fit."""
 TIMEOUT_S = 240.0
+INTERRUPT_GRACE_S = 1.0
 _PASS_THROUGH = ("HOME", "TMPDIR", "LANG", "LC_ALL", "MULTI_MODEL_HOME", "XDG_DATA_HOME")
 
 LOCAL = Marks(
@@ -49,17 +55,42 @@ def panel(models: str | None) -> Panel:
     venv, _ = ensure(folder, lambda line: print(line, file=sys.stderr, flush=True))
     server = start(venv, folder / "demo-local" / "server.log", threads=_threads(), parallel=3)
     atexit.register(stop, server)
+    _stop_first_on_interrupt(server)
     endpoints = {
         seat: EndpointSettings(base_url=server.base_url, model=MODEL, max_tokens=MAX_TOKENS)
         for seat in SEATS
     }
-    settings = Settings(endpoints=endpoints, timeout=TIMEOUT_S, max_tokens=MAX_TOKENS)
+    settings = Settings(
+        endpoints=endpoints,
+        timeout=TIMEOUT_S,
+        max_tokens=MAX_TOKENS,
+        retry=RetrySettings(max_retries=0),  # one local server: a failure is not transient
+    )
     return Panel(
         env=local_env(os.environ),
         settings=settings,
         models=models or ",".join(SEATS),
         marks=LOCAL,
     )
+
+
+def _stop_first_on_interrupt(server: Server) -> None:
+    """On Ctrl-C or SIGTERM, stop the server before the interrupt is raised (TERM, KILL after
+    INTERRUPT_GRACE_S: llama.cpp finishes the requests in flight before it exits): the calls
+    then end at once, their connections closed, instead of running to their timeout. Only
+    the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+
+        def handler(signum: int, frame: FrameType | None, previous: object = previous) -> None:
+            runner.stop_detached([server.pid], INTERRUPT_GRACE_S)
+            if callable(previous):
+                previous(signum, frame)
+            raise KeyboardInterrupt
+
+        signal.signal(sig, handler)
 
 
 def _check_seats(models: str | None) -> None:
