@@ -32,7 +32,7 @@ from multi_model.paths import data_dir
 SEATS: tuple[str, ...] = ("smol-a", "smol-b", "smol-c")
 MAX_TOKENS = 256
 """Per answer: about 5 s of generation at this model's speed on 2 cores; ballots fit."""
-TIMEOUT_S = 240.0
+TIMEOUT_S = 300.0  # a ballot took 210 s with the 2 cores shared by other work
 INTERRUPT_GRACE_S = 1.0
 _PASS_THROUGH = ("HOME", "TMPDIR", "LANG", "LC_ALL", "MULTI_MODEL_HOME", "XDG_DATA_HOME")
 
