@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from multi_model import runner
+from multi_model import httpcall
 from multi_model.calls import HttpCall
 from multi_model.demo import llama
 
@@ -155,7 +155,7 @@ def start_litellm(backend: llama.Server, workdir: Path) -> tuple[subprocess.Pope
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
-    while runner.fetch(HttpCall("GET", f"{url}/health/liveliness"), 2.0).status != 200:
+    while httpcall.fetch(HttpCall("GET", f"{url}/health/liveliness"), 2.0).status != 200:
         if proc.poll() is not None or time.monotonic() - start > READY_S:
             stop(proc)
             raise RuntimeError(f"LiteLLM did not start; see {workdir / 'litellm.log'}")

@@ -56,11 +56,11 @@ def test_council_demo_local_runs_every_stage_on_the_real_model(
     assert proc.returncode in (0, 5), err  # 5: no synthesis, still a completed council
     result = json.loads(out)
     assert result["metadata"]["demo"] == "local"
-    answers = result["stage1_responses"]
+    answers = result["answers"]
     assert [a["provider"] for a in answers] == list(SEATS)
     assert sum(a["status"] == "ok" for a in answers) >= 2, [a["error"] for a in answers]
     assert all(a["model_reported"] == llama.MODEL for a in answers if a["status"] == "ok")
-    for record in result["stage2_rankings"]:  # every ballot valid or recorded invalid
+    for record in result["ballots"]:  # every ballot valid or recorded invalid
         assert record["status"] in ("valid", "invalid"), record
         assert record["status"] == "valid" or record["errors"], record
     assert "first use" not in err  # installed already: nothing downloaded

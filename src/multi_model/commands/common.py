@@ -40,6 +40,7 @@ def add_format(
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
 
+
 DEMOS = ("canned", "local")
 
 

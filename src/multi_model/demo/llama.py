@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from multi_model import runner
+from multi_model import httpcall, runner
 from multi_model.calls import HttpCall, Invocation
 from multi_model.errors import LocalModelUnavailable
 
@@ -194,4 +194,4 @@ def _check_alive(pid: int, log: Path, begun: float) -> None:
 
 
 def _healthy(url: str) -> bool:
-    return runner.fetch(HttpCall("GET", f"{url}/health"), 2.0).status == 200
+    return httpcall.fetch(HttpCall("GET", f"{url}/health"), 2.0).status == 200
