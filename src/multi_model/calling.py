@@ -49,6 +49,7 @@ def call(
             extra_args=tuple(ps.args),
             allow_writes=ps.allow_writes,
             resume=r.resume,
+            max_tokens=settings.max_tokens_for(prov.name),
         )
         if not prov.read_only and not ps.allow_writes:
             return base.model_copy(

@@ -51,6 +51,8 @@ class Request:
     allow_writes: bool = False
     resume: str | None = None
     """The CLI's own session id to continue (`--session`); None starts a new conversation."""
+    max_tokens: int | None = None
+    """The output cap a model server is asked for (HTTP providers); None: the server's own."""
 
     def __post_init__(self) -> None:
         problem = None if self.model is None else model_id_problem(self.model)

@@ -52,6 +52,8 @@ DAY = 86400.0
 Seconds = Annotated[float, Field(gt=0, le=DAY)]
 """A timeout: positive, at most a day (a larger one is a typo, and overflows timers)."""
 Delay = Annotated[float, Field(ge=0, le=DAY)]
+MaxTokens = Annotated[int, Field(ge=1, le=1_000_000)]
+"""An output cap in tokens; the per-call timeout still bounds the call whatever it is."""
 
 
 class ProviderSettings(_Strict):
@@ -62,6 +64,9 @@ class ProviderSettings(_Strict):
     model: ModelId | None = Field(None, description="Model used when the spec names none.")
     models: list[ModelId] = Field(default_factory=list, description="Bare names routed here.")
     allow_writes: bool = Field(False, description="Start the CLI in a mode that may edit files.")
+    max_tokens: MaxTokens | None = Field(
+        None, description="Output cap sent to a model server (ollama); default: max_tokens."
+    )
 
 
 class EndpointSettings(_Strict):
@@ -72,6 +77,12 @@ class EndpointSettings(_Strict):
     model: ModelId | None = None
     models: list[ModelId] = Field(default_factory=list, description="Bare names routed here.")
     timeout: Seconds | None = None
+    max_tokens: MaxTokens | None = Field(
+        None, description="Output cap sent with each request; default: the top-level max_tokens."
+    )
+    stream: bool = Field(
+        False, description="Ask for a streamed (SSE) reply: bytes keep flowing through proxies."
+    )
 
 
 class RouteRule(_Strict):
@@ -216,6 +227,7 @@ class Settings(_Strict):
     timeout: Seconds = Field(300.0, description="Per-model timeout in seconds.")
     probe_timeout: float = Field(10.0, gt=0, le=600, description="Timeout of version/auth probes.")
     output_cap_mb: float = Field(10.0, gt=0, le=1024, description="Per-stream output cap.")
+    max_tokens: MaxTokens = Field(4096, description="Output cap sent to model servers (HTTP).")
     ollama_host: str | None = Field(None, description="Ollama server; default 127.0.0.1:11434.")
     allow_claude_cli: bool = False
     allow_cursor_claude: bool = False
@@ -239,6 +251,12 @@ class Settings(_Strict):
 
     def provider(self, name: str) -> ProviderSettings:
         return self.providers.get(name) or ProviderSettings()
+
+    def max_tokens_for(self, name: str) -> int:
+        """The output cap for provider or endpoint `name`: its own, else `max_tokens`."""
+        endpoint = self.endpoints.get(name)
+        own = endpoint.max_tokens if endpoint else self.provider(name).max_tokens
+        return own or self.max_tokens
 
 
 @dataclass(frozen=True)
@@ -376,18 +394,3 @@ def _merge(
         else:
             into[key] = value
             sources[dotted] = source
-
-
-def resolved_view(loaded: Loaded) -> list[tuple[str, object, str]]:
-    """Every setting as (dotted key, value, source), defaults included, for `mm config`."""
-    rows: list[tuple[str, object, str]] = []
-
-    def walk(value: object, prefix: str) -> None:
-        if isinstance(value, dict) and value:
-            for key, child in value.items():
-                walk(child, f"{prefix}.{key}" if prefix else str(key))
-        else:
-            rows.append((prefix, value, loaded.sources.get(prefix, "default")))
-
-    walk(loaded.settings.model_dump(mode="json"), "")
-    return rows

@@ -80,6 +80,11 @@ class QuorumNotMet(MultiModelError):
         self.seats = seats
 
 
+class LocalModelUnavailable(MultiModelError):
+    """The real-model demo's server could not be installed or started (exit 4); the message
+    says why and where its log is."""
+
+
 class PolicyViolation(MultiModelError):
     """A call the `[policy]` section of the user config forbids (exit 8); the message names
     the rule."""

@@ -7,7 +7,8 @@ it routes to has to be local (ollama on a loopback host, or an endpoint whose UR
 loopback), else the call is refused before anything starts.
 
 `--profile NAME` lays a whole set of settings over the loaded ones (built-in `budget` and
-`local-only`, or `[profiles.NAME]` of the user config, which wins). A profile is a settings
+`local-only`, or `[profiles.NAME]` of the user config, which wins). `local-only` allows ollama
+and the configured endpoints whose URL is loopback. A profile is a settings
 table like the config file's own: `timeout`, `tasks`, `policy`, `review`, ...
 """
 
@@ -61,7 +62,7 @@ def apply_profile(settings: Settings, name: str | None) -> tuple[Settings, str |
     if name in settings.profiles:
         table, source = settings.profiles[name], "config"
     elif name in PROFILES:
-        table, source = PROFILES[name], "built-in"
+        table, source = _builtin(name, settings), "built-in"
     else:
         known = sorted({*PROFILES, *settings.profiles})
         raise UsageError(f"unknown profile {name!r}; known: {', '.join(known)}")
@@ -72,6 +73,16 @@ def apply_profile(settings: Settings, name: str | None) -> tuple[Settings, str |
         raise UsageError(
             f"profile {name!r} ({source}) is not valid: {str(exc).splitlines()[1:3]}"
         ) from None
+
+
+def _builtin(name: str, settings: Settings) -> dict[str, Any]:
+    """A built-in profile; `local-only` also allows the endpoints on a loopback URL (a
+    llama.cpp, vLLM or LiteLLM server on this machine), never one elsewhere."""
+    table = PROFILES[name]
+    if name != "local-only":
+        return table
+    local = [n for n in settings.endpoints if _local_where(n, settings, {}) is not None]
+    return {**table, "policy": {"allow": ["ollama", *local]}}
 
 
 def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

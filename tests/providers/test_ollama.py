@@ -230,6 +230,7 @@ def test_dispatch_ok(http_mock: HttpMock) -> None:
     assert seen.json == {
         "model": "llama3.2",
         "stream": False,
+        "options": {"num_predict": 4096},
         "messages": [{"role": "user", "content": "hi\n  there  "}],
     }
     assert seen.header("Authorization") is None
@@ -284,3 +285,52 @@ def test_dispatch_without_model_asks_nothing(http_mock: HttpMock) -> None:
     assert resp.status == "model_not_found"
     assert "ollama:<tag>" in (resp.error or "")
     assert http_mock.seen() == []
+
+
+# --- the output cap, and what a real Ollama (or another server) answers ---------------------
+# Bodies as ollama's server/routes.go writes them (gin: `c.JSON(404, gin.H{"error": ...})`):
+# handleScheduleError's `model %q not found, try pulling it first`, ChatHandler's newer
+# `model '%s' not found`, and gin's own plain-text 404 for a path it does not serve. The
+# other servers' 404s were recorded from llama.cpp's server (xllamacpp 2026.10.11549) and
+# the LiteLLM proxy 1.106.12 (FastAPI) when asked for /api/chat.
+OLLAMA_404S = [
+    {"error": 'model "smollm2:135m" not found, try pulling it first'},
+    {"error": "model 'smollm2:135m' not found"},
+]
+NOT_OLLAMA_404S = [
+    {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}},
+    {"detail": "Not Found"},
+    "404 page not found",
+]
+
+
+def test_build_sends_the_output_cap_as_num_predict() -> None:
+    call = ollama.build_http(Request(prompt="hi", model="llama3.2", max_tokens=77), {})
+    assert json.loads(call.body or b"")["options"] == {"num_predict": 77}
+
+
+def test_dispatch_sends_the_configured_cap(http_mock: HttpMock) -> None:
+    http_mock.reply("/api/chat", json=CHAT_OK)
+    settings = Settings(providers={"ollama": ProviderSettings(max_tokens=123)})
+    ask(http_mock.url, "ollama:llama3.2", settings=settings)
+    [seen] = http_mock.seen()
+    assert seen.json["options"] == {"num_predict": 123}  # type: ignore[index]
+
+
+@pytest.mark.parametrize("body", OLLAMA_404S)
+def test_real_ollama_missing_model_says_pull(http_mock: HttpMock, body: object) -> None:
+    http_mock.reply("/api/chat", status=404, json=body)
+    [resp] = ask(http_mock.url, "ollama:smollm2:135m")
+    assert resp.status == "model_not_found"
+    assert "run `ollama pull smollm2:135m` yourself" in (resp.error or "")
+
+
+@pytest.mark.parametrize("body", NOT_OLLAMA_404S)
+def test_a_server_that_is_not_ollama_is_named_so(http_mock: HttpMock, body: object) -> None:
+    if isinstance(body, str):
+        http_mock.reply("/api/chat", status=404, body=body)
+    else:
+        http_mock.reply("/api/chat", status=404, json=body)
+    [resp] = ask(http_mock.url, "ollama:llama3.2")
+    assert resp.status == "not_installed"
+    assert "is not Ollama" in (resp.error or "") and "ollama pull" not in (resp.error or "")

@@ -259,11 +259,11 @@ def ask(
     key_env: str | None = None,
     model: str | None = None,
     timeout: float | None = None,
+    stream: bool = False,
     **env: str,
 ) -> multi_model.Response:
-    settings = Settings(
-        endpoints={"local": EndpointSettings(base_url=f"{url}/v1", key_env=key_env, model=model)}
-    )
+    local = EndpointSettings(base_url=f"{url}/v1", key_env=key_env, model=model, stream=stream)
+    settings = Settings(endpoints={"local": local})
     [resp] = multi_model.dispatch(
         [spec],
         "say hi\n",
@@ -286,6 +286,7 @@ def test_dispatch_ok_sends_configured_key(http_mock: HttpMock) -> None:
     assert seen.json == {
         "model": "qwen",
         "stream": False,
+        "max_tokens": 4096,
         "messages": [{"role": "user", "content": "say hi\n"}],
     }
 
@@ -360,3 +361,110 @@ def test_dispatch_no_model_asks_nothing(http_mock: HttpMock) -> None:
     resp = ask(http_mock.url, "local")
     assert resp.status == "model_not_found"
     assert http_mock.seen() == []
+
+
+# --- output cap, streaming, and what real servers say (recorded from llama.cpp's server
+# through xllamacpp 2026.10.11549 and the LiteLLM proxy 1.106.12 without a database) ---------
+
+LITELLM_NO_DB = {
+    "error": {
+        "message": "No connected db.",
+        "type": "no_db_connection",
+        "param": None,
+        "code": "400",
+    }
+}
+LLAMA_CONTEXT = {
+    "error": {
+        "code": 400,
+        "message": "request (2031 tokens) exceeds the available context size (1536 tokens), "
+        "try increasing it",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": 2031,
+        "n_ctx": 1536,
+    }
+}
+LITELLM_BACKEND_DOWN = {
+    "error": {
+        "message": "litellm.InternalServerError: InternalServerError: OpenAIException - "
+        "Connection error.\n\nLiteLLM: model group 'smol' failed with the error above. No "
+        "fallback was attempted.",
+        "type": "internal_server_error",
+        "param": None,
+        "code": "500",
+    }
+}
+SSE = (
+    'data: {"choices":[{"finish_reason":null,"index":0,"delta":{"role":"assistant",'
+    '"content":null}}],"created":1,"id":"c","model":"smollm2","object":"chat.completion.chunk"}\n\n'
+    'data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":"  Blue"}}],'
+    '"model":"smollm2","object":"chat.completion.chunk"}\n\n'
+    'data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":" sky.\\n"}}],'
+    '"model":"smollm2","object":"chat.completion.chunk"}\n\n'
+    'data: {"choices":[{"finish_reason":"length","index":0,"delta":{}}],"model":"smollm2",'
+    '"object":"chat.completion.chunk"}\n\n'
+    'data: {"choices":[],"model":"smollm2","object":"chat.completion.chunk","usage":'
+    '{"completion_tokens":3,"prompt_tokens":33,"total_tokens":36}}\n\n'
+    "data: [DONE]\n\n"
+)
+
+
+def test_max_tokens_is_sent_when_the_request_has_one() -> None:
+    call = endpoint().build_http(Request(prompt="hi", model="m", max_tokens=64), {})
+    assert json.loads(call.body or b"")["max_tokens"] == 64
+
+
+def test_max_tokens_per_endpoint_else_the_default() -> None:
+    settings = Settings(
+        max_tokens=900,
+        endpoints={
+            "capped": EndpointSettings(base_url="http://h/v1", max_tokens=32),
+            "plain": EndpointSettings(base_url="http://h/v1"),
+        },
+    )
+    assert (settings.max_tokens_for("capped"), settings.max_tokens_for("plain")) == (32, 900)
+    assert Settings().max_tokens_for("plain") == 4096
+
+
+def test_litellm_wrong_key_without_db_is_auth_required() -> None:
+    parsed = endpoint(key_env="LITELLM_KEY").parse_http(reply(400, LITELLM_NO_DB))
+    assert parsed.status == "auth_required"
+    assert "No connected db." in (parsed.error or "") and "LITELLM_KEY" in (parsed.error or "")
+
+
+def test_llama_cpp_context_overflow_is_oversize() -> None:
+    assert endpoint().parse_http(reply(400, LLAMA_CONTEXT)).status == "oversize"
+
+
+def test_proxy_backend_down_is_network() -> None:
+    parsed = endpoint().parse_http(reply(500, LITELLM_BACKEND_DOWN))
+    assert parsed.status == "network"
+    assert "could not reach the model behind it" in (parsed.error or "")
+    assert endpoint().parse_http(reply(500, "Internal Server Error")).status == "server_error"
+
+
+def test_stream_option_asks_for_sse_with_usage() -> None:
+    call = endpoint(stream=True).build_http(Request(prompt="hi", model="m"), {})
+    body = json.loads(call.body or b"")
+    assert (body["stream"], body["stream_options"]) == (True, {"include_usage": True})
+    assert call.headers["Accept"] == "text/event-stream"
+
+
+def test_streamed_reply_is_joined_exactly_with_usage() -> None:
+    parsed = endpoint().parse_http(reply(200, SSE, **{"Content-Type": "text/event-stream"}))
+    assert (parsed.status, parsed.text, parsed.model_reported) == ("ok", "  Blue sky.\n", "smollm2")
+    assert parsed.usage and (parsed.usage.input_tokens, parsed.usage.output_tokens) == (33, 3)
+
+
+def test_streamed_error_event_is_classified() -> None:
+    body = 'data: {"error": {"message": "No connected db.", "type": "no_db_connection"}}\n\n'
+    assert endpoint().parse_http(reply(200, body)).status == "auth_required"
+    assert endpoint().parse_http(reply(200, "data: [DONE]\n\n")).status == "bad_output"
+
+
+def test_dispatch_streams_from_a_server(http_mock: HttpMock) -> None:
+    http_mock.reply("/v1/chat/completions", body=SSE, headers={"Content-Type": "text/event-stream"})
+    resp = ask(http_mock.url, "local", model="smollm2", stream=True)
+    assert (resp.status, resp.text) == ("ok", "  Blue sky.\n")
+    [seen] = http_mock.seen()
+    assert seen.json["stream"] is True  # type: ignore[index]

@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     common.check_run_args(args)
     prompt = common.read_prompt(args)
-    panel = common.panel(args, args.models, common.profiled)
+    panel = common.panel(args, args.models, common.profiled, local=True)
     if not panel.models:
         raise UsageError("--models is required (e.g. --models codex,gemini), or --task, or --demo")
     specs = split_specs(panel.models)

@@ -41,6 +41,9 @@ def add_format(
     )
 
 
+DEMOS = ("canned", "local")
+
+
 def add_run_flags(p: argparse.ArgumentParser) -> None:
     """The flags of every command that asks models: prompt source, output, timeout, Claude
     opt-ins, verbosity, the demo panel, task and profile."""
@@ -60,8 +63,11 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", action="store_true", help="routing and progress on stderr")
     p.add_argument(
         "--demo",
-        action="store_true",
-        help="use the bundled DEMO panel (stand-in executables, no real model)",
+        nargs="?",
+        const="canned",
+        choices=DEMOS,
+        help="use a DEMO panel: `--demo` stand-in executables with canned text (instant), "
+        "`--demo local` a real small model on this machine (first use installs 127 MB)",
     )
     p.add_argument(
         "--task",
@@ -86,9 +92,22 @@ def panel(
     args: argparse.Namespace,
     models: str | None,
     own: Callable[[argparse.Namespace, str | None], demo.Panel],
+    *,
+    local: bool = False,
 ) -> demo.Panel:
-    """The one place `--demo` is read: the bundled stand-ins, or `own(args, models)` (the
+    """The one place `--demo` is read: the bundled stand-ins, a real local model (`--demo
+    local`, for commands that run in this process only: `local`), or `own(args, models)` (the
     user's CLIs and config, as the command loads them)."""
+    if args.demo == "local":
+        if not local:
+            raise UsageError("--demo local runs with `mm ask` and `mm council` only")
+        if args.task or args.profile:
+            raise UsageError("--demo local picks its own seats: drop --task/--profile")
+        if getattr(args, "background", False):
+            raise UsageError("--background does not run the --demo panel")
+        from multi_model.demo import local as local_demo  # noqa: PLC0415 - start-up: --demo local only
+
+        return local_demo.panel(models)
     return demo.panel(models) if args.demo else own(args, models)
 
 

@@ -9,7 +9,7 @@ import sys
 
 from multi_model import render, tasks
 from multi_model.commands import common, exits
-from multi_model.config import load_settings, resolved_view
+from multi_model.config import Loaded, load_settings
 from multi_model.routing import chain_of, route_all
 
 
@@ -40,3 +40,18 @@ def task_view(args: argparse.Namespace) -> int:
         routes = [route_all(chain_of(seat), settings, os.environ) for seat in table.models]
         sys.stdout.write(tasks.describe(name, settings, routes, source, profile))
     return exits.Exit.OK
+
+
+def resolved_view(loaded: Loaded) -> list[tuple[str, object, str]]:
+    """Every setting as (dotted key, value, source), defaults included, for `mm config`."""
+    rows: list[tuple[str, object, str]] = []
+
+    def walk(value: object, prefix: str) -> None:
+        if isinstance(value, dict) and value:
+            for key, child in value.items():
+                walk(child, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            rows.append((prefix, value, loaded.sources.get(prefix, "default")))
+
+    walk(loaded.settings.model_dump(mode="json"), "")
+    return rows

@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     common.check_run_args(args)
     question = common.read_prompt(args)
-    panel = common.panel(args, args.panel, common.profiled)
+    panel = common.panel(args, args.panel, common.profiled, local=True)
     env = panel.env or dict(os.environ)
     settings = common.settings_of(panel)
     options = command.CouncilOptions(

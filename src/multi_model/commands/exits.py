@@ -12,6 +12,7 @@ from enum import IntEnum
 
 from multi_model.errors import (
     ClaudeModelRefused,
+    LocalModelUnavailable,
     MissingExtra,
     MultiModelError,
     PolicyViolation,
@@ -39,7 +40,8 @@ MEANINGS: dict[Exit, str] = {
     Exit.USAGE: "bad arguments or input, unreadable config, no command",
     Exit.CLAUDE: "a Claude model asked for without --allow-claude-cli / --allow-cursor-claude",
     Exit.UNREACHABLE: "unreachable model: unknown provider, unknown model (a near miss: "
-    '"did you mean"), or no answer and every failure was not_installed / model_not_found',
+    '"did you mean"), or no answer and every failure was not_installed / model_not_found; '
+    "`--demo local` could not install or start its server",
     Exit.ALL_FAILED: "every call failed (`council`: no chairman wrote the synthesis)",
     Exit.QUORUM: "`council`: quorum not met (too few seats answered for the peer review)",
     Exit.PENDING: "`council <step>` / `jobs result`: not finished yet; run it again",
@@ -62,6 +64,7 @@ ERRORS: dict[type[MultiModelError], Exit] = {
     ClaudeModelRefused: Exit.CLAUDE,
     UnknownProvider: Exit.UNREACHABLE,
     UnknownModel: Exit.UNREACHABLE,
+    LocalModelUnavailable: Exit.UNREACHABLE,
     MultiModelError: Exit.USAGE,
 }
 UNREACHABLE_STATUSES = frozenset({"not_installed", "model_not_found"})

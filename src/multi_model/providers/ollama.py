@@ -7,7 +7,10 @@ else http://127.0.0.1:11434. A wildcard bind
 address (`0.0.0.0`, `::`) is what a server listens on, not an address to call: it means
 loopback. Models are never pulled: `/api/chat` does not pull (only `ollama run` does), and a
 missing model is reported as model_not_found with the `ollama pull` command to run by hand.
-No model named at all fails in `preflight`, before any request.
+No model named at all fails in `preflight`, before any request. The output cap goes in
+`options.num_predict`. A 404 that does not name a model (`404 page not found`, llama.cpp's
+`File Not Found`, FastAPI's `Not Found`) means the server there is not Ollama: `not_installed`
+with what answered, never `model_not_found` (no pull would help).
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from collections.abc import Mapping
 
 from multi_model.models import HttpCall, HttpReply, Parsed, Request, Status
 from multi_model.providers.base import HttpProvider
-from multi_model.providers.http import http_failure, json_body, no_reply
+from multi_model.providers.http import error_message, http_failure, json_body, no_reply
 from multi_model.providers.parse import as_str, dig, usage_from
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11434
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": DEFAULT_HOST}
 _MISSING_TAG = re.compile(r"""model ["']?([^"'\s]+?)["']? not found""")
+_MODEL_404 = re.compile(r"\bmodel\b", re.IGNORECASE)
 _NO_MODEL = (
     "no Ollama model named: ask for `ollama:<tag>` (e.g. ollama:llama3.2; "
     "`mm models ollama` lists the local tags) or set [providers.ollama] model"
@@ -88,6 +92,8 @@ class Ollama(HttpProvider):
         payload: dict[str, object] = {"model": req.model} if req.model else {}
         payload["messages"] = [{"role": "user", "content": req.prompt}]
         payload["stream"] = False
+        if req.max_tokens:
+            payload["options"] = {"num_predict": req.max_tokens}
         return HttpCall(
             "POST",
             f"{self.base_url(env)}/api/chat",
@@ -99,6 +105,8 @@ class Ollama(HttpProvider):
         if reply.status == 0:
             return _unreachable(reply)
         data = json_body(reply)
+        if reply.status == 404 and not _MODEL_404.search(error_message(reply.body) or ""):
+            return _not_ollama(reply)
         if reply.status >= 400 or (isinstance(data, dict) and data.get("error")):
             return _with_hint(http_failure(reply, self.rules))
         content = dig(data, "message", "content")
@@ -132,6 +140,19 @@ def _unreachable(reply: HttpReply) -> Parsed:
     return Parsed(
         status="not_installed",
         error=f"no Ollama server {where}: {reply.error} (start it with `ollama serve`)",
+    )
+
+
+def _not_ollama(reply: HttpReply) -> Parsed:
+    """A 404 without a word about a model: what answered has no Ollama `/api/chat`."""
+    said = (error_message(reply.body) or "no error text")[:200]
+    where = reply.url or "OLLAMA_HOST"
+    return Parsed(
+        status="not_installed",
+        error=(
+            f"the server at {where} is not Ollama (HTTP 404: {said}); point OLLAMA_HOST at "
+            "an Ollama server, or configure an OpenAI-compatible server as [endpoints.NAME]"
+        ),
     )
 
 
