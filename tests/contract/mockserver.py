@@ -21,7 +21,9 @@ a path prefix `/s/<scenario>/`; anything else is `ok`:
     mcp     asks the CLI to call the MCP tool `ask` it offers (`ask`, `mcp__mm__ask`,
             `mcp_mm_ask`, codex's namespace `mcp__mm` + `ask`, or qwen's deferred
             `tool_call`) with MCP_PROMPT; once a result comes back it answers DONE plus
-            `saw: DEMO` when the demo panel's answer is in that request.
+            `saw: DEMO` when the demo panel's answer is in that request. With
+            MOCK_MCP_TOOL=<name> in the prompt it calls that tool instead, with only a
+            prompt (a named model tool).
 """
 
 from __future__ import annotations
@@ -141,15 +143,17 @@ def tools_of(api: str, body: dict) -> dict[str, dict]:
 
 
 def mcp_call(api: str, body: dict) -> str | tuple[str, dict]:
-    """The `mcp` scenario's reply: a call of the offered `ask` MCP tool, then DONE."""
+    """The `mcp` scenario's reply: a call of the offered `ask` (or named) MCP tool, then DONE."""
     text = json.dumps(body)
     if has_tool_result(api, body):
         return f"{DONE} | saw: {'DEMO' if 'DEMO stand-in for codex' in text else 'NOTHING'}"
-    args = {"models": ["codex"], "prompt": MCP_PROMPT}
+    named = re.search(r"MOCK_MCP_TOOL=(\w+)", text)
+    tool = named.group(1) if named else "ask"
+    args: dict = {"prompt": MCP_PROMPT} if named else {"models": ["codex"], "prompt": MCP_PROMPT}
     for name in tools_of(api, body):
-        if name == "ask" or name.endswith(("__ask", "_ask", "::ask")):
+        if name == tool or name.endswith((f"__{tool}", f"_{tool}", f"::{tool}")):
             return name, args
-    deferred = re.search(r"mcp__\w+?__ask\b", text)
+    deferred = re.search(rf"mcp__\w+?__{tool}\b", text)
     if "tool_call" in tools_of(api, body) and deferred:  # qwen defers MCP tools
         return "tool_call", {"name": deferred.group(0), "arguments": args}
     return "MOCK_NO_MCP_TOOL: " + ",".join(sorted(tools_of(api, body)))

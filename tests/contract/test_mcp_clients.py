@@ -32,11 +32,12 @@ def client_env(name: str, root: Path, mock, shared: Path) -> dict[str, str]:
     return {**env, "MULTI_MODEL_HOME": os.environ["MULTI_MODEL_HOME"]}
 
 
-def install(client: str, env: dict[str, str], cwd: Path) -> None:
+def install(client: str, env: dict[str, str], cwd: Path, demo: bool = True) -> None:
     # --required: codex exec starts its turn without waiting for a server that is not
     # required, and offers no tool of ours when `mm mcp` takes over a second to start
     argv = [sys.executable, "-m", "multi_model", "mcp", "install", "--client", client]
-    argv += ["--trust", "--demo", *(["--required"] if client == "codex" else [])]
+    argv += ["--trust", *(["--demo"] if demo else [])]
+    argv += ["--required"] if client == "codex" else []
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from multi_model.demo import llama
+from tests.contract.conftest import mock, shared_cache  # noqa: F401 - test_mcp_named's
 from tests.local import servers
 
 COSTS: dict[str, float] = {}
