@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from multi_model.council import anonymize, audit, stages, tally
+from multi_model.council.htmlreport import render_html
 from multi_model.council.models import AggregateRow, BallotRecord, CouncilResult, Synthesis
 from multi_model.council.report import render_report
 from multi_model.council.store import RunStore, new_run_id
@@ -116,7 +117,8 @@ def finish(
     min_answers: int,
     extra: Mapping[str, JsonValue],
 ) -> CouncilResult:
-    """The merged CouncilResult, with its audit, written to result.json and report.md."""
+    """The merged CouncilResult, with its audit, written to result.json, report.md and
+    report.html."""
     answered = {a.model: a.text for a in answers if a.ok}
     checked = audit.audit(ballots, seats, answered, rows, seed, exclude_self)
     result = CouncilResult(
@@ -144,6 +146,7 @@ def finish(
     )
     store.write_json(store.RESULT, result)
     store.write_text(store.REPORT, render_report(result))
+    store.write_text(store.REPORT_HTML, render_html(result))
     return result
 
 

@@ -39,6 +39,7 @@ def show_host(step: Step, fmt: str, out: TextIO) -> None:
         data.update(
             report=_report(step),
             report_file=str(store.path(RunStore.REPORT)),
+            report_html=str(store.path(RunStore.REPORT_HTML)),
             result_file=str(store.path(RunStore.RESULT)),
         )
     if fmt == "json":
@@ -76,6 +77,7 @@ def render_host(data: dict[str, object]) -> str:
         lines += [f"Stopped: {data['error']}", ""]
     if data.get("report"):
         lines += [str(data["report"]).rstrip("\n"), "", f"Report file: {data['report_file']}"]
+        lines.append(f"HTML report (opens in a browser): {data['report_html']}")
     elif data.get("then"):
         lines.append(f"Then run: {data['then']}")
     return "\n".join(lines).rstrip("\n") + "\n"
