@@ -31,7 +31,8 @@ def mm(capsys: Cap, *argv: str) -> tuple[int, str, str]:
 def test_show_re_renders_a_run_by_id_or_path(monkeypatch: pytest.MonkeyPatch, capsys: Cap) -> None:
     run = demo_run(monkeypatch, capsys)
     code, by_id, _ = mm(capsys, "show", run.name)
-    assert code == 0 and by_id.startswith("## Synthesis") and "## Bias audit" in by_id
+    assert code == 0 and by_id.startswith("**DEMO**") and "## Bias audit" in by_id
+    assert "[DEMO stand-in for codex]" in by_id
     assert mm(capsys, "show", str(run))[1] == by_id
     code, out, _ = mm(capsys, "show", run.name, "--format", "json")
     assert json.loads(out)["metadata"]["run_dir"] == str(run)

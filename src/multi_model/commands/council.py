@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from multi_model.commands import common, council_runs, exits
 from multi_model.config import Settings
 from multi_model.council import command
 from multi_model.council.report import render_report
+from multi_model.council.run import save
+from multi_model.council.store import RunStore
 from multi_model.demo import Panel
 
 
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     with common.recorded("council", panel.stand_ins):
         found = command.run(question, options, settings, env, progress_stream(args.verbose, panel))
     result = panel.marks.mark(found)
+    if result is not found:  # the run directory says DEMO too, for `mm council show`
+        save(RunStore(Path(str(result.metadata["run_dir"]))), result)
     if args.format == "html":  # --output is the HTML file, not the JSON
         council_runs.emit(result, "html", args.output)
     else:

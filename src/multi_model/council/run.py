@@ -144,10 +144,15 @@ def finish(
             **extra,
         },
     )
+    save(store, result)
+    return result
+
+
+def save(store: RunStore, result: CouncilResult) -> None:
+    """The result and its reports in the run directory (again, once a caller marked it)."""
     store.write_json(store.RESULT, result)
     store.write_text(store.REPORT, render_report(result))
     store.write_text(store.REPORT_HTML, render_html(result))
-    return result
 
 
 # --- the stages one by one: the seed library's documented entry points -----------------------
