@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from multi_model.council import view
+from multi_model.council import tally, view
 from multi_model.council.htmlreport import render_html
-from multi_model.council.models import CouncilResult
+from multi_model.council.models import Ballot, BallotRecord, CouncilResult
 from multi_model.council.report import render_report
 from tests.council.test_run import Panel, council, ok, tag
 
@@ -93,3 +93,24 @@ def test_a_run_without_an_audit_or_ballots_still_renders(tmp_path: Path) -> None
     md = render_report(bare)
     assert "(no audit recorded for this run)" in md and "(no valid ballot)" in md
     assert "No audit recorded." in render_html(bare)
+
+
+def _ballot(reviewer: str, order: list[str]) -> BallotRecord:
+    labels = {f"Response {chr(65 + i)}": seat for i, seat in enumerate(order)}
+    ballot = Ballot(token="t", critiques=dict.fromkeys(labels, "why"), ranking=list(labels))
+    return BallotRecord(reviewer=reviewer, seed=1, label_map=labels, status="valid", ballot=ballot)
+
+
+def test_disagreement_is_a_wide_spread_on_someone_elses_answer() -> None:
+    orders = [
+        (b, tally.full_order(b))
+        for b in (
+            _ballot("a", ["a", "x", "b", "c"]),  # a's own first: self-preference, not this
+            _ballot("b", ["x", "b", "c", "a"]),
+            _ballot("c", ["b", "c", "a", "x"]),
+        )
+    ]
+    assert view.disagreements(orders, None) == [  # 4 answers: 2 places apart or more
+        "x: ranked 1st by b but 4th by c",
+        "b: ranked 1st by c but 3rd by a",
+    ]

@@ -177,14 +177,16 @@ def _critiques(
 
 
 def disagreements(orders: list[tuple[BallotRecord, list[str]]], audit: Audit | None) -> list[str]:
-    """Answers whose places spread over half the scale or more, and the dissenting reviewers."""
+    """Answers whose places (own answers left out: that is self-preference, in the audit)
+    spread over half the scale or more, and the dissenting reviewers."""
     lines = []
     size = max((len(o) for _, o in orders), default=0)
     spread_at = 1 if size == 2 else max(2, math.ceil((size - 1) / 2))
     per_seat: dict[str, list[tuple[int, str]]] = {}
     for b, o in orders:
         for i, seat in enumerate(o, 1):
-            per_seat.setdefault(seat, []).append((i, b.reviewer))
+            if seat != b.reviewer:
+                per_seat.setdefault(seat, []).append((i, b.reviewer))
     for seat, given in per_seat.items():
         best, worst = min(given), max(given)
         if len(given) > 1 and worst[0] - best[0] >= spread_at:
