@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from multi_model.council import tally, view
+from multi_model.council import stepview, tally, view
 from multi_model.council.htmlreport import render_html
 from multi_model.council.models import Ballot, BallotRecord, CouncilResult
 from multi_model.council.report import render_report
@@ -114,3 +114,12 @@ def test_disagreement_is_a_wide_spread_on_someone_elses_answer() -> None:
         "x: ranked 1st by b but 4th by c",
         "b: ranked 1st by c but 3rd by a",
     ]
+
+
+def test_the_hosts_report_names_the_answers_without_quoting_them(tmp_path: Path) -> None:
+    """The host relays `report` verbatim: its size must not grow with the answers."""
+    short = stepview.report(run(tmp_path / "s", a="x", b="y", c="z"))
+    long = stepview.report(run(tmp_path / "l", a="x" * 40_000, b="y" * 9_000, c="z"))
+    assert "x" * 100 not in long and "y" * 100 not in long
+    assert abs(len(long) - len(short)) < 200
+    assert re.search(r"^- a: answered, .*stage1", long, re.M), long

@@ -9,13 +9,15 @@ from multi_model.council import view
 from multi_model.council.models import CouncilResult
 
 
-def render_report(result: CouncilResult) -> str:
+def render_report(result: CouncilResult, answers: bool = True) -> str:
+    """The report; `answers=False` lists the answers by seat and size instead of quoting them
+    (what the hosted council's host relays: its output must not grow with the answers)."""
     v = view.build(result)
     parts = [
         _synthesis(v),
         f"## Verdict\n\n{v.verdict}",
         _ranking(v),
-        _answers(v),
+        _answers(v) if answers else _answer_sizes(v),
         _critiques(v),
         _disagreements(v),
         _audit(v),
@@ -70,6 +72,16 @@ def _answers(v: view.ReportView) -> str:
             )
         parts.append(f"### {a.seat}\n\n{body}")
     return "\n\n".join(parts)
+
+
+def _answer_sizes(v: view.ReportView) -> str:
+    lines = [
+        f"- {a.seat}: "
+        + ("answered" if a.status == "ok" else f"no answer ({a.status})")
+        + (f", {a.file}" if a.file and a.status == "ok" else "")
+        for a in v.answers
+    ]
+    return "## Answers\n\nQuoted in the report file; each whole answer:\n\n" + "\n".join(lines)
 
 
 def _critiques(v: view.ReportView) -> str:

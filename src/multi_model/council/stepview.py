@@ -54,8 +54,10 @@ def _report(step: Step) -> str:
 
 
 def report(result: CouncilResult) -> str:
-    """The Markdown report, under the banner its run's marks carry (the demo's)."""
-    return demo.marks(bool(result.metadata.get("demo"))).banner + render_report(result)
+    """The Markdown report for the host to relay, under the banner its run's marks carry (the
+    demo's); the answers themselves are in `report_file` and `report_html`."""
+    banner = demo.marks(bool(result.metadata.get("demo"))).banner
+    return banner + render_report(result, answers=False)
 
 
 def render_host(data: dict[str, object]) -> str:
