@@ -247,6 +247,7 @@ def test_next_hands_each_task_out_once_and_finishes_with_the_report(capsys) -> N
     assert step["done"] and step["then"] is None and step["agent_calls"] == []
     assert "## Synthesis (chairman: claude:opus)" in step["report"]
     assert Path(step["report_file"]).is_file() and Path(step["result_file"]).is_file()
+    assert '<svg id="ranking-chart"' in Path(step["report_html"]).read_text()
 
 
 def test_invalid_ballot_gets_one_repair_then_is_recorded_invalid(capsys) -> None:  # type: ignore[no-untyped-def]

@@ -39,6 +39,8 @@ COUNCIL_STEPS: dict[str, str] = {
     "synthesize": "once the ballots are in: tally and chairman",
     "result": "once the synthesis is in: the merged result and report",
     "status": "where a run is, seat by seat",
+    "show": "re-render a past run's report (one-shot or hosted)",
+    "list": "past runs: date, question, winner, seats",
 }
 REVIEW_CONTROLS: dict[str, str] = {
     "on": "review Claude's edits in this project as they happen (mode edit)",
@@ -70,6 +72,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "mm council": (
         "mm council --prompt 'Which queue fits?' --panel codex,gemini,qwen",
         "mm council --demo --prompt 'Tabs or spaces?' --format json",
+        "mm council --demo --prompt 'Tabs or spaces?' --format html --output report.html",
         "mm council start --panel codex,claude --prompt '...'; mm council next",
     ),
     "mm council prepare": ("mm council prepare",),
@@ -80,6 +83,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "mm council synthesize": ("mm council synthesize RUN_ID",),
     "mm council result": ("mm council result RUN_ID --output result.json",),
     "mm council status": ("mm council status", "mm council status RUN_ID --format json"),
+    "mm council show": (
+        "mm council show RUN_ID",
+        "mm council show RUN_ID --format html --output report.html",
+    ),
+    "mm council list": ("mm council list", "mm council list --format json"),
     "mm jobs": ("mm jobs list", "mm jobs result JOB_ID"),
     "mm sessions": ("mm sessions", "mm sessions forget NAME"),
     "mm history": (

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
-from multi_model.commands import common, exits
+from multi_model.commands import common, council_runs, exits
 from multi_model.config import Settings
 from multi_model.council import command
 from multi_model.council.report import render_report
+from multi_model.council.run import save
+from multi_model.council.store import RunStore
 from multi_model.demo import Panel
 
 
@@ -23,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chairman", help="model spec of the chairman (default: best-ranked seat)")
     p.add_argument("--seed", type=int, help="seed of the label shuffles (default: random)")
     p.add_argument("--min-answers", type=int, default=2, help="quorum for the review (2)")
-    common.add_format(p, default="md")
+    common.add_format(p, default="md", extra=("html",))
     p.add_argument(
         "--reviewers-per-answer",
         type=int,
@@ -56,12 +59,17 @@ def run(args: argparse.Namespace) -> int:
     with common.recorded("council", panel.stand_ins):
         found = command.run(question, options, settings, env, progress_stream(args.verbose, panel))
     result = panel.marks.mark(found)
-    if args.output:
-        common.write_json(result.to_dict(), args.output)
-    if args.format == "json":
-        common.write_json(result.to_dict())
+    if result is not found:  # the run directory says DEMO too, for `mm council show`
+        save(RunStore(Path(str(result.metadata["run_dir"]))), result)
+    if args.format == "html":  # --output is the HTML file, not the JSON
+        council_runs.emit(result, "html", args.output)
     else:
-        sys.stdout.write(panel.marks.banner + render_report(result))
+        if args.output:
+            common.write_json(result.to_dict(), args.output)
+        if args.format == "json":
+            common.write_json(result.to_dict())
+        else:
+            sys.stdout.write(panel.marks.banner + render_report(result))
     return exits.of_council(result.synthesis is not None)
 
 

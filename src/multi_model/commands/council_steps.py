@@ -10,7 +10,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from multi_model.commands import COUNCIL_STEPS, common, exits
+from multi_model.commands import COUNCIL_STEPS, common, council_runs, exits
 from multi_model.config import load_settings
 from multi_model.council import command, stepview
 from multi_model.council.hosted import host, job, machine, rundir, submission
@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             )
         if name == "result":
             p.add_argument("--output", type=Path, help="write the full JSON here")
+    council_runs.add_arguments(steps["show"], steps["list"])
 
 
 def _add_start(start: argparse.ArgumentParser) -> None:
@@ -98,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     if args.step == "start":
         common.check_run_args(args)
         return start(args, common.read_prompt(args))
+    if args.step in council_runs.STEPS:
+        return council_runs.run(args)
     if args.step == "prepare":
         common.write_json({"question_file": str(rundir.question_path(os.environ))})
         return exits.Exit.OK

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import JsonValue
 
 from multi_model.council import anonymize, audit, stages, tally
+from multi_model.council.htmlreport import render_html
 from multi_model.council.models import AggregateRow, BallotRecord, CouncilResult, Synthesis
 from multi_model.council.report import render_report
 from multi_model.council.store import RunStore, new_run_id
@@ -116,7 +117,8 @@ def finish(
     min_answers: int,
     extra: Mapping[str, JsonValue],
 ) -> CouncilResult:
-    """The merged CouncilResult, with its audit, written to result.json and report.md."""
+    """The merged CouncilResult, with its audit, written to result.json, report.md and
+    report.html."""
     answered = {a.model: a.text for a in answers if a.ok}
     checked = audit.audit(ballots, seats, answered, rows, seed, exclude_self)
     result = CouncilResult(
@@ -142,9 +144,15 @@ def finish(
             **extra,
         },
     )
+    save(store, result)
+    return result
+
+
+def save(store: RunStore, result: CouncilResult) -> None:
+    """The result and its reports in the run directory (again, once a caller marked it)."""
     store.write_json(store.RESULT, result)
     store.write_text(store.REPORT, render_report(result))
-    return result
+    store.write_text(store.REPORT_HTML, render_html(result))
 
 
 # --- the stages one by one: the seed library's documented entry points -----------------------

@@ -39,6 +39,7 @@ def show_host(step: Step, fmt: str, out: TextIO) -> None:
         data.update(
             report=_report(step),
             report_file=str(store.path(RunStore.REPORT)),
+            report_html=str(store.path(RunStore.REPORT_HTML)),
             result_file=str(store.path(RunStore.RESULT)),
         )
     if fmt == "json":
@@ -53,8 +54,10 @@ def _report(step: Step) -> str:
 
 
 def report(result: CouncilResult) -> str:
-    """The Markdown report, under the banner its run's marks carry (the demo's)."""
-    return demo.marks(bool(result.metadata.get("demo"))).banner + render_report(result)
+    """The Markdown report for the host to relay, under the banner its run's marks carry (the
+    demo's); the answers themselves are in `report_file` and `report_html`."""
+    banner = demo.marks(bool(result.metadata.get("demo"))).banner
+    return banner + render_report(result, answers=False)
 
 
 def render_host(data: dict[str, object]) -> str:
@@ -76,6 +79,7 @@ def render_host(data: dict[str, object]) -> str:
         lines += [f"Stopped: {data['error']}", ""]
     if data.get("report"):
         lines += [str(data["report"]).rstrip("\n"), "", f"Report file: {data['report_file']}"]
+        lines.append(f"HTML report (opens in a browser): {data['report_html']}")
     elif data.get("then"):
         lines.append(f"Then run: {data['then']}")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -9,7 +9,7 @@ module owns every path in it; everything else asks RunStore for a name.
       stage2/<reviewer>.json         its BallotRecord
       stage3/prompt.md, stage3/raw-<n>.txt, stage3/synthesis.json
       stage3/failed.json             no chairman wrote a synthesis (the CLI chairmen's errors)
-      result.json, report.md
+      result.json, report.md, report.html
 
 A hosted run (`mm council start`, council/hosted/) adds:
       plan.json                          seats and their kind, settings, when each stage opened
@@ -64,6 +64,7 @@ class RunStore:
     RUN = "run.json"
     RESULT = "result.json"
     REPORT = "report.md"
+    REPORT_HTML = "report.html"
     SYNTHESIS_PROMPT = "stage3/prompt.md"
     SYNTHESIS = "stage3/synthesis.json"
     CHAIR_FAILED = "stage3/failed.json"
