@@ -196,8 +196,11 @@ def test_tricky_and_long_replies_are_recorded_byte_exact(
 
 
 def test_host_output_does_not_grow_with_the_answers(claude: Claude, tmp_path: Path) -> None:
-    """The host writes no reply: its output is the same for short and 40 KB answers (the
-    chairman is fixed: who chairs would change the count)."""
+    """The host writes no reply: its output does not grow with 40 KB answers (the chairman
+    is fixed: who chairs would change the count). What may differ is a fixed few hundred
+    characters: the run paths (`0` vs `40000`) and the report's audit lines (the length line
+    reads differently when every answer has the same length); quoting the answers would add
+    120 KB."""
     costs = []
     for size in (0, 40_000):
         run = claude.run(
@@ -213,4 +216,4 @@ def test_host_output_does_not_grow_with_the_answers(claude: Claude, tmp_path: Pa
         costs.append(host_cost(run.requests))
     short, long = costs
     assert long.turns == short.turns and long.tool_calls == short.tool_calls
-    assert abs(long.output_chars - short.output_chars) < 200, costs
+    assert abs(long.output_chars - short.output_chars) < 500, costs

@@ -75,4 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def warn(text: str) -> None:
+    """A warning on stderr, after what stdout already said (piped stdout is buffered: a
+    reader of both streams, such as Claude's Bash tool, would see the warning first)."""
+    sys.stdout.flush()
     print(f"mm: warning: {text}", file=sys.stderr)
