@@ -112,8 +112,7 @@ class Store:
                 check_same_thread=False,
             )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             migrate(conn)  # the tables: migrations.py
             self._conn = conn
@@ -213,3 +212,17 @@ class Store:
     def uncool(self, provider: str) -> None:
         with self.write() as conn:
             conn.execute("DELETE FROM cooling WHERE provider = ?", (provider,))
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new database to WAL. The switch takes an exclusive lock without calling the
+    busy handler, so processes opening a new database at once would get "database is locked":
+    retry within the busy timeout instead."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
