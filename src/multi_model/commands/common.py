@@ -177,7 +177,11 @@ def read_stdin() -> str:
 
 def write_json(data: object, path: Path | None = None) -> None:
     """Indented JSON to stdout, or to `path` (--output; UsageError when not writable)."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", path)
+
+
+def write_text(text: str, path: Path | None = None) -> None:
+    """`text` to stdout, or to `path` (--output; UsageError when not writable)."""
     if path is None:
         sys.stdout.write(text)
         return

@@ -15,7 +15,6 @@ from multi_model.council import runs
 from multi_model.council.htmlreport import render_html
 from multi_model.council.models import CouncilResult
 from multi_model.council.report import render_report
-from multi_model.errors import UsageError
 
 STEPS = ("show", "list")
 
@@ -50,14 +49,9 @@ def emit(result: CouncilResult, fmt: str, output: Path | None) -> None:
         text = render_html(result)
     else:
         text = demo.marks(bool(result.metadata.get("demo"))).banner + render_report(result)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
-    sys.stdout.write(f"Report ({fmt}): {output.resolve()}\n")
+    common.write_text(text, output)
+    if output is not None:
+        sys.stdout.write(f"Report ({fmt}): {output.resolve()}\n")
 
 
 def render_list(listing: list[runs.Summary]) -> str:
